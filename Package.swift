@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "NetProtocol", "GameRuntime",
+                "NetProtocol", "GameRuntime", "CArbiterUDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -199,3 +199,6 @@ int arbiter_udp_wait_readable(int fd, int timeout_ms) {
     if (result < 0) return errno == EINTR ? 0 : -errno;
     return result > 0 ? 1 : 0;
 }
+
+#include <stdio.h>
+void arbiter_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }

@@ -43,4 +43,8 @@ int arbiter_udp_send(int fd, arbiter_udp_batch *batch, int count, int *failed);
 /// timeout, -errno on error (EINTR is reported as 0).
 int arbiter_udp_wait_readable(int fd, int timeout_ms);
 
+
+
+/// Makes standard output line-buffered, so a supervising process sees each line at once.
+void arbiter_line_buffer_stdout(void);
 #endif

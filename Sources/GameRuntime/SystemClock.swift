@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NetProtocol
+
+/// The real clocks, read only by drivers: a monotonic one for timers and deadlines, and the
+/// wall clock for the token-expiry rule.
+public struct SystemClock: Sendable {
+    public init() {}
+
+    /// Seconds on CLOCK_MONOTONIC.
+    public func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1_000_000_000
+    }
+
+    /// Unix time in whole seconds.
+    public func unixSeconds() -> UInt64 {
+        UInt64(max(0, time(nil)))
+    }
+
+    public func now() -> NetInstant {
+        NetInstant(seconds: monotonicSeconds(), unixSeconds: unixSeconds())
+    }
+}

@@ -1,0 +1,168 @@
+import Logging
+import NetProtocol
+
+/// What a transport server tells the application. Payload bytes are valid only during the
+/// call; the application may send and disconnect through the context from inside it.
+public protocol TransportServerHandler: AnyObject {
+    func clientConnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress)
+    func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer)
+    func clientDisconnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason)
+    /// Called after every endpoint update (every `updateInterval`).
+    func tick(_ context: inout TransportServer.Context)
+}
+
+extension TransportServerHandler {
+    public func tick(_ context: inout TransportServer.Context) {}
+}
+
+/// Runs a ``ServerEndpoint`` on a real UDP socket: batched receive, the endpoint's timers on
+/// absolute deadlines, batched send. Blocking; run it on a thread of its own.
+public final class TransportServer {
+    /// What the handler can do while it is called.
+    public struct Context {
+        let server: TransportServer
+        /// The instant the current batch is processed at.
+        public let now: NetInstant
+
+        public var endpoint: ServerEndpoint { server.endpoint }
+
+        /// Sends a payload (1...1200 bytes) to a connected client.
+        @discardableResult
+        public mutating func send(_ payload: UnsafeRawBufferPointer, to clientIndex: Int) -> Bool {
+            var sink = server.sink
+            return server.endpoint.send(payload, to: clientIndex, now: now, sink: &sink)
+        }
+
+        public mutating func disconnect(_ clientIndex: Int) {
+            var sink = server.sink
+            server.endpoint.disconnect(clientIndex, now: now, sink: &sink)
+        }
+    }
+
+    /// Routes endpoint output: datagrams into the send batch, events into queues that are
+    /// handed to the application once the endpoint call has returned.
+    struct Sink: ServerSink {
+        let outgoing: DatagramBatch
+        let payloads: PayloadQueue
+        let server: TransportServer
+
+        func transmit(_ datagram: UnsafeRawBufferPointer, to address: NetAddress) {
+            outgoing.transmit(datagram, to: address)
+        }
+
+        func serverEvent(_ event: ServerEvent) {
+            switch event {
+            case .payload(let clientIndex, let bytes):
+                if !payloads.push(clientIndex: clientIndex, bytes: bytes) { server.droppedPayloads &+= 1 }
+            case .connected(let clientIndex, let clientID, let address):
+                server.pendingEvents.append(.connected(clientIndex, clientID, address))
+            case .disconnected(let clientIndex, let clientID, let address, let reason):
+                server.pendingEvents.append(.disconnected(clientIndex, clientID, address, reason))
+            }
+        }
+    }
+
+    enum PendingEvent {
+        case connected(Int, UInt64, NetAddress)
+        case disconnected(Int, UInt64, NetAddress, DisconnectReason)
+    }
+
+    public let endpoint: ServerEndpoint
+    public let socket: UDPSocket
+    /// How often the endpoint's timers run.
+    public let updateInterval: Double
+    public private(set) var droppedPayloads: UInt64 = 0
+    let logger: Logger
+    private let clock: SystemClock
+    private let incoming: DatagramBatch
+    private let outgoing: DatagramBatch
+    private let payloads: PayloadQueue
+    fileprivate var pendingEvents: [PendingEvent] = []
+    private var sink: Sink { Sink(outgoing: outgoing, payloads: payloads, server: self) }
+
+    /// Binds the socket and starts the endpoint. `random` supplies the challenge key.
+    public init(
+        configuration: ServerConfiguration, bind address: NetAddress, updateInterval: Double = 0.01,
+        batchSize: Int = 64, clock: SystemClock = SystemClock(), logger: Logger = Logger(label: "arbiter.transport")
+    ) throws {
+        socket = try UDPSocket(bind: address)
+        var random = SystemRandomSource()
+        endpoint = try ServerEndpoint(configuration: configuration, random: &random, now: clock.now())
+        self.updateInterval = updateInterval
+        self.clock = clock
+        self.logger = logger
+        incoming = DatagramBatch(socket: socket, capacity: batchSize)
+        outgoing = DatagramBatch(socket: socket, capacity: batchSize)
+        payloads = PayloadQueue(capacity: 8)
+        pendingEvents.reserveCapacity(16)
+    }
+
+    /// Serves until `stop` is set, then disconnects every client (redundant disconnect packets)
+    /// and returns.
+    public func run(handler: some TransportServerHandler, until stop: StopSignal) {
+        var nextUpdate = clock.monotonicSeconds()
+        while !stop.isStopped {
+            let waitSeconds = nextUpdate - clock.monotonicSeconds()
+            if waitSeconds > 0 {
+                socket.waitReadable(timeoutMilliseconds: Int((waitSeconds * 1000).rounded(.up)))
+            }
+            receiveWaiting(handler: handler)
+            let now = clock.now()
+            if now.seconds >= nextUpdate {
+                var sink = self.sink
+                endpoint.update(now: now, sink: &sink)
+                deliverEvents(handler: handler, now: now)
+                var context = Context(server: self, now: now)
+                handler.tick(&context)
+                // Absolute deadlines; if we fell far behind, skip ahead rather than burst.
+                nextUpdate += updateInterval
+                if now.seconds - nextUpdate > 10 * updateInterval { nextUpdate = now.seconds + updateInterval }
+            }
+            outgoing.flush()
+        }
+        let now = clock.now()
+        var sink = self.sink
+        endpoint.disconnectAll(now: now, sink: &sink)
+        deliverEvents(handler: handler, now: now)
+        outgoing.flush()
+    }
+
+    /// Drains the socket (a bounded number of batches, so timers still run under a flood).
+    private func receiveWaiting(handler: some TransportServerHandler) {
+        for _ in 0..<16 {
+            let count = incoming.receive()
+            if count == 0 { return }
+            let now = clock.now()
+            var sink = self.sink
+            for index in 0..<count {
+                incoming.withDatagram(index) { bytes, address in
+                    endpoint.handle(bytes, from: address, now: now, sink: &sink)
+                }
+                deliverEvents(handler: handler, now: now)
+            }
+            outgoing.flush()
+            if count < incoming.capacity { return }
+        }
+    }
+
+    private func deliverEvents(handler: some TransportServerHandler, now: NetInstant) {
+        guard !pendingEvents.isEmpty || payloads.count > 0 else { return }
+        var context = Context(server: self, now: now)
+        // Connection events first, so a handler never sees a payload from a client it has not
+        // been told about; the queues are tiny (one datagram's worth).
+        var index = 0
+        while index < pendingEvents.count {
+            switch pendingEvents[index] {
+            case .connected(let clientIndex, let clientID, let address):
+                handler.clientConnected(&context, clientIndex: clientIndex, clientID: clientID, address: address)
+            case .disconnected(let clientIndex, let clientID, let address, let reason):
+                handler.clientDisconnected(&context, clientIndex: clientIndex, clientID: clientID, address: address, reason: reason)
+            }
+            index += 1
+        }
+        pendingEvents.removeAll(keepingCapacity: true)
+        payloads.drain { clientIndex, bytes in
+            handler.payloadReceived(&context, clientIndex: clientIndex, bytes: bytes)
+        }
+    }
+}
