@@ -80,12 +80,19 @@ public final class TransportServer {
     fileprivate var pendingEvents: [PendingEvent] = []
     private var sink: Sink { Sink(outgoing: outgoing, payloads: payloads, server: self) }
 
-    /// Binds the socket and starts the endpoint. `random` supplies the challenge key.
+    /// Binds the socket and starts the endpoint with a challenge key from the system CSPRNG.
+    /// The bound address (with its real port, when `address` says port 0) is added to the
+    /// addresses tokens may name.
     public init(
         configuration: ServerConfiguration, bind address: NetAddress, updateInterval: Double = 0.01,
         batchSize: Int = 64, clock: SystemClock = SystemClock(), logger: Logger = Logger(label: "arbiter.transport")
     ) throws {
         socket = try UDPSocket(bind: address)
+        // The address actually bound (port 0 resolved) always counts as this server's own.
+        var configuration = configuration
+        if !configuration.serverAddresses.contains(socket.localAddress) {
+            configuration.serverAddresses.append(socket.localAddress)
+        }
         var random = SystemRandomSource()
         endpoint = try ServerEndpoint(configuration: configuration, random: &random, now: clock.now())
         self.updateInterval = updateInterval

@@ -1,0 +1,26 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks live in their own package so that the benchmark plugin never slows the main
+// build. Run them with `tools/bench`.
+let package = Package(
+    name: "ArbiterBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Arbiter", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "TransportBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NetProtocol", package: "Arbiter"),
+                .product(name: "GameRuntime", package: "Arbiter"),
+            ],
+            path: "TransportBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
