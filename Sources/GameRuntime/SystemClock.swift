@@ -26,3 +26,14 @@ public struct SystemClock: Sendable {
         NetInstant(seconds: monotonicSeconds(), unixSeconds: unixSeconds())
     }
 }
+
+extension SystemClock {
+    /// A seed for runs that were not given one: from the system CSPRNG, to be printed so the run
+    /// can be replayed.
+    public func freshSeed() -> UInt64 {
+        var random = SystemRandomSource()
+        var seed: UInt64 = 0
+        withUnsafeMutableBytes(of: &seed) { random.fill($0) }
+        return seed
+    }
+}
