@@ -69,6 +69,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    channelBenchmarks()
+
     // The whole path on loopback: real sockets, recvmmsg/sendmmsg, the server on its own thread.
     // One iteration: each of 64 clients sends a 60-byte payload and waits for its echo.
     Benchmark(

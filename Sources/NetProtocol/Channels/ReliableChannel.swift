@@ -6,13 +6,36 @@ final class ReliableChannel {
     struct Outgoing {
         var bytes: [UInt8] = []
         var fragmentCount = 0
-        /// Whole message: index 0. Large message: one entry per fragment.
-        var lastSent: [Double] = []
-        var acked: [Bool] = []
+        /// A whole message keeps its send time and ack here; a large message keeps one per
+        /// fragment in the arrays (allocated only for large messages).
+        var lastSent: Double = -.infinity
+        var acked = false
+        var fragmentLastSent: [Double] = []
+        var fragmentAcked: [Bool] = []
         var ackedCount = 0
         var ackedBytes = 0
 
         var isComplete: Bool { ackedCount == max(1, fragmentCount) }
+
+        func isAcked(_ part: Int) -> Bool { fragmentCount == 0 ? acked : fragmentAcked[part] }
+        func sentAt(_ part: Int) -> Double { fragmentCount == 0 ? lastSent : fragmentLastSent[part] }
+
+        mutating func markSent(_ part: Int, at time: Double) {
+            if fragmentCount == 0 { lastSent = time } else { fragmentLastSent[part] = time }
+        }
+
+        /// Records an ack of `part`; false if it was already acked or out of range.
+        mutating func markAcked(_ part: Int) -> Bool {
+            if fragmentCount == 0 {
+                guard part == 0, !acked else { return false }
+                acked = true
+            } else {
+                guard part < fragmentCount, !fragmentAcked[part] else { return false }
+                fragmentAcked[part] = true
+            }
+            ackedCount += 1
+            return true
+        }
     }
 
     struct Incoming {
@@ -58,10 +81,11 @@ final class ReliableChannel {
         guard bytes.count <= configuration.maxMessageBytes else { throw .messageTooLarge(maxBytes: configuration.maxMessageBytes) }
         guard queuedCount < configuration.sendQueueSize else { throw .queueFull }
         let fragments = bytes.count > fragmentBytes ? (bytes.count + fragmentBytes - 1) / fragmentBytes : 0
-        let slots = max(1, fragments)
-        let message = Outgoing(
-            bytes: bytes, fragmentCount: fragments, lastSent: [Double](repeating: -.infinity, count: slots),
-            acked: [Bool](repeating: false, count: slots))
+        var message = Outgoing(bytes: bytes, fragmentCount: fragments)
+        if fragments > 0 {
+            message.fragmentLastSent = [Double](repeating: -.infinity, count: fragments)
+            message.fragmentAcked = [Bool](repeating: false, count: fragments)
+        }
         let id = nextSendID
         outgoing.insert(id, message)
         nextSendID &+= 1
@@ -90,8 +114,9 @@ final class ReliableChannel {
             let stillDue = outgoing.modify(current) { message -> Bool in
                 guard !message.isComplete else { return false }
                 var missed = false
-                for part in 0..<max(1, message.fragmentCount) where !message.acked[part] {
-                    guard now - message.lastSent[part] >= resendDelay else { continue }
+                for part in 0..<max(1, message.fragmentCount) where !message.isAcked(part) {
+                    let lastSent = message.sentAt(part)
+                    guard now - lastSent >= resendDelay else { continue }
                     let start = message.fragmentCount == 0 ? 0 : part * fragmentBytes
                     let end = message.fragmentCount == 0 ? message.bytes.count : min(message.bytes.count, start + fragmentBytes)
                     let isFragment = message.fragmentCount > 0
@@ -106,8 +131,8 @@ final class ReliableChannel {
                             channel: index, id: current, fragment: isFragment ? (part, message.fragmentCount) : nil,
                             payload: UnsafeRawBufferPointer(rebasing: raw[start..<end]), to: &writer)
                     }
-                    if message.lastSent[part] > -.infinity { statistics.resends &+= 1 } else if part == 0 { statistics.messagesSent &+= 1 }
-                    message.lastSent[part] = now
+                    if lastSent > -.infinity { statistics.resends &+= 1 } else if part == 0 { statistics.messagesSent &+= 1 }
+                    message.markSent(part, at: now)
                 }
                 return missed
             }
@@ -120,9 +145,7 @@ final class ReliableChannel {
     func acknowledge(id: UInt16, fragment: Int) {
         outgoing.modify(id) { message in
             let part = max(0, fragment)
-            guard part < message.acked.count, !message.acked[part] else { return }
-            message.acked[part] = true
-            message.ackedCount += 1
+            guard message.markAcked(part) else { return }
             if message.fragmentCount == 0 {
                 message.ackedBytes = message.bytes.count
             } else {
