@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Arbiter: ParsableCommand {
+struct Arbiter: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arbiter",
         abstract: "Arbiter: an authoritative real-time game backend (netcode.io 1.02 transport).",

@@ -1,77 +1,171 @@
 import ArgumentParser
+import ControlPlane
 import Foundation
+import GameRuntime
+import Logging
 import NetProtocol
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Arbiter server on its embedded defaults.",
+        abstract: "Run the Arbiter server: the control port (HTTP/JSON + WebSocket) and the UDP game server.",
         discussion: """
-            Today this is the transport server (an echo server on the game port). The private token \
-            key lives in <data-dir>/transport.key, created with mode 0600 on first start; mint tokens \
-            for it with `arbiter token --key-file <data-dir>/transport.key ...`.
+            Keys and the database live in --data-dir: transport.key (the connect-token key, 64 hex \
+            digits), email.key (keys for email addresses at rest), arbiter.sqlite. Key files are created \
+            with mode 0600 on first start. SIGINT/SIGTERM shut down gracefully.
             """
     )
 
     @Option(help: "UDP address of the game port.")
     var udp: String = Defaults.udpAddress
 
-    @Option(name: .customLong("data-dir"), help: "Where keys and data live.")
+    @Option(help: "TCP address of the control port. Without TLS only a loopback address is used unless this names another one.")
+    var http: String = "127.0.0.1:8080"
+
+    @Option(name: .customLong("data-dir"), help: "Where keys and the database live.")
     var dataDir: String = Defaults.dataDirectory
 
     @Option(name: .customLong("protocol-id"), help: "Protocol id, decimal or 0x-hex.")
     var protocolID: String = "0x" + String(Defaults.protocolID, radix: 16)
 
-    @Option(name: .customLong("public-address"), help: "An address tokens may name for this server besides --udp (repeatable).")
+    @Option(name: .customLong("public-address"), help: "The game port's address as clients reach it, put in tokens (repeatable; the first is used). Default: --udp.")
     var publicAddresses: [String] = []
 
-    @Option(name: .customLong("max-clients"), help: "Most clients connected at once.")
+    @Option(name: .customLong("max-clients"), help: "Most clients connected to the game port at once.")
     var maxClients: Int = 1024
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve the control port over TLS.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("password-cost"), help: "Argon2id cost: interactive (64 MiB, default), or minimum (for load tests only).")
+    var passwordCost: String = "interactive"
+
+    @Option(name: .customLong("max-concurrent-hashes"), help: "Password hashes computed at once; more wait.")
+    var maxConcurrentHashes: Int = 2
 
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
-    func run() throws {
-        let bind = try parseAddress(udp, option: "--udp")
+    func run() async throws {
+        let udpAddress = try parseAddress(udp, option: "--udp")
+        guard let httpAddress = NetAddress(http) else { throw ValidationError("--http must be HOST:PORT or [IPv6]:PORT; got '\(http)'") }
         let id = try parseProtocolID(protocolID)
         let extra = try publicAddresses.map { try parseAddress($0, option: "--public-address") }
         guard (1...1_000_000).contains(maxClients) else { throw ValidationError("--max-clients must be 1...1000000") }
-        let keyPath = (dataDir as NSString).appendingPathComponent(Defaults.keyFileName)
-        let key = try loadOrCreateKey(at: keyPath)
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        let cost: PasswordHasher.Cost
+        switch passwordCost {
+        case "interactive": cost = .interactive
+        case "minimum": cost = .minimum
+        default: throw ValidationError("--password-cost must be interactive or minimum")
+        }
+        guard (1...64).contains(maxConcurrentHashes) else { throw ValidationError("--max-concurrent-hashes must be 1...64") }
         lineBufferedOutput()
-        print("serve: token key \(keyPath); mint a token with: arbiter token --key-file \(keyPath) --protocol-id 0x\(String(id, radix: 16)) --client-id 1 --server \(bind) --out token.bin")
-        let configuration = ServerConfiguration(protocolID: id, privateKey: key, serverAddresses: [bind] + extra, maxClients: maxClients)
-        try runEchoServer(name: "serve", configuration: configuration, bind: bind, seconds: seconds)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "arbiter")
+
+        try DataDirectory.prepare(dataDir)
+        let key = try DataDirectory.loadOrCreateTokenKey(in: dataDir)
+        let vault = try DataDirectory.loadOrCreateEmailVault(in: dataDir)
+        let database = try AppDatabase.file(at: (dataDir as NSString).appendingPathComponent("arbiter.sqlite"))
+
+        let directory = MatchDirectory()
+        let transport = try TransportServer(
+            configuration: ServerConfiguration(protocolID: id, privateKey: key, serverAddresses: [udpAddress] + extra, maxClients: maxClients),
+            bind: udpAddress, logger: logger)
+        let boundUDP = transport.socket.localAddress
+        let gameAddress = extra.first ?? boundUDP
+        let services = try await ControlPlaneServices.make(
+            database: database, hosting: InProcessMatchHost(directory: directory, serverAddress: gameAddress),
+            minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
+            maxConcurrentHashes: maxConcurrentHashes, logger: logger)
+        let scheme = tlsCert == nil ? "http" : "https"
+        let host: String = {
+            let text = httpAddress.description
+            let colon = text.lastIndex(of: ":") ?? text.endIndex
+            return String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        }()
+        let application = try makeControlPlaneApplication(
+            services: services,
+            configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey),
+            logger: logger,
+            onServerRunning: { port in
+                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(id, radix: 16))")
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: application),
+                    .init(service: TransportServerService(server: transport, handler: GameServerHandler(directory: directory, logger: logger))),
+                    .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
+                    .init(service: MatchReportForwarder(directory: directory, recorder: services.recorder, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        if let seconds {
+            Task {
+                try await Task.sleep(for: .seconds(seconds))
+                await group.triggerGracefulShutdown()
+            }
+        }
+        try await group.run()
+        print("serve: stopped")
+    }
+}
+
+/// The data directory's files: created owner-only on first start, read afterwards.
+enum DataDirectory {
+    static func prepare(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
-    /// Reads the key, or creates the directory and a fresh key file readable by the owner only.
-    func loadOrCreateKey(at path: String) throws -> SymmetricKey {
-        if FileManager.default.fileExists(atPath: path) {
+    static func loadOrCreateTokenKey(in directory: String) throws -> SymmetricKey {
+        let path = (directory as NSString).appendingPathComponent(Defaults.keyFileName)
+        let text = try loadOrCreate(path) {
+            var random = SystemRandomSource()
+            return Hex.encode(SymmetricKey(random: &random).bytes)
+        }
+        return try parseKey(hex: text, option: "key file \(path)")
+    }
+
+    static func loadOrCreateEmailVault(in directory: String) throws -> EmailVault {
+        let path = (directory as NSString).appendingPathComponent("email.key")
+        let text = try loadOrCreate(path) { EmailVault.random().exported }
+        guard let vault = EmailVault(exported: text) else { throw ValidationError("\(path) must hold 128 hex digits") }
+        return vault
+    }
+
+    /// Reads `path`, or writes `make()` to it with mode 0600 (never overwriting a file another
+    /// process created a moment ago).
+    static func loadOrCreate(_ path: String, make: () -> String) throws -> String {
+        if let data = FileManager.default.contents(atPath: path) {
             var info = stat()
             if stat(path, &info) == 0 && info.st_mode & 0o077 != 0 {
                 FileHandle.standardError.write(Data("serve: warning: \(path) is readable by others; chmod 600 it\n".utf8))
             }
-            return try readKeyFile(path)
+            return String(decoding: data, as: UTF8.self)
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var random = SystemRandomSource()
-        let key = SymmetricKey(random: &random)
-        let text = Hex.encode(key.bytes) + "\n"
-        // O_EXCL: never overwrite a key another process created a moment ago.
+        let text = make() + "\n"
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else {
-            if errno == EEXIST { return try readKeyFile(path) }
-            throw ValidationError("cannot create key file \(path): \(String(cString: strerror(errno)))")
+            if errno == EEXIST, let data = FileManager.default.contents(atPath: path) { return String(decoding: data, as: UTF8.self) }
+            throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
-        let written = text.utf8CString.withUnsafeBufferPointer { buffer in
-            write(descriptor, buffer.baseAddress, buffer.count - 1)
-        }
-        guard written == text.utf8.count else { throw ValidationError("cannot write key file \(path)") }
-        print("serve: created a new token key in \(path) (mode 0600)")
-        return key
+        let written = text.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count else { throw ValidationError("cannot write \(path)") }
+        print("serve: created \(path) (mode 0600)")
+        return text
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import HummingbirdWebSocket
+import Logging
+import NIOSSL
+
+/// Everything the control port's routes share.
+public struct ControlPlaneServices: Sendable {
+    public let database: AppDatabase
+    public let accounts: Accounts
+    public let leaderboards: LeaderboardCache
+    public let presence: Presence
+    public let chat: ChatHub
+    public let hosting: any MatchHosting
+    public let minter: TokenMinter
+    public let recorder: ResultsRecorder
+
+    /// - Parameters:
+    ///   - passwordCost: Argon2id cost; `.interactive` in production.
+    ///   - maxConcurrentHashes: hashes in flight at once (each holds the cost's memory).
+    ///   - sessionLifetime: seconds a session token lives.
+    public static func make(
+        database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
+        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, logger: Logger = Logger(label: "arbiter.control")
+    ) async throws -> ControlPlaneServices {
+        let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes)
+        let accounts = try await Accounts(database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime)
+        let leaderboards = LeaderboardCache(database: database)
+        let presence = Presence()
+        let recorder = ResultsRecorder(database: database, leaderboards: leaderboards, presence: presence, logger: logger)
+        return ControlPlaneServices(
+            database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: ChatHub(),
+            hosting: hosting, minter: minter, recorder: recorder)
+    }
+}
+
+/// The HTTP and WebSocket routes of the control port.
+public struct ControlPlaneRoutes: Sendable {
+    public let services: ControlPlaneServices
+
+    public init(services: ControlPlaneServices) { self.services = services }
+
+    /// Every HTTP route.
+    public func router() -> Router<ArbiterRequestContext> {
+        let router = Router(context: ArbiterRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("/healthz") { _, _ -> [String: String] in ["status": "ok"] }
+        router.get("/openapi.json") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        let authenticated = router.group().add(middleware: AuthMiddleware(accounts: services.accounts))
+        addAccountRoutes(public: router, authenticated: authenticated)
+        addFriendRoutes(authenticated)
+        addGameRoutes(authenticated)
+        addLeaderboardRoutes(authenticated)
+        let webSocketRouter = Router(context: ArbiterRequestContext.self)
+        addChatRoutes(authenticated, webSocket: webSocketRouter.group().add(middleware: ErrorMiddleware()).add(middleware: AuthMiddleware(accounts: services.accounts)))
+        return router
+    }
+
+    /// The routes that upgrade to WebSocket (the chat relay).
+    public func webSocketRouter() -> Router<ArbiterRequestContext> {
+        let router = Router(context: ArbiterRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        addChatRoutes(router.group(), webSocket: router.group().add(middleware: AuthMiddleware(accounts: services.accounts)))
+        return router
+    }
+}
+
+/// Where and how the control port listens.
+public struct ControlPlaneConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// PEM certificate chain and private key; both or neither.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil) {
+        self.host = host
+        self.port = port
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsKeyPath = tlsKeyPath
+    }
+}
+
+/// Builds the control port application (a `Service`: run it in the process's ServiceGroup).
+public func makeControlPlaneApplication(
+    services: ControlPlaneServices, configuration: ControlPlaneConfiguration, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let routes = ControlPlaneRoutes(services: services)
+    let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: routes.webSocketRouter())
+    let server: HTTPServerBuilder
+    if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        server = try .tls(webSocket, tlsConfiguration: tls)
+    } else {
+        server = webSocket
+    }
+    return Application(
+        router: routes.router(), server: server,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "arbiter"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}

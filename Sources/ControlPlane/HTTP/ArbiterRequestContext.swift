@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+/// Who is calling, once the session token checked out.
+public struct Identity: Sendable {
+    public let playerID: Int64
+    public let username: String
+    public let sessionID: Int64
+}
+
+/// The per-request context: the caller's identity (set by ``AuthMiddleware``), their address
+/// (for rate limits), JSON in snake_case, and a 64 KiB body limit.
+public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<ArbiterRequestContext>
+    public var identity: Identity?
+    /// The peer's IP address, or "unknown" (e.g. in router tests).
+    public let clientAddress: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    public var maxUploadSize: Int { 64 * 1024 }
+
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The caller, or 401.
+    public func requireIdentity() throws -> Identity {
+        guard let identity else { throw APIError.unauthorized }
+        return identity
+    }
+}
+
+/// Resolves `Authorization: Bearer <token>` (or `?token=` on the WebSocket route, where
+/// browsers cannot set headers) to an ``Identity``; 401 when missing, unknown, expired or revoked.
+struct AuthMiddleware: RouterMiddleware {
+    let accounts: Accounts
+
+    func handle(
+        _ request: Request, context: ArbiterRequestContext,
+        next: (Request, ArbiterRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        guard let token = Self.token(in: request), let identity = try await accounts.identity(forToken: token) else {
+            throw APIError.unauthorized
+        }
+        context.identity = identity
+        return try await next(request, context)
+    }
+
+    static func token(in request: Request) -> String? {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
+            return nil
+        }
+        return request.uri.queryParameters.get("token")
+    }
+}
+
+extension Request {
+    /// Decodes the JSON body with the context's decoder; 400 with a clear message otherwise.
+    func json<T: Decodable>(_ type: T.Type, context: ArbiterRequestContext) async throws -> T {
+        do {
+            return try await decode(as: type, context: context)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
+        } catch let error as DecodingError {
+            throw APIError.badRequest("invalid JSON body: \(Self.describe(error))", code: "invalid_body")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case .dataCorrupted(let context):
+            context.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        @unknown default: "unreadable"
+        }
+    }
+
+    /// An integer query parameter within `range`, or the default; 400 when present but invalid.
+    func queryInt(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest("query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)", code: "invalid_query")
+        }
+        return number
+    }
+}
+
+extension Parameters {
+    /// A positive integer path parameter; 404 when it is not one (no such resource can exist).
+    func id(_ name: String, _ what: String) throws -> Int64 {
+        guard let text = get(name), let value = Int64(text), value > 0 else { throw APIError.notFound(what) }
+        return value
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+
+/// Stores what matches report, each match in one transaction: the session's end, every player's
+/// score, kills, deaths, placement and time, their statistics, and the global and game boards.
+public final class ResultsRecorder: Sendable {
+    let database: AppDatabase
+    let leaderboards: LeaderboardCache
+    let presence: Presence
+    let logger: Logger
+
+    init(database: AppDatabase, leaderboards: LeaderboardCache, presence: Presence, logger: Logger) {
+        self.database = database
+        self.leaderboards = leaderboards
+        self.presence = presence
+        self.logger = logger
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case recorded
+        /// Already recorded (a repeated report): nothing changed.
+        case duplicate
+        case unknownMatch
+    }
+
+    @discardableResult
+    public func record(_ results: MatchResults) async throws -> Outcome {
+        let matchID = Int64(bitPattern: results.matchID)
+        let (outcome, updates) = try await database.writer.write { db -> (Outcome, [LeaderboardCache.Update]) in
+            guard var session = try GameSessionRecord.filter(Column("match_id") == matchID).fetchOne(db), let sessionID = session.id else {
+                return (.unknownMatch, [])
+            }
+            guard session.status != "finished" else { return (.duplicate, []) }
+            session.status = "finished"
+            session.endTime = results.endedAt
+            try session.update(db)
+            var updates: [LeaderboardCache.Update] = []
+            let boards = try Row.fetchAll(
+                db, sql: "SELECT id, key, operator FROM leaderboards WHERE key IN ('global', ?)", arguments: ["game:\(session.gameID)"])
+            for result in results.players {
+                guard try PlayerRecord.exists(db, key: result.playerID) else { continue }
+                if var participation = try PlayerGameSessionRecord.filter(Column("player_id") == result.playerID && Column("game_session_id") == sessionID).fetchOne(db) {
+                    participation.endTime = participation.endTime ?? results.endedAt
+                    participation.score = result.score
+                    participation.kills = result.kills
+                    participation.deaths = result.deaths
+                    participation.placement = result.placement
+                    participation.timePlayedSeconds = result.timePlayedSeconds
+                    try participation.update(db)
+                } else {
+                    var participation = PlayerGameSessionRecord(
+                        id: nil, playerID: result.playerID, gameSessionID: sessionID, startTime: session.startTime, endTime: results.endedAt,
+                        score: result.score, kills: result.kills, deaths: result.deaths, placement: result.placement,
+                        timePlayedSeconds: result.timePlayedSeconds)
+                    try participation.insert(db)
+                }
+                var stats = try PlayerStatisticsRecord.fetchOne(db, key: result.playerID) ?? PlayerStatisticsRecord(playerID: result.playerID)
+                stats.gamesPlayed += 1
+                stats.wins += result.placement == 1 ? 1 : 0
+                stats.kills += result.kills
+                stats.deaths += result.deaths
+                stats.totalScore += result.score
+                stats.bestScore = max(stats.bestScore, result.score)
+                stats.timePlayedSeconds += result.timePlayedSeconds
+                try stats.save(db)
+                for board in boards {
+                    guard let op = ScoreOperator(rawValue: board["operator"]) else { continue }
+                    let boardID: Int64 = board["id"]
+                    let old = try Int64.fetchOne(
+                        db, sql: "SELECT score FROM leaderboard_entries WHERE leaderboard_id = ? AND player_id = ?", arguments: [boardID, result.playerID])
+                    let score = op.combine(old: old, new: Int64(result.score))
+                    try db.execute(
+                        sql: """
+                            INSERT INTO leaderboard_entries (leaderboard_id, player_id, score, updated_at) VALUES (?, ?, ?, ?)
+                            ON CONFLICT (leaderboard_id, player_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at
+                            """, arguments: [boardID, result.playerID, score, results.endedAt])
+                    updates.append(.init(boardKey: board["key"], playerID: result.playerID, score: score))
+                }
+            }
+            try db.execute(
+                sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL",
+                arguments: [results.endedAt, sessionID])
+            return (.recorded, updates)
+        }
+        if outcome == .recorded {
+            await leaderboards.apply(updates)
+            for result in results.players { await presence.setInMatch(result.playerID, false) }
+            logger.info("match results recorded", metadata: ["match_id": "\(results.matchID)", "players": "\(results.players.count)"])
+        }
+        return outcome
+    }
+
+    /// Closes running sessions that outlived their time limit plus `grace` without reporting
+    /// (a crashed or lost game server): marked `timed_out`, participations ended.
+    public func closeAbandonedMatches(now: Date = Date(), grace: TimeInterval = 120) async throws -> Int {
+        try await database.writer.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.id FROM game_sessions s JOIN games g ON g.id = s.game_id
+                    WHERE s.status = 'running' AND s.start_time < datetime(?, '-' || (g.time_limit_seconds + ?) || ' seconds')
+                    """, arguments: [now, Int(grace)])
+            let ids: [Int64] = rows.map { $0["id"] }
+            for id in ids {
+                try db.execute(sql: "UPDATE game_sessions SET status = 'timed_out', end_time = ? WHERE id = ?", arguments: [now, id])
+                try db.execute(sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL", arguments: [now, id])
+            }
+            return ids.count
+        }
+    }
+}
+
+/// Runs ``ResultsRecorder/closeAbandonedMatches(now:grace:)`` every `interval` until shutdown.
+public struct MatchJanitor: Service {
+    let recorder: ResultsRecorder
+    let interval: Duration
+
+    public init(recorder: ResultsRecorder, interval: Duration) {
+        self.recorder = recorder
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        let closed = try await recorder.closeAbandonedMatches()
+                        if closed > 0 { recorder.logger.warning("closed matches that never reported", metadata: ["count": "\(closed)"]) }
+                    } catch {
+                        recorder.logger.error("closing abandoned matches failed: \(error)")
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down.
+        }
+    }
+}

@@ -1,0 +1,410 @@
+import Foundation
+import GRDB
+import Hummingbird
+import NetProtocol
+
+struct GameSettingsBody: Codable {
+    var mode: String?
+    var maxPlayers: Int?
+    var tickRate: Int?
+    var scoreLimit: Int?
+    var timeLimitSeconds: Int?
+    var visibility: String?
+}
+
+struct GameCreateBody: Decodable {
+    var name: String
+    var description: String?
+    var settings: GameSettingsBody?
+}
+
+struct GameUpdateBody: Decodable {
+    var name: String?
+    var description: String?
+    var settings: GameSettingsBody?
+}
+
+struct GameSettingsResponse: ResponseEncodable {
+    var mode: String
+    var maxPlayers: Int
+    var tickRate: Int
+    var scoreLimit: Int
+    var timeLimitSeconds: Int
+    var visibility: String
+}
+
+struct GameResponse: ResponseEncodable {
+    var id: Int64
+    var name: String
+    var description: String
+    var createdBy: Int64
+    var status: String
+    var settings: GameSettingsResponse
+    var createdAt: Date
+    var memberCount: Int
+}
+
+struct GamePage: ResponseEncodable {
+    var games: [GameResponse]
+    var nextCursor: String?
+}
+
+struct InviteBody: Decodable {
+    var username: String?
+    var playerId: Int64?
+}
+
+struct InviteResponse: ResponseEncodable {
+    var id: Int64
+    var gameID: Int64
+    var gameName: String
+    var inviterID: Int64
+    var inviterName: String
+    var inviteeID: Int64
+    var status: String
+    var createdAt: Date
+}
+
+struct InviteList: ResponseEncodable {
+    var invites: [InviteResponse]
+}
+
+struct JoinResponse: ResponseEncodable {
+    var serverAddress: String
+    /// 2048 bytes, base64.
+    var connectToken: String
+    var expiresAt: Date
+    var clientID: UInt64
+    var matchID: UInt64
+    var gameSessionID: Int64
+}
+
+struct ScoreboardResponse: ResponseEncodable {
+    var gameID: Int64
+    var matchID: UInt64?
+    var running: Bool
+    var scores: [LiveScore]
+}
+
+enum GameRules {
+    static let modes: Set<String> = ["arena"]
+
+    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord) throws {
+        guard let body else { return }
+        if let mode = body.mode {
+            guard modes.contains(mode) else { throw APIError.invalid("mode must be one of: \(modes.sorted().joined(separator: ", "))", code: "invalid_settings") }
+            game.mode = mode
+        }
+        if let value = body.maxPlayers {
+            guard (2...64).contains(value) else { throw APIError.invalid("max_players must be 2...64", code: "invalid_settings") }
+            game.maxPlayers = value
+        }
+        if let value = body.tickRate {
+            guard (10...240).contains(value) else { throw APIError.invalid("tick_rate must be 10...240", code: "invalid_settings") }
+            game.tickRate = value
+        }
+        if let value = body.scoreLimit {
+            guard (1...100_000).contains(value) else { throw APIError.invalid("score_limit must be 1...100000", code: "invalid_settings") }
+            game.scoreLimit = value
+        }
+        if let value = body.timeLimitSeconds {
+            guard (10...86_400).contains(value) else { throw APIError.invalid("time_limit_seconds must be 10...86400", code: "invalid_settings") }
+            game.timeLimitSeconds = value
+        }
+        if let value = body.visibility {
+            guard value == "public" || value == "private" else { throw APIError.invalid("visibility must be public or private", code: "invalid_settings") }
+            game.visibility = value
+        }
+    }
+
+    static func validateText(name: String?, description: String?) throws {
+        if let name {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard (1...64).contains(trimmed.count) else { throw APIError.invalid("name must be 1 to 64 characters", code: "invalid_name") }
+        }
+        if let description, description.count > 1000 {
+            throw APIError.invalid("description must be at most 1000 characters", code: "invalid_description")
+        }
+    }
+}
+
+extension ControlPlaneRoutes {
+    func addGameRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
+        let database = services.database
+        let hosting = services.hosting
+        let minter = services.minter
+        let presence = services.presence
+
+        @Sendable func response(_ game: GameRecord, _ db: Database) throws -> GameResponse {
+            let members = try GameMemberRecord.filter(Column("game_id") == game.id).fetchCount(db)
+            return GameResponse(
+                id: game.id ?? 0, name: game.name, description: game.description, createdBy: game.createdBy, status: game.status,
+                settings: GameSettingsResponse(
+                    mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit,
+                    timeLimitSeconds: game.timeLimitSeconds, visibility: game.visibility),
+                createdAt: game.createdAt, memberCount: members)
+        }
+
+        /// Members, the owner and invited players may see a private game; 404 for others, so a
+        /// private game's existence is not revealed.
+        @Sendable func visibleGame(_ id: Int64, to player: Int64, _ db: Database) throws -> GameRecord {
+            guard let game = try GameRecord.fetchOne(db, key: id) else { throw APIError.notFound("game") }
+            if game.visibility == "public" || game.createdBy == player { return game }
+            if try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player]) { return game }
+            if try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == player && Column("status") != "declined").fetchCount(db) > 0 {
+                return game
+            }
+            throw APIError.notFound("game")
+        }
+
+        @Sendable func ownedGame(_ id: Int64, by player: Int64, _ db: Database) throws -> GameRecord {
+            let game = try visibleGame(id, to: player, db)
+            guard game.createdBy == player else { throw APIError.forbidden("only the game's creator may do that") }
+            return game
+        }
+
+        group.post("/v1/games") { request, context -> EditedResponse<GameResponse> in
+            let me = try context.requireIdentity().playerID
+            let body = try await request.json(GameCreateBody.self, context: context)
+            try GameRules.validateText(name: body.name, description: body.description)
+            var game = GameRecord(
+                id: nil, name: body.name.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description ?? "",
+                createdBy: me, mode: "arena", maxPlayers: 16, tickRate: 60, scoreLimit: 20, timeLimitSeconds: 600,
+                visibility: "public", status: "open", createdAt: Date())
+            try GameRules.apply(body.settings, to: &game)
+            let draft = game
+            let created = try await database.writer.write { db -> GameResponse in
+                var game = draft
+                try game.insert(db)
+                guard let id = game.id else { throw APIError(.internalServerError, "internal", "insert failed") }
+                try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db)
+                try db.execute(sql: "INSERT INTO leaderboards (key, operator) VALUES (?, 'best')", arguments: ["game:\(id)"])
+                return try response(game, db)
+            }
+            return EditedResponse(status: .created, response: created)
+        }
+
+        group.get("/v1/games") { request, context -> GamePage in
+            _ = try context.requireIdentity()
+            let limit = try request.queryInt("limit", default: 20, range: 1...100)
+            var after: Int64 = 0
+            if let cursor = request.uri.queryParameters.get("cursor") {
+                guard let value = Int64(cursor), value >= 0 else { throw APIError.badRequest("invalid cursor", code: "invalid_query") }
+                after = value
+            }
+            let cursor = after
+            return try await database.writer.read { db in
+                let games = try GameRecord
+                    .filter(Column("status") == "open" && Column("visibility") == "public" && Column("id") > cursor)
+                    .order(Column("id")).limit(limit + 1).fetchAll(db)
+                let page = games.prefix(limit)
+                return GamePage(
+                    games: try page.map { try response($0, db) },
+                    nextCursor: games.count > limit ? page.last.flatMap { $0.id.map(String.init) } : nil)
+            }
+        }
+
+        group.get("/v1/games/:id") { _, context -> GameResponse in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            return try await database.writer.read { db in try response(try visibleGame(id, to: me, db), db) }
+        }
+
+        group.patch("/v1/games/:id") { request, context -> GameResponse in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            let body = try await request.json(GameUpdateBody.self, context: context)
+            try GameRules.validateText(name: body.name, description: body.description)
+            return try await database.writer.write { db in
+                var game = try ownedGame(id, by: me, db)
+                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
+                if let name = body.name { game.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
+                if let description = body.description { game.description = description }
+                try GameRules.apply(body.settings, to: &game)
+                try game.update(db)
+                return try response(game, db)
+            }
+        }
+
+        group.post("/v1/games/:id/close") { _, context -> GameResponse in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            return try await database.writer.write { db in
+                var game = try ownedGame(id, by: me, db)
+                game.status = "closed"
+                try game.update(db)
+                return try response(game, db)
+            }
+        }
+
+        group.post("/v1/games/:id/invites") { request, context -> EditedResponse<InviteResponse> in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            let body = try await request.json(InviteBody.self, context: context)
+            let invite = try await database.writer.write { db -> InviteResponse in
+                let game = try visibleGame(id, to: me, db)
+                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
+                let isMember = try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": me])
+                guard isMember || game.createdBy == me else { throw APIError.forbidden("only members may invite to a game") }
+                let invitee: PlayerRecord?
+                if let username = body.username {
+                    invitee = try PlayerRecord.filter(Column("username") == username).fetchOne(db)
+                } else if let playerID = body.playerId {
+                    invitee = try PlayerRecord.fetchOne(db, key: playerID)
+                } else {
+                    throw APIError.invalid("give username or player_id", code: "invalid_invite")
+                }
+                guard let invitee, let inviteeID = invitee.id else { throw APIError.notFound("player") }
+                guard inviteeID != me else { throw APIError.invalid("you cannot invite yourself", code: "invalid_invite") }
+                if try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": inviteeID]) {
+                    throw APIError.conflict("that player is already a member", code: "already_member")
+                }
+                var record: InviteRecord
+                if let existing = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == inviteeID).fetchOne(db) {
+                    guard existing.status == "declined" else { throw APIError.conflict("that player is already invited", code: "already_invited") }
+                    record = existing
+                    record.status = "pending"
+                    record.inviterID = me
+                    record.createdAt = Date()
+                    try record.update(db)
+                } else {
+                    record = InviteRecord(id: nil, gameID: id, inviterID: me, inviteeID: inviteeID, status: "pending", createdAt: Date())
+                    try record.insert(db)
+                }
+                let inviter = try PlayerRecord.fetchOne(db, key: me)
+                return InviteResponse(
+                    id: record.id ?? 0, gameID: id, gameName: game.name, inviterID: me, inviterName: inviter?.username ?? "",
+                    inviteeID: inviteeID, status: record.status, createdAt: record.createdAt)
+            }
+            return EditedResponse(status: .created, response: invite)
+        }
+
+        @Sendable func invites(_ me: Int64, _ db: Database) throws -> InviteList {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.id, i.game_id, g.name AS game_name, i.inviter_id, p.username AS inviter_name, i.invitee_id, i.status, i.created_at
+                    FROM invites i JOIN games g ON g.id = i.game_id JOIN players p ON p.id = i.inviter_id
+                    WHERE i.invitee_id = ? AND i.status = 'pending' ORDER BY i.id
+                    """, arguments: [me])
+            return InviteList(invites: rows.map {
+                InviteResponse(
+                    id: $0["id"], gameID: $0["game_id"], gameName: $0["game_name"], inviterID: $0["inviter_id"], inviterName: $0["inviter_name"],
+                    inviteeID: $0["invitee_id"], status: $0["status"], createdAt: $0["created_at"])
+            })
+        }
+
+        group.get("/v1/invites") { _, context -> InviteList in
+            let me = try context.requireIdentity().playerID
+            return try await database.writer.read { db in try invites(me, db) }
+        }
+
+        for (action, status) in [("accept", "accepted"), ("decline", "declined")] {
+            group.post("/v1/invites/:id/\(action)") { _, context -> InviteList in
+                let me = try context.requireIdentity().playerID
+                let id = try context.parameters.id("id", "invite")
+                return try await database.writer.write { db in
+                    // Someone else's invite is "not found": its existence is not the caller's business.
+                    guard var invite = try InviteRecord.fetchOne(db, key: id), invite.inviteeID == me, invite.status == "pending" else {
+                        throw APIError.notFound("invite")
+                    }
+                    invite.status = status
+                    try invite.update(db)
+                    if status == "accepted" {
+                        try GameMemberRecord(gameID: invite.gameID, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore)
+                    }
+                    return try invites(me, db)
+                }
+            }
+        }
+
+        group.post("/v1/games/:id/join") { _, context -> JoinResponse in
+            let identity = try context.requireIdentity()
+            let me = identity.playerID
+            let id = try context.parameters.id("id", "game")
+            // 1. Check the caller may join, and find the running match, if any.
+            let (game, running, displayName) = try await database.writer.write { db -> (GameRecord, GameSessionRecord?, String) in
+                let game = try visibleGame(id, to: me, db)
+                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
+                let isMember = try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": me])
+                let invited = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == me && Column("status") != "declined").fetchCount(db) > 0
+                guard isMember || invited || game.visibility == "public" else { throw APIError.forbidden("this private game needs an invite") }
+                if !isMember { try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore) }
+                let running = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").order(Column("id").desc).fetchOne(db)
+                let name = try PlayerRecord.fetchOne(db, key: me)?.displayName ?? identity.username
+                return (game, running, name)
+            }
+            // 2. Start a match when none runs (outside the transaction: it may take a while).
+            var session = running
+            if session == nil {
+                let settings = MatchSettings(mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds)
+                let placement: MatchPlacement
+                do {
+                    placement = try await hosting.createMatch(gameID: id, settings: settings)
+                } catch {
+                    throw APIError(.serviceUnavailable, "no_game_server", "no game server could start a match: \(error)")
+                }
+                session = try await database.writer.write { db -> GameSessionRecord in
+                    // Another join may have raced us here: use its match and let ours lapse unjoined.
+                    if let other = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").fetchOne(db) { return other }
+                    var record = GameSessionRecord(
+                        id: nil, gameID: id, matchID: Int64(bitPattern: placement.matchID), serverAddress: placement.serverAddress.description,
+                        startTime: Date(), endTime: nil, status: "running")
+                    try record.insert(db)
+                    return record
+                }
+            }
+            guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress) else {
+                throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
+            }
+            // 3. Record the participation and mint the token.
+            let roster = try await database.writer.write { db -> Int in
+                if try PlayerGameSessionRecord.filter(Column("player_id") == me && Column("game_session_id") == sessionID).fetchCount(db) == 0 {
+                    var participation = PlayerGameSessionRecord(id: nil, playerID: me, gameSessionID: sessionID, startTime: Date())
+                    try participation.insert(db)
+                }
+                return try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID).fetchCount(db)
+            }
+            guard roster <= game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }
+            let matchID = UInt64(bitPattern: session.matchID)
+            let clientID = UInt64(bitPattern: me)
+            let token = try minter.mint(server: server, ticket: MatchTicket(matchID: matchID, playerID: clientID, displayName: displayName), clientID: clientID)
+            await presence.setInMatch(me, true)
+            return JoinResponse(
+                serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
+                expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
+                clientID: clientID, matchID: matchID, gameSessionID: sessionID)
+        }
+
+        group.post("/v1/games/:id/leave") { _, context -> HTTPResponse.Status in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            try await database.writer.write { db in
+                let game = try visibleGame(id, to: me, db)
+                guard game.createdBy != me else { throw APIError.conflict("the creator cannot leave; close the game instead", code: "owner_cannot_leave") }
+                let removed = try GameMemberRecord.filter(Column("game_id") == id && Column("player_id") == me).deleteAll(db)
+                guard removed > 0 else { throw APIError.notFound("membership") }
+                try db.execute(
+                    sql: """
+                        UPDATE player_game_sessions SET end_time = ? WHERE player_id = ? AND end_time IS NULL
+                        AND game_session_id IN (SELECT id FROM game_sessions WHERE game_id = ? AND status = 'running')
+                        """, arguments: [Date(), me, id])
+            }
+            await presence.setInMatch(me, false)
+            return .noContent
+        }
+
+        group.get("/v1/games/:id/scoreboard") { _, context -> ScoreboardResponse in
+            let me = try context.requireIdentity().playerID
+            let id = try context.parameters.id("id", "game")
+            let session = try await database.writer.read { db -> GameSessionRecord? in
+                _ = try visibleGame(id, to: me, db)
+                return try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").order(Column("id").desc).fetchOne(db)
+            }
+            guard let session else { return ScoreboardResponse(gameID: id, matchID: nil, running: false, scores: []) }
+            let matchID = UInt64(bitPattern: session.matchID)
+            let scores = await hosting.scoreboard(matchID: matchID)
+            return ScoreboardResponse(gameID: id, matchID: matchID, running: scores != nil, scores: scores ?? [])
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Token buckets keyed by string (an account, a client address, a player), in memory. The map is
+/// bounded: when full, idle buckets are evicted first, so a flood of distinct keys cannot grow it.
+public actor RateLimiter {
+    public struct Rule: Sendable {
+        /// Sustained rate, per second.
+        public var rate: Double
+        /// Burst size.
+        public var burst: Double
+
+        public init(rate: Double, burst: Double) {
+            self.rate = rate
+            self.burst = burst
+        }
+    }
+
+    struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
+
+    private let rule: Rule
+    private let maxKeys: Int
+    private var buckets: [String: Bucket] = [:]
+    private let clock: @Sendable () -> Double
+
+    public init(rule: Rule, maxKeys: Int = 100_000, clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
+        self.rule = rule
+        self.maxKeys = maxKeys
+        self.clock = clock
+    }
+
+    /// Takes one token. Returns nil when allowed, or the seconds until one is available.
+    public func take(_ key: String) -> Double? {
+        let now = clock()
+        var bucket = refreshed(key, now: now)
+        guard bucket.tokens >= 1 else {
+            buckets[key] = bucket
+            return (1 - bucket.tokens) / rule.rate
+        }
+        bucket.tokens -= 1
+        store(key, bucket)
+        return nil
+    }
+
+    /// Seconds until `key` may act again, without taking anything.
+    public func retryAfter(_ key: String) -> Double? {
+        let bucket = refreshed(key, now: clock())
+        return bucket.tokens >= 1 ? nil : (1 - bucket.tokens) / rule.rate
+    }
+
+    /// Forgets `key` (e.g. after a successful login).
+    public func reset(_ key: String) { buckets.removeValue(forKey: key) }
+
+    private func refreshed(_ key: String, now: Double) -> Bucket {
+        guard var bucket = buckets[key] else { return Bucket(tokens: rule.burst, updated: now) }
+        bucket.tokens = min(rule.burst, bucket.tokens + (now - bucket.updated) * rule.rate)
+        bucket.updated = now
+        return bucket
+    }
+
+    private func store(_ key: String, _ bucket: Bucket) {
+        if buckets[key] == nil && buckets.count >= maxKeys {
+            // Full buckets carry no information: drop them; if none, drop the oldest quarter.
+            let now = clock()
+            buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * rule.rate < rule.burst }
+            if buckets.count >= maxKeys {
+                let keep = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(maxKeys * 3 / 4)
+                buckets = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+            }
+        }
+        buckets[key] = bucket
+    }
+}

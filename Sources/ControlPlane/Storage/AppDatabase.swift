@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+
+/// The control port's database: one SQLite file (WAL) in production, memory in tests, with the
+/// same migrations either way. Every query goes through GRDB with bound arguments.
+public struct AppDatabase: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) and migrates.
+    public init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A database file at `path` (WAL, foreign keys on).
+    public static func file(at path: String) throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// A private in-memory database, for tests.
+    public static func inMemory() throws -> AppDatabase {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        return try AppDatabase(DatabaseQueue(configuration: configuration))
+    }
+
+    /// Named, append-only migrations. Never edit a shipped one: add another.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-accounts") { db in
+            try db.create(table: "players") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("username", .text).notNull().unique().collate(.nocase)
+                t.column("display_name", .text).notNull()
+                // The address sealed with the data directory's key; `email_hash` (keyed BLAKE2b)
+                // enforces uniqueness without storing it readable.
+                t.column("email", .blob).notNull()
+                t.column("email_hash", .blob).notNull().unique()
+                t.column("password_hash", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.check(sql: "length(username) BETWEEN 3 AND 32")
+            }
+            try db.create(table: "auth_sessions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("player_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("token_hash", .blob).notNull().unique()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+            }
+            try db.create(table: "friendships") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("requester_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("addressee_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("status", .text).notNull().check { ["pending", "accepted"].contains($0) }
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["requester_id", "addressee_id"])
+                t.check(sql: "requester_id <> addressee_id")
+            }
+        }
+        migrator.registerMigration("v1-games") { db in
+            try db.create(table: "games") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("description", .text).notNull()
+                t.column("created_by", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("mode", .text).notNull()
+                t.column("max_players", .integer).notNull().check { $0 >= 2 && $0 <= 64 }
+                t.column("tick_rate", .integer).notNull().check { $0 >= 10 && $0 <= 240 }
+                t.column("score_limit", .integer).notNull().check { $0 >= 1 }
+                t.column("time_limit_seconds", .integer).notNull().check { $0 >= 10 }
+                t.column("visibility", .text).notNull().check { ["public", "private"].contains($0) }
+                t.column("status", .text).notNull().check { ["open", "closed"].contains($0) }
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "games_open_public", on: "games", columns: ["status", "visibility", "id"])
+            try db.create(table: "game_members") { t in
+                t.column("game_id", .integer).notNull().indexed().references("games", onDelete: .cascade)
+                t.column("player_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("joined_at", .datetime).notNull()
+                t.primaryKey(["game_id", "player_id"])
+            }
+            try db.create(table: "invites") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("game_id", .integer).notNull().indexed().references("games", onDelete: .cascade)
+                t.column("inviter_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("invitee_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("status", .text).notNull().check { ["pending", "accepted", "declined"].contains($0) }
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["game_id", "invitee_id"])
+            }
+            try db.create(table: "game_sessions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("game_id", .integer).notNull().indexed().references("games", onDelete: .cascade)
+                t.column("match_id", .integer).notNull().unique()
+                t.column("server_address", .text).notNull()
+                t.column("start_time", .datetime).notNull()
+                t.column("end_time", .datetime)
+                t.column("status", .text).notNull().check { ["running", "finished", "timed_out"].contains($0) }
+            }
+            try db.create(table: "player_game_sessions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("player_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("game_session_id", .integer).notNull().indexed().references("game_sessions", onDelete: .cascade)
+                t.column("start_time", .datetime).notNull()
+                t.column("end_time", .datetime)
+                t.column("score", .integer)
+                t.column("kills", .integer)
+                t.column("deaths", .integer)
+                t.column("placement", .integer)
+                t.column("time_played_seconds", .double)
+                t.uniqueKey(["player_id", "game_session_id"])
+            }
+        }
+        migrator.registerMigration("v1-boards-stats-chat") { db in
+            try db.create(table: "leaderboards") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("key", .text).notNull().unique()
+                t.column("operator", .text).notNull().check { ["best", "sum", "latest"].contains($0) }
+            }
+            try db.create(table: "leaderboard_entries") { t in
+                t.column("leaderboard_id", .integer).notNull().indexed().references("leaderboards", onDelete: .cascade)
+                t.column("player_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("score", .integer).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.primaryKey(["leaderboard_id", "player_id"])
+            }
+            try db.create(index: "leaderboard_entries_rank", on: "leaderboard_entries", columns: ["leaderboard_id", "score", "player_id"])
+            try db.create(table: "player_statistics") { t in
+                t.primaryKey("player_id", .integer).references("players", onDelete: .cascade)
+                t.column("games_played", .integer).notNull().defaults(to: 0)
+                t.column("wins", .integer).notNull().defaults(to: 0)
+                t.column("kills", .integer).notNull().defaults(to: 0)
+                t.column("deaths", .integer).notNull().defaults(to: 0)
+                t.column("total_score", .integer).notNull().defaults(to: 0)
+                t.column("best_score", .integer).notNull().defaults(to: 0)
+                t.column("time_played_seconds", .double).notNull().defaults(to: 0)
+            }
+            try db.create(table: "chat_messages") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("channel", .text).notNull()
+                t.column("sender_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("body", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(index: "chat_messages_channel", on: "chat_messages", columns: ["channel", "id"])
+            try db.execute(sql: "INSERT INTO leaderboards (key, operator) VALUES ('global', 'sum')")
+        }
+        return migrator
+    }
+}

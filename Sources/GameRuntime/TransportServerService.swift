@@ -1,0 +1,40 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs a ``TransportServer`` on a thread of its own as a `Service`: graceful shutdown stops the
+/// loop, which disconnects every client before `run()` returns.
+///
+/// `@unchecked Sendable`: the server and handler are touched only by the thread `run()` starts
+/// (after it starts); other threads only set the atomic stop flag.
+public final class TransportServerService<Handler: TransportServerHandler>: Service, @unchecked Sendable {
+    let server: TransportServer
+    let handler: Handler
+    let stop = StopSignal()
+
+    public init(server: TransportServer, handler: Handler) {
+        self.server = server
+        self.handler = handler
+    }
+
+    public func run() async throws {
+        nonisolated(unsafe) let owned = (server, handler)
+        let stop = self.stop
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let thread = Thread {
+                        owned.0.run(handler: owned.1, until: stop)
+                        continuation.resume()
+                    }
+                    thread.name = "arbiter-udp"
+                    thread.start()
+                }
+            } onCancel: {
+                stop.stop()
+            }
+        } onGracefulShutdown: {
+            stop.stop()
+        }
+    }
+}
