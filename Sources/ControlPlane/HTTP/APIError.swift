@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Every error the control port answers with: `{"error": {"code": "...", "message": "..."}}`
 /// and the matching status. Codes are stable strings clients can switch on.
@@ -63,6 +64,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: "http_error"
             }
             throw APIError(error.status, code, error.body ?? error.status.reasonPhrase)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the request body is too large")
         } catch is DecodingError {
             throw APIError.badRequest("the request body is not the JSON this route expects", code: "invalid_body")
         } catch {

@@ -83,6 +83,8 @@ extension Request {
             return try await decode(as: type, context: context)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid JSON body: \(Self.describe(error))", code: "invalid_body")
         }

@@ -1,0 +1,84 @@
+import ControlPlane
+import Foundation
+import GameRuntime
+import Hummingbird
+import HummingbirdTesting
+import NetProtocol
+import Testing
+
+/// The game-hosting side for tests: the real match directory, no sockets.
+struct DirectoryHost: MatchHosting {
+    let directory: MatchDirectory
+    let serverAddress: NetAddress
+
+    func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
+        let id = directory.create(
+            settings: .init(mode: settings.mode, maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds),
+            now: 0)
+        return MatchPlacement(matchID: id, serverAddress: serverAddress)
+    }
+
+    func scoreboard(matchID: UInt64) async -> [LiveScore]? {
+        directory.scoreboard(matchID: matchID, now: 0)?.map {
+            LiveScore(playerID: Int64(bitPattern: $0.playerID), displayName: $0.displayName, score: $0.score, kills: $0.kills, deaths: $0.deaths)
+        }
+    }
+}
+
+/// A control port on an in-memory database with the cheapest password hashing.
+struct TestControlPlane {
+    let services: ControlPlaneServices
+    let directory: MatchDirectory
+    let key: SymmetricKey
+    let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
+    static let protocolID: UInt64 = 0xC0DE
+
+    init(serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil) async throws {
+        var random = SystemRandomSource()
+        key = SymmetricKey(random: &random)
+        directory = MatchDirectory()
+        services = try await ControlPlaneServices.make(
+            database: try database ?? AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
+            minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum, maxConcurrentHashes: 4)
+    }
+
+    var application: some ApplicationProtocol {
+        Application(router: ControlPlaneRoutes(services: services).router())
+    }
+}
+
+/// A JSON reply: status, headers and parsed body.
+struct Reply {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let json: [String: Any]
+
+    subscript(key: String) -> Any? { json[key] }
+    func string(_ key: String) -> String? { json[key] as? String }
+    func int(_ key: String) -> Int? { json[key] as? Int }
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+}
+
+extension TestClientProtocol {
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: [String: Any]? = nil, raw: String? = nil) async throws -> Reply {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)) }
+        if let raw { body = ByteBuffer(string: raw) }
+        return try await execute(uri: path, method: method, headers: headers, body: body) { response in
+            let data = Data(buffer: response.body)
+            let parsed = (data.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: data) as? [String: Any])) ?? [:]
+            return Reply(status: response.status, headers: response.headers, json: parsed ?? [:])
+        }
+    }
+
+    /// Registers `name` and returns its session token and player id.
+    func register(_ name: String, password: String = "correct horse battery") async throws -> (token: String, id: Int64) {
+        let reply = try await call(.post, "/v1/accounts", json: ["username": name, "email": "\(name)@example.com", "password": password])
+        #expect(reply.status == .created, "register \(name): \(reply.json)")
+        let player = reply["player"] as? [String: Any]
+        return (reply.string("token") ?? "", Int64(player?["id"] as? Int ?? 0))
+    }
+}
