@@ -117,6 +117,29 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/SessionResponse"
                 }
               }
+            },
+            "links": {
+              "GetPlayer": {
+                "operationId": "getPlayer",
+                "description": "The new player's public profile.",
+                "parameters": {
+                  "id": "$response.body#/player/id"
+                }
+              },
+              "GetPlayerStatistics": {
+                "operationId": "getPlayerStatistics",
+                "description": "The new player's statistics.",
+                "parameters": {
+                  "id": "$response.body#/player/id"
+                }
+              },
+              "RequestFriend": {
+                "operationId": "requestFriend",
+                "description": "Ask the new player to be friends.",
+                "requestBody": {
+                  "username": "$response.body#/player/username"
+                }
+              }
             }
           },
           "400": {
@@ -572,6 +595,36 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/FriendList"
                 }
               }
+            },
+            "links": {
+              "GetPlayer": {
+                "operationId": "getPlayer",
+                "description": "The first listed player.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "AcceptFriend": {
+                "operationId": "acceptFriend",
+                "description": "Accept the first listed player's request.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "DeclineFriend": {
+                "operationId": "declineFriend",
+                "description": "Decline the first listed player's request.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "RemoveFriend": {
+                "operationId": "removeFriend",
+                "description": "Remove the first listed player.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              }
             }
           },
           "201": {
@@ -580,6 +633,36 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/FriendList"
+                }
+              }
+            },
+            "links": {
+              "GetPlayer": {
+                "operationId": "getPlayer",
+                "description": "The first listed player.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "AcceptFriend": {
+                "operationId": "acceptFriend",
+                "description": "Accept the first listed player's request.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "DeclineFriend": {
+                "operationId": "declineFriend",
+                "description": "Decline the first listed player's request.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
+                }
+              },
+              "RemoveFriend": {
+                "operationId": "removeFriend",
+                "description": "Remove the first listed player.",
+                "parameters": {
+                  "id": "$response.body#/friends/0/player_id"
                 }
               }
             }
@@ -833,6 +916,57 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Game"
+                }
+              }
+            },
+            "links": {
+              "GetGame": {
+                "operationId": "getGame",
+                "description": "The created game.",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "UpdateGame": {
+                "operationId": "updateGame",
+                "description": "Change the created game.",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "CloseGame": {
+                "operationId": "closeGame",
+                "description": "Close the created game.",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "InvitePlayer": {
+                "operationId": "invitePlayer",
+                "description": "Invite someone to the created game.",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "JoinGame": {
+                "operationId": "joinGame",
+                "description": "Join the created game's match.",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "LeaveGame": {
+                "operationId": "leaveGame",
+                "description": "Leave the created game (the creator cannot).",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "GetScoreboard": {
+                "operationId": "getScoreboard",
+                "description": "The created game's live scores.",
+                "parameters": {
+                  "id": "$response.body#/id"
                 }
               }
             }
@@ -1221,6 +1355,36 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/Invite"
                 }
               }
+            },
+            "links": {
+              "AcceptInvite": {
+                "operationId": "acceptInvite",
+                "description": "Accept the invite (as the invitee).",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "DeclineInvite": {
+                "operationId": "declineInvite",
+                "description": "Decline the invite (as the invitee).",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "GetGame": {
+                "operationId": "getGame",
+                "description": "The game invited to.",
+                "parameters": {
+                  "id": "$response.body#/game_id"
+                }
+              },
+              "GetInvitee": {
+                "operationId": "getPlayer",
+                "description": "The invited player.",
+                "parameters": {
+                  "id": "$response.body#/invitee_id"
+                }
+              }
             }
           },
           "400": {
@@ -1469,6 +1633,22 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/JoinResponse"
+                }
+              }
+            },
+            "links": {
+              "GetScoreboard": {
+                "operationId": "getScoreboard",
+                "description": "The match's live scores.",
+                "parameters": {
+                  "id": "$request.path.id"
+                }
+              },
+              "LeaveGame": {
+                "operationId": "leaveGame",
+                "description": "Leave the game.",
+                "parameters": {
+                  "id": "$request.path.id"
                 }
               }
             }
@@ -2149,6 +2329,16 @@ enum OpenAPIDocument {
         },
         "required": [
           "name"
+        ],
+        "examples": [
+          {
+            "name": "Friday arena",
+            "description": "First to 20",
+            "settings": {
+              "max_players": 8,
+              "visibility": "public"
+            }
+          }
         ]
       },
       "GamePage": {
@@ -2573,6 +2763,12 @@ enum OpenAPIDocument {
         "required": [
           "password",
           "username"
+        ],
+        "examples": [
+          {
+            "username": "ada_l",
+            "password": "correct horse battery"
+          }
         ]
       },
       "PlayerStatistics": {
@@ -2731,6 +2927,14 @@ enum OpenAPIDocument {
           "username",
           "email",
           "password"
+        ],
+        "examples": [
+          {
+            "username": "ada_l",
+            "email": "ada@example.com",
+            "password": "correct horse battery",
+            "display_name": "Ada"
+          }
         ]
       },
       "Scoreboard": {
