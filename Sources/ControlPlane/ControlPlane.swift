@@ -40,6 +40,8 @@ public struct ControlPlaneServices: Sendable {
 /// The HTTP and WebSocket routes of the control port.
 public struct ControlPlaneRoutes: Sendable {
     public let services: ControlPlaneServices
+    /// Chat messages per player: 5 a second, bursts of 10.
+    let chatLimiter = RateLimiter(rule: .init(rate: 5, burst: 10))
 
     public init(services: ControlPlaneServices) { self.services = services }
 
@@ -58,16 +60,14 @@ public struct ControlPlaneRoutes: Sendable {
         addFriendRoutes(authenticated)
         addGameRoutes(authenticated)
         addLeaderboardRoutes(authenticated)
-        let webSocketRouter = Router(context: ArbiterRequestContext.self)
-        addChatRoutes(authenticated, webSocket: webSocketRouter.group().add(middleware: ErrorMiddleware()).add(middleware: AuthMiddleware(accounts: services.accounts)))
+        addChatRoutes(authenticated)
         return router
     }
 
     /// The routes that upgrade to WebSocket (the chat relay).
     public func webSocketRouter() -> Router<ArbiterRequestContext> {
         let router = Router(context: ArbiterRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
-        addChatRoutes(router.group(), webSocket: router.group().add(middleware: AuthMiddleware(accounts: services.accounts)))
+        addChatWebSocket(router)
         return router
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSClient
 import Logging
+import Synchronization
 import Testing
 
 /// A one-shot signal between tasks.
@@ -134,10 +135,22 @@ actor Signal {
     }
 
     @Test func theChatSocketNeedsASession() async throws {
-        try await withLiveServer { _, port, _ in
-            await #expect(throws: (any Error).self) {
-                try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=forged", logger: Logger(label: "x")) { _, _, _ in }
+        try await withLiveServer { _, port, client in
+            let firstCode = Mutex<String?>(nil)
+            let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=forged", logger: Logger(label: "x")) { inbound, _, _ in
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    let code = self.decode(message)["code"] as? String
+                    firstCode.withLock { if $0 == nil { $0 = code } }
+                }
             }
+            #expect(firstCode.withLock { $0 } == "unauthorized")
+            #expect(close?.closeCode == .policyViolation)
+            // A plain GET is told to upgrade, or to authenticate first.
+            #expect(try await client.call(.get, "/v1/chat").status == .unauthorized)
+            let player = try await client.register("plain")
+            #expect(try await client.call(.get, "/v1/chat", token: player.token).status == .upgradeRequired)
+            // Query tokens work on the socket only.
+            #expect(try await client.call(.get, "/v1/me?token=\(player.token)").status == .unauthorized)
         }
     }
 }

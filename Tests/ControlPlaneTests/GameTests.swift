@@ -104,6 +104,26 @@ import Testing
         }
     }
 
+    @Test func aFullMatchTurnsPlayersAwayWithoutCountingThem() async throws {
+        let plane = try await TestControlPlane()
+        try await plane.application.test(.router) { client in
+            var players: [(token: String, id: Int64)] = []
+            for name in ["player1", "player2", "player3"] { players.append(try await client.register(name)) }
+            let game = try await client.call(.post, "/v1/games", token: players[0].token, json: ["name": "Duel", "settings": ["max_players": 2]])
+            let gameID = game.int("id") ?? 0
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[0].token).status == .ok)
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[1].token).status == .ok)
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[0].token).status == .ok)  // already in
+            let full = try await client.call(.post, "/v1/games/\(gameID)/join", token: players[2].token)
+            #expect(full.status == .conflict)
+            #expect(full.errorCode == "match_full")
+            #expect(try await client.call(.get, "/v1/games/\(gameID)", token: players[0].token).int("member_count") == 2)
+            // Leaving frees the place.
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/leave", token: players[1].token).status == .noContent)
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[2].token).status == .ok)
+        }
+    }
+
     @Test func publicGamesArePaged() async throws {
         let plane = try await TestControlPlane()
         try await plane.application.test(.router) { client in

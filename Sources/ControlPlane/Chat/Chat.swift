@@ -98,10 +98,12 @@ struct ChatChannels: Sendable {
     func resolve(_ label: String, for player: Int64) async throws -> String {
         if label == "lobby" { return "lobby" }
         if label.hasPrefix("game:"), let id = Int64(label.dropFirst(5)), id > 0 {
-            let allowed = try await database.writer.read { db in
-                try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player])
-                    || (try GameRecord.fetchOne(db, key: id)?.createdBy == player)
+            let allowed = try await database.writer.read { db -> Bool? in
+                guard let game = try GameRecord.fetchOne(db, key: id) else { return nil }
+                if game.createdBy == player { return true }
+                return try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player])
             }
+            guard let allowed else { throw APIError.notFound("chat channel") }
             guard allowed else { throw APIError.forbidden("only the game's members may use its channel") }
             return "game:\(id)"
         }
@@ -124,11 +126,10 @@ struct ChatChannels: Sendable {
 extension ControlPlaneRoutes {
     static let maxChatCharacters = 500
 
-    func addChatRoutes(_ group: RouterGroup<ArbiterRequestContext>, webSocket wsGroup: RouterGroup<ArbiterRequestContext>) {
+    /// The history route on the HTTP router, and a plain `GET /v1/chat` that answers 401 without
+    /// a session and 426 (upgrade required) with one.
+    func addChatRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
         let database = services.database
-        let hub = services.chat
-        let presence = services.presence
-        let limiter = RateLimiter(rule: .init(rate: 5, burst: 10))
         let channels = ChatChannels(database: database)
 
         group.get("/v1/chat/:channel/messages") { request, context -> ChatHistory in
@@ -154,12 +155,29 @@ extension ControlPlaneRoutes {
             }
             return ChatHistory(messages: messages, nextBefore: messages.count == limit ? messages.last?.id : nil)
         }
-
-        wsGroup.ws("/v1/chat") { _, context in
+        group.get("/v1/chat") { _, context -> Response in
             _ = try context.requireIdentity()
-            return .upgrade([:])
-        } onUpgrade: { inbound, outbound, context in
-            guard let identity = context.requestContext.identity else { return }
+            throw APIError(.upgradeRequired, "upgrade_required", "/v1/chat is a WebSocket: connect with an Upgrade: websocket request")
+        }
+    }
+
+    /// The WebSocket route. The upgrade is always accepted: a missing or bad session gets an
+    /// `unauthorized` error frame and a close with code 1008 (policy violation), since an HTTP
+    /// status cannot be sent once the upgrade is under way.
+    func addChatWebSocket(_ router: Router<ArbiterRequestContext>) {
+        let database = services.database
+        let hub = services.chat
+        let presence = services.presence
+        let accounts = services.accounts
+        let limiter = chatLimiter
+        let channels = ChatChannels(database: database)
+        router.ws("/v1/chat") { inbound, outbound, context in
+            let token = AuthMiddleware.token(in: context.request, allowQuery: true)
+            guard let token, let identity = try? await accounts.identity(forToken: token) else {
+                try await outbound.write(.text(ChatWire.error("unauthorized", "a valid session token is required (?token= or Authorization: Bearer)")))
+                try await outbound.close(.policyViolation, reason: "unauthorized")
+                return
+            }
             let me = identity.playerID
             let connection = UUID()
             let (stream, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(256))

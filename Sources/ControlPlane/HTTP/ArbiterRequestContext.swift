@@ -49,8 +49,9 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     }
 }
 
-/// Resolves `Authorization: Bearer <token>` (or `?token=` on the WebSocket route, where
-/// browsers cannot set headers) to an ``Identity``; 401 when missing, unknown, expired or revoked.
+/// Resolves `Authorization: Bearer <token>` to an ``Identity``; 401 when missing, unknown,
+/// expired or revoked. (Only the chat WebSocket also takes `?token=`, since browsers cannot set
+/// headers on it; tokens in URLs end up in logs, so no other route does.)
 struct AuthMiddleware: RouterMiddleware {
     let accounts: Accounts
 
@@ -66,13 +67,13 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    static func token(in request: Request) -> String? {
+    static func token(in request: Request, allowQuery: Bool = false) -> String? {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
             return nil
         }
-        return request.uri.queryParameters.get("token")
+        return allowQuery ? request.uri.queryParameters.get("token") : nil
     }
 }
 
@@ -87,6 +88,9 @@ extension Request {
             throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid JSON body: \(Self.describe(error))", code: "invalid_body")
+        } catch let error as HTTPError where error.status == .badRequest {
+            // Hummingbird reports decoding failures as a 400 with its own text.
+            throw APIError.badRequest("invalid JSON body: \(error.body ?? "unreadable")", code: "invalid_body")
         }
     }
 

@@ -323,13 +323,12 @@ extension ControlPlaneRoutes {
             let me = identity.playerID
             let id = try context.parameters.id("id", "game")
             // 1. Check the caller may join, and find the running match, if any.
-            let (game, running, displayName) = try await database.writer.write { db -> (GameRecord, GameSessionRecord?, String) in
+            let (game, running, displayName) = try await database.writer.read { db -> (GameRecord, GameSessionRecord?, String) in
                 let game = try visibleGame(id, to: me, db)
                 guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
                 let isMember = try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": me])
                 let invited = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == me && Column("status") != "declined").fetchCount(db) > 0
                 guard isMember || invited || game.visibility == "public" else { throw APIError.forbidden("this private game needs an invite") }
-                if !isMember { try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore) }
                 let running = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").order(Column("id").desc).fetchOne(db)
                 let name = try PlayerRecord.fetchOne(db, key: me)?.displayName ?? identity.username
                 return (game, running, name)
@@ -357,15 +356,22 @@ extension ControlPlaneRoutes {
             guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress) else {
                 throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
             }
-            // 3. Record the participation and mint the token.
-            let roster = try await database.writer.write { db -> Int in
-                if try PlayerGameSessionRecord.filter(Column("player_id") == me && Column("game_session_id") == sessionID).fetchCount(db) == 0 {
-                    var participation = PlayerGameSessionRecord(id: nil, playerID: me, gameSessionID: sessionID, startTime: Date())
-                    try participation.insert(db)
+            // 3. Take a place in the match, all or nothing: a full match changes nothing.
+            try await database.writer.write { db in
+                let active = try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("end_time") == nil)
+                let alreadyIn = try active.filter(Column("player_id") == me).fetchCount(db) > 0
+                if !alreadyIn {
+                    guard try active.fetchCount(db) < game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }
+                    if var earlier = try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("player_id") == me).fetchOne(db) {
+                        earlier.endTime = nil  // rejoining after leaving
+                        try earlier.update(db)
+                    } else {
+                        var participation = PlayerGameSessionRecord(id: nil, playerID: me, gameSessionID: sessionID, startTime: Date())
+                        try participation.insert(db)
+                    }
                 }
-                return try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID).fetchCount(db)
+                try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore)
             }
-            guard roster <= game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }
             let matchID = UInt64(bitPattern: session.matchID)
             let clientID = UInt64(bitPattern: me)
             let token = try minter.mint(server: server, ticket: MatchTicket(matchID: matchID, playerID: clientID, displayName: displayName), clientID: clientID)
