@@ -23,20 +23,55 @@ public enum Sodium {
         precondition(initialized, "libsodium failed to initialise")
     }
 
+    // The libsodium AEAD entry points: both ciphers share one signature.
+    typealias SealFunction = (
+        UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt64>?, UnsafePointer<UInt8>?, UInt64,
+        UnsafePointer<UInt8>?, UInt64, UnsafePointer<UInt8>?, UnsafePointer<UInt8>, UnsafePointer<UInt8>
+    ) -> Int32
+    typealias OpenFunction = (
+        UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt64>?, UnsafeMutablePointer<UInt8>?, UnsafePointer<UInt8>, UInt64,
+        UnsafePointer<UInt8>?, UInt64, UnsafePointer<UInt8>, UnsafePointer<UInt8>
+    ) -> Int32
+
+    @inline(__always)
+    private static func seal(
+        _ function: SealFunction, _ buffer: UnsafeMutableRawPointer, length: Int, additionalData: UnsafeRawBufferPointer,
+        nonce: UnsafeRawPointer, key: SymmetricKey
+    ) {
+        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+        key.withUnsafeKeyPointer { keyPointer in
+            var sealedLength: UInt64 = 0
+            _ = function(
+                bytes, &sealedLength, bytes, UInt64(length),
+                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
+                nil, nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
+        }
+    }
+
+    @inline(__always)
+    private static func open(
+        _ function: OpenFunction, _ buffer: UnsafeMutableRawPointer, length: Int, additionalData: UnsafeRawBufferPointer,
+        nonce: UnsafeRawPointer, key: SymmetricKey
+    ) -> Int? {
+        guard length >= macBytes else { return nil }
+        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
+        return key.withUnsafeKeyPointer { keyPointer -> Int? in
+            var openedLength: UInt64 = 0
+            let result = function(
+                bytes, &openedLength, nil, bytes, UInt64(length),
+                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
+                nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
+            return result == 0 ? Int(openedLength) : nil
+        }
+    }
+
     /// Seals `length` bytes at `buffer` with ChaCha20-Poly1305-IETF, in place.
     /// `buffer` must have room for `length + macBytes` bytes; `nonce` must point at 12 bytes.
     public static func sealChaCha20Poly1305(
         _ buffer: UnsafeMutableRawPointer, length: Int,
         additionalData: UnsafeRawBufferPointer, nonce: UnsafeRawPointer, key: SymmetricKey
     ) {
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        key.withUnsafeKeyPointer { keyPointer in
-            var sealedLength: UInt64 = 0
-            _ = crypto_aead_chacha20poly1305_ietf_encrypt(
-                bytes, &sealedLength, bytes, UInt64(length),
-                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
-                nil, nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
-        }
+        seal(crypto_aead_chacha20poly1305_ietf_encrypt, buffer, length: length, additionalData: additionalData, nonce: nonce, key: key)
     }
 
     /// Opens `length` bytes (ciphertext and tag) at `buffer` with ChaCha20-Poly1305-IETF, in place.
@@ -45,16 +80,7 @@ public enum Sodium {
         _ buffer: UnsafeMutableRawPointer, length: Int,
         additionalData: UnsafeRawBufferPointer, nonce: UnsafeRawPointer, key: SymmetricKey
     ) -> Int? {
-        guard length >= macBytes else { return nil }
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        return key.withUnsafeKeyPointer { keyPointer -> Int? in
-            var openedLength: UInt64 = 0
-            let result = crypto_aead_chacha20poly1305_ietf_decrypt(
-                bytes, &openedLength, nil, bytes, UInt64(length),
-                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
-                nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
-            return result == 0 ? Int(openedLength) : nil
-        }
+        open(crypto_aead_chacha20poly1305_ietf_decrypt, buffer, length: length, additionalData: additionalData, nonce: nonce, key: key)
     }
 
     /// Seals `length` bytes at `buffer` with XChaCha20-Poly1305-IETF, in place (24-byte nonce).
@@ -62,14 +88,7 @@ public enum Sodium {
         _ buffer: UnsafeMutableRawPointer, length: Int,
         additionalData: UnsafeRawBufferPointer, nonce: UnsafeRawPointer, key: SymmetricKey
     ) {
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        key.withUnsafeKeyPointer { keyPointer in
-            var sealedLength: UInt64 = 0
-            _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                bytes, &sealedLength, bytes, UInt64(length),
-                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
-                nil, nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
-        }
+        seal(crypto_aead_xchacha20poly1305_ietf_encrypt, buffer, length: length, additionalData: additionalData, nonce: nonce, key: key)
     }
 
     /// Opens `length` bytes (ciphertext and tag) at `buffer` with XChaCha20-Poly1305-IETF, in place.
@@ -77,16 +96,7 @@ public enum Sodium {
         _ buffer: UnsafeMutableRawPointer, length: Int,
         additionalData: UnsafeRawBufferPointer, nonce: UnsafeRawPointer, key: SymmetricKey
     ) -> Int? {
-        guard length >= macBytes else { return nil }
-        let bytes = buffer.assumingMemoryBound(to: UInt8.self)
-        return key.withUnsafeKeyPointer { keyPointer -> Int? in
-            var openedLength: UInt64 = 0
-            let result = crypto_aead_xchacha20poly1305_ietf_decrypt(
-                bytes, &openedLength, nil, bytes, UInt64(length),
-                additionalData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(additionalData.count),
-                nonce.assumingMemoryBound(to: UInt8.self), keyPointer)
-            return result == 0 ? Int(openedLength) : nil
-        }
+        open(crypto_aead_xchacha20poly1305_ietf_decrypt, buffer, length: length, additionalData: additionalData, nonce: nonce, key: key)
     }
 
     /// Fills `buffer` with bytes from the operating system's CSPRNG.
