@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetProtocol", targets: ["NetProtocol"]),
+        .library(name: "GameCore", targets: ["GameCore"]),
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
@@ -32,10 +33,11 @@ let package = Package(
         ),
         .target(name: "CArbiterUDP"),
         .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: strict),
+        .target(name: "GameCore", dependencies: ["NetProtocol"], swiftSettings: strict),
         .target(
             name: "GameRuntime",
             dependencies: [
-                "NetProtocol", "CArbiterUDP",
+                "NetProtocol", "GameCore", "CArbiterUDP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -80,6 +82,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",
             dependencies: ["GameRuntime", "NetProtocol"],

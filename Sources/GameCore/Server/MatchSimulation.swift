@@ -1,0 +1,97 @@
+/// One match on the server, sans-IO: players join and leave, their input messages arrive, and
+/// every tick the world advances by exactly one step; each client then gets a snapshot encoded
+/// against the newest snapshot it acknowledged, from one world history shared by all clients.
+public final class MatchSimulation<Rules: GameRules> {
+    public let rules: Rules
+    public let settings: MatchSettings
+    public private(set) var state: Rules.State
+    public private(set) var tick: UInt32 = 0
+    public private(set) var history: WorldHistory
+
+    struct Client {
+        var entity: EntityID
+        var inputs: InputBuffer<Rules.Input>
+        var ackedSnapshot: UInt32 = 0
+        var viewTick: UInt32 = 0
+        var malformedMessages: UInt64 = 0
+        var joinedTick: UInt32
+    }
+
+    private var clients: [PlayerID: Client] = [:]
+    public private(set) var malformedMessages: UInt64 = 0
+
+    public init(rules: Rules, settings: MatchSettings, seed: UInt64 = 0, historyTicks: Int = 64) {
+        self.rules = rules
+        self.settings = settings
+        state = rules.initialState(settings: settings, seed: seed)
+        history = WorldHistory(capacity: historyTicks)
+    }
+
+    public var players: [PlayerID] { clients.keys.sorted() }
+
+    @discardableResult
+    public func join(_ player: PlayerID, name: String) -> EntityID {
+        if let existing = clients[player] { return existing.entity }
+        let entity = rules.addPlayer(player, name: name, to: &state, tick: tick)
+        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), joinedTick: tick)
+        return entity
+    }
+
+    public func leave(_ player: PlayerID) {
+        clients.removeValue(forKey: player)
+        rules.removePlayer(player, from: &state)
+    }
+
+    /// An input message from `player`. Malformed ones are counted and dropped.
+    public func receive(_ message: [UInt8], from player: PlayerID) {
+        guard clients[player] != nil else { return }
+        guard let decoded = InputMessage<Rules.Input>.decode(message, rules: rules) else {
+            malformedMessages &+= 1
+            clients[player]?.malformedMessages &+= 1
+            return
+        }
+        clients[player]?.inputs.receive(newestSequence: decoded.newestSequence, inputs: decoded.inputs)
+        // Acknowledgements only move forward, and only to snapshots that exist.
+        if decoded.ackedSnapshot <= tick, decoded.ackedSnapshot > clients[player]?.ackedSnapshot ?? 0 {
+            clients[player]?.ackedSnapshot = decoded.ackedSnapshot
+        }
+        clients[player]?.viewTick = min(decoded.viewTick, tick)
+    }
+
+    /// Advances one tick. Returns the game's events.
+    @discardableResult
+    public func step() -> [Rules.Event] {
+        tick &+= 1
+        var inputs: [PlayerID: Rules.Input] = [:]
+        var views: [PlayerID: UInt32] = [:]
+        for player in clients.keys.sorted() {
+            inputs[player] = clients[player]?.inputs.next()
+            views[player] = clients[player]?.viewTick ?? tick
+        }
+        let events = rules.step(&state, inputs: inputs, views: views, tick: tick)
+        history.record(tick: tick, entities: rules.entities(of: state))
+        return events
+    }
+
+    /// This tick's snapshot for `player`: a delta against its newest acknowledged snapshot when
+    /// the shared history still holds it, otherwise full.
+    public func snapshot(for player: PlayerID) -> [UInt8]? {
+        guard let client = clients[player], let current = history.entities(at: tick) else { return nil }
+        let baseline = history.entities(at: client.ackedSnapshot)
+        let header = SnapshotCodec.Header(
+            tick: tick, baselineTick: baseline == nil ? 0 : client.ackedSnapshot, lastAppliedInput: client.inputs.lastApplied,
+            yourEntity: client.entity)
+        return SnapshotCodec.encode(header: header, entities: current, baseline: baseline)
+    }
+
+    public func lastAppliedInput(of player: PlayerID) -> UInt32? { clients[player]?.inputs.lastApplied }
+
+    /// How often the player's input buffer had to repeat an input (starved), dropped stale ones,
+    /// or skipped ahead (too many queued).
+    public func inputStatistics(of player: PlayerID) -> (repeated: UInt64, stale: UInt64, skipped: UInt64)? {
+        clients[player].map { ($0.inputs.repeated, $0.inputs.stale, $0.inputs.skipped) }
+    }
+
+    public var scoreboard: [ScoreLine] { rules.scoreboard(of: state) }
+    public var isOver: Bool { rules.isOver(state, tick: tick) }
+}

@@ -1,0 +1,239 @@
+/// The snapshot format (docs/PROTOCOL.md): a header, then each entity that is new or changed
+/// against the baseline the client acknowledged, field by field, then the ids removed since.
+/// Positions that moved a little are sent as small differences.
+public enum SnapshotCodec {
+    public static let kind: UInt8 = 2
+    static let positionBits = 21
+    static let velocityBits = 17
+    static let smallDeltaBits = 12
+
+    public struct Header: Sendable, Equatable {
+        public var tick: UInt32
+        /// The snapshot this one is a delta against; 0 for a full snapshot.
+        public var baselineTick: UInt32
+        /// The newest input sequence the server has applied for this client.
+        public var lastAppliedInput: UInt32
+        /// The client's own entity.
+        public var yourEntity: EntityID
+
+        public init(tick: UInt32, baselineTick: UInt32, lastAppliedInput: UInt32, yourEntity: EntityID) {
+            self.tick = tick
+            self.baselineTick = baselineTick
+            self.lastAppliedInput = lastAppliedInput
+            self.yourEntity = yourEntity
+        }
+    }
+
+    public enum DecodeError: Error, Equatable, Sendable {
+        case malformed
+        /// The baseline the snapshot refers to is not (or no longer) held.
+        case missingBaseline(UInt32)
+    }
+
+    // Field order in the change mask.
+    enum Field: Int, CaseIterable {
+        case position, velocity, aim, health, flags, owner, score, kills, deaths
+    }
+
+    public static func encode(header: Header, entities: [EntityState], baseline: [EntityState]?) -> [UInt8] {
+        var writer = BitWriter(capacity: 64 + entities.count * 8)
+        writer.write(UInt64(kind), bits: 8)
+        writer.write(UInt64(header.tick), bits: 32)
+        writer.write(UInt64(header.baselineTick), bits: 32)
+        writer.write(UInt64(header.lastAppliedInput), bits: 32)
+        writer.write(UInt64(header.yourEntity), bits: 16)
+        let base = Dictionary(baseline.map { $0.map { ($0.id, $0) } } ?? [], uniquingKeysWith: { a, _ in a })
+        var changed: [(EntityState, EntityState?)] = []
+        for entity in entities {
+            if let old = base[entity.id], old.kind == entity.kind {
+                if old != entity { changed.append((entity, old)) }
+            } else {
+                changed.append((entity, nil))
+            }
+        }
+        writer.write(UInt64(changed.count), bits: 16)
+        for (entity, old) in changed {
+            writer.write(UInt64(entity.id), bits: 16)
+            writer.write(old == nil)
+            if let old {
+                writeDelta(entity, from: old, into: &writer)
+            } else {
+                writer.write(UInt64(entity.kind.rawValue), bits: 2)
+                writeFull(entity, into: &writer)
+            }
+        }
+        let present = Set(entities.map(\.id))
+        let removed = (baseline ?? []).map(\.id).filter { !present.contains($0) }
+        writer.write(UInt64(removed.count), bits: 16)
+        for id in removed { writer.write(UInt64(id), bits: 16) }
+        return writer.finish()
+    }
+
+    static func writeFull(_ entity: EntityState, into writer: inout BitWriter) {
+        writer.writeSigned(Int64(entity.x), bits: positionBits)
+        writer.writeSigned(Int64(entity.y), bits: positionBits)
+        writer.writeSigned(Int64(entity.vx), bits: velocityBits)
+        writer.writeSigned(Int64(entity.vy), bits: velocityBits)
+        writer.write(UInt64(entity.aim), bits: 16)
+        writer.write(UInt64(entity.health), bits: 8)
+        writer.write(UInt64(entity.flags), bits: 8)
+        writer.write(UInt64(entity.owner), bits: 16)
+        writer.write(UInt64(entity.score), bits: 16)
+        writer.write(UInt64(entity.kills), bits: 16)
+        writer.write(UInt64(entity.deaths), bits: 16)
+    }
+
+    static func writeDelta(_ entity: EntityState, from old: EntityState, into writer: inout BitWriter) {
+        let changes: [Bool] = [
+            entity.x != old.x || entity.y != old.y, entity.vx != old.vx || entity.vy != old.vy, entity.aim != old.aim,
+            entity.health != old.health, entity.flags != old.flags, entity.owner != old.owner, entity.score != old.score,
+            entity.kills != old.kills, entity.deaths != old.deaths,
+        ]
+        for change in changes { writer.write(change) }
+        if changes[Field.position.rawValue] {
+            let dx = Int64(entity.x) - Int64(old.x)
+            let dy = Int64(entity.y) - Int64(old.y)
+            let limit = Int64(1) << Int64(smallDeltaBits - 1)
+            if abs(dx) < limit && abs(dy) < limit {
+                writer.write(true)
+                writer.writeSigned(dx, bits: smallDeltaBits)
+                writer.writeSigned(dy, bits: smallDeltaBits)
+            } else {
+                writer.write(false)
+                writer.writeSigned(Int64(entity.x), bits: positionBits)
+                writer.writeSigned(Int64(entity.y), bits: positionBits)
+            }
+        }
+        if changes[Field.velocity.rawValue] {
+            writer.writeSigned(Int64(entity.vx), bits: velocityBits)
+            writer.writeSigned(Int64(entity.vy), bits: velocityBits)
+        }
+        if changes[Field.aim.rawValue] { writer.write(UInt64(entity.aim), bits: 16) }
+        if changes[Field.health.rawValue] { writer.write(UInt64(entity.health), bits: 8) }
+        if changes[Field.flags.rawValue] { writer.write(UInt64(entity.flags), bits: 8) }
+        if changes[Field.owner.rawValue] { writer.write(UInt64(entity.owner), bits: 16) }
+        if changes[Field.score.rawValue] { writer.write(UInt64(entity.score), bits: 16) }
+        if changes[Field.kills.rawValue] { writer.write(UInt64(entity.kills), bits: 16) }
+        if changes[Field.deaths.rawValue] { writer.write(UInt64(entity.deaths), bits: 16) }
+    }
+
+    /// Reads the header only (to find the baseline before decoding the rest).
+    public static func readHeader(_ bytes: [UInt8]) -> Header? {
+        var reader = BitReader(bytes)
+        return readHeader(&reader)
+    }
+
+    static func readHeader(_ reader: inout BitReader) -> Header? {
+        guard reader.read(bits: 8) == UInt64(kind), let tick = reader.read(bits: 32), let baseline = reader.read(bits: 32),
+            let input = reader.read(bits: 32), let entity = reader.read(bits: 16)
+        else { return nil }
+        return Header(tick: UInt32(tick), baselineTick: UInt32(baseline), lastAppliedInput: UInt32(input), yourEntity: EntityID(entity))
+    }
+
+    /// Decodes a snapshot; `baseline` returns the entities of an earlier snapshot by tick.
+    public static func decode(_ bytes: [UInt8], baseline: (UInt32) -> [EntityState]?) throws(DecodeError) -> (Header, [EntityState]) {
+        var reader = BitReader(bytes)
+        guard let header = readHeader(&reader) else { throw .malformed }
+        var entities: [EntityID: EntityState] = [:]
+        if header.baselineTick != 0 {
+            guard let base = baseline(header.baselineTick) else { throw .missingBaseline(header.baselineTick) }
+            for entity in base { entities[entity.id] = entity }
+        }
+        guard let changedCount = reader.read(bits: 16) else { throw .malformed }
+        for _ in 0..<changedCount {
+            guard let rawID = reader.read(bits: 16), let isNew = reader.readBool() else { throw .malformed }
+            let id = EntityID(rawID)
+            if isNew {
+                guard let rawKind = reader.read(bits: 2), let kind = EntityState.Kind(rawValue: UInt8(rawKind)),
+                    let entity = readFull(id: id, kind: kind, from: &reader)
+                else { throw .malformed }
+                entities[id] = entity
+            } else {
+                guard let old = entities[id], let entity = readDelta(from: old, reader: &reader) else { throw .malformed }
+                entities[id] = entity
+            }
+        }
+        guard let removedCount = reader.read(bits: 16) else { throw .malformed }
+        for _ in 0..<removedCount {
+            guard let rawID = reader.read(bits: 16) else { throw .malformed }
+            entities.removeValue(forKey: EntityID(rawID))
+        }
+        guard !reader.failed, reader.remainingBits < 8 else { throw .malformed }
+        return (header, entities.values.sorted { $0.id < $1.id })
+    }
+
+    static func readFull(id: EntityID, kind: EntityState.Kind, from reader: inout BitReader) -> EntityState? {
+        guard let x = reader.readSigned(bits: positionBits), let y = reader.readSigned(bits: positionBits),
+            let vx = reader.readSigned(bits: velocityBits), let vy = reader.readSigned(bits: velocityBits),
+            let aim = reader.read(bits: 16), let health = reader.read(bits: 8), let flags = reader.read(bits: 8),
+            let owner = reader.read(bits: 16), let score = reader.read(bits: 16), let kills = reader.read(bits: 16),
+            let deaths = reader.read(bits: 16)
+        else { return nil }
+        return EntityState(
+            id: id, kind: kind, x: Int32(x), y: Int32(y), vx: Int32(vx), vy: Int32(vy), aim: UInt16(aim), health: UInt8(health),
+            flags: UInt8(flags), owner: UInt16(owner), score: UInt16(score), kills: UInt16(kills), deaths: UInt16(deaths))
+    }
+
+    static func readDelta(from old: EntityState, reader: inout BitReader) -> EntityState? {
+        var mask: [Bool] = []
+        for _ in Field.allCases {
+            guard let bit = reader.readBool() else { return nil }
+            mask.append(bit)
+        }
+        var entity = old
+        if mask[Field.position.rawValue] {
+            guard let small = reader.readBool() else { return nil }
+            if small {
+                guard let dx = reader.readSigned(bits: smallDeltaBits), let dy = reader.readSigned(bits: smallDeltaBits) else { return nil }
+                entity.x = Int32(truncatingIfNeeded: Int64(old.x) + dx)
+                entity.y = Int32(truncatingIfNeeded: Int64(old.y) + dy)
+            } else {
+                guard let x = reader.readSigned(bits: positionBits), let y = reader.readSigned(bits: positionBits) else { return nil }
+                entity.x = Int32(x)
+                entity.y = Int32(y)
+            }
+        }
+        if mask[Field.velocity.rawValue] {
+            guard let vx = reader.readSigned(bits: velocityBits), let vy = reader.readSigned(bits: velocityBits) else { return nil }
+            entity.vx = Int32(vx)
+            entity.vy = Int32(vy)
+        }
+        if mask[Field.aim.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.aim = UInt16(v) }
+        if mask[Field.health.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.health = UInt8(v) }
+        if mask[Field.flags.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.flags = UInt8(v) }
+        if mask[Field.owner.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.owner = UInt16(v) }
+        if mask[Field.score.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.score = UInt16(v) }
+        if mask[Field.kills.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.kills = UInt16(v) }
+        if mask[Field.deaths.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.deaths = UInt16(v) }
+        return entity
+    }
+
+    /// The size of the same entities sent the naive way: every field a 32-bit float or int, no
+    /// delta. The yardstick for the bandwidth goal.
+    public static func naiveBytes(entities: Int) -> Int { 17 + entities * (2 + 1 + 4 * 4 + 4 + 1 + 1 + 2 + 6) }
+}
+
+/// The last snapshots of one match's world, shared by every client's encoder.
+public struct WorldHistory: Sendable {
+    private var ticks: [UInt32]
+    private var worlds: [[EntityState]]
+    private var next = 0
+    public let capacity: Int
+
+    public init(capacity: Int = 64) {
+        self.capacity = capacity
+        ticks = [UInt32](repeating: 0, count: capacity)
+        worlds = [[EntityState]](repeating: [], count: capacity)
+    }
+
+    public mutating func record(tick: UInt32, entities: [EntityState]) {
+        ticks[next] = tick
+        worlds[next] = entities
+        next = (next + 1) % capacity
+    }
+
+    public func entities(at tick: UInt32) -> [EntityState]? {
+        guard tick != 0, let index = ticks.firstIndex(of: tick) else { return nil }
+        return worlds[index]
+    }
+}
