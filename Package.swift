@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "GameCore", targets: ["GameCore"]),
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
+        .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
     ],
     dependencies: [
@@ -43,6 +44,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "ArbiterClient", dependencies: ["GameCore", "GameRuntime", "NetProtocol"], swiftSettings: strict),
         .target(
             name: "ControlPlane",
             dependencies: [
@@ -60,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "NetProtocol", "GameRuntime", "ControlPlane", "CArbiterUDP",
+                "NetProtocol", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "CArbiterUDP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +87,7 @@ let package = Package(
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",
-            dependencies: ["GameRuntime", "NetProtocol"],
+            dependencies: ["GameRuntime", "NetProtocol", "GameCore", "ArbiterClient"],
             swiftSettings: strict
         ),
     ]

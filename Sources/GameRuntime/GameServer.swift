@@ -1,55 +1,191 @@
 import Foundation
+import GameCore
 import Logging
 import NetProtocol
 
-/// The game server's transport handler: admits players into the matches their tickets name,
-/// ends matches on time, and (until the simulation arrives) echoes payloads so clients can
-/// measure the link.
+/// The game server's transport handler: admits players into the matches their tickets name (or
+/// the default arena), runs every match on a fixed tick from absolute deadlines, moves inputs and
+/// snapshots through each client's channel connection, and reports finished matches.
 public final class GameServerHandler: TransportServerHandler {
-    public let directory: MatchDirectory
-    let logger: Logger
-    let clock = SystemClock()
-    private var matchOfClient: [Int: (matchID: UInt64, playerID: UInt64)] = [:]
-    private var lastMatchSweep = 0.0
+    public typealias Rules = ArenaRules
 
-    public init(directory: MatchDirectory, logger: Logger) {
-        self.directory = directory
-        self.logger = logger
-    }
+    final class RunningMatch {
+        let id: UInt64
+        let simulation: MatchSimulation<Rules>
+        let tickSeconds: Double
+        var nextTick: Double
+        var members: Set<Int> = []
+        var spectators: Set<Int> = []
 
-    public func clientConnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress) {
-        let ticket = context.endpoint.userData(of: clientIndex).flatMap { MatchTicket(userData: $0) }
-        switch directory.playerConnected(ticket, now: context.now.seconds) {
-        case .admitted(let matchID):
-            matchOfClient[clientIndex] = (matchID, ticket?.playerID ?? clientID)
-            logger.info("player joined match", metadata: ["match_id": "\(matchID)", "player_id": "\(ticket?.playerID ?? 0)"])
-        case .defaultArena:
-            logger.info("client joined the default arena", metadata: ["client_id": "\(clientID)"])
-        case .unknownMatch, .full:
-            logger.info("turned a client away", metadata: ["client_id": "\(clientID)", "match_id": "\(ticket?.matchID ?? 0)"])
-            context.disconnect(clientIndex)
+        init(id: UInt64, settings: MatchSettings, now: Double) {
+            self.id = id
+            simulation = MatchSimulation(rules: ArenaRules(), settings: settings, seed: id)
+            tickSeconds = 1 / Double(settings.tickRate)
+            nextTick = now + tickSeconds
         }
     }
 
+    struct Member {
+        var matchID: UInt64
+        var player: PlayerID
+        var connection: ChannelConnection
+    }
+
+    public let directory: MatchDirectory
+    let logger: Logger
+    let connectionConfiguration: ConnectionConfiguration
+    private var matches: [UInt64: RunningMatch] = [:]
+    private var members: [Int: Member] = [:]
+    private var lastMatchSweep = 0.0
+    /// Ticks a match may run late before it skips ahead instead of catching up.
+    public let maxCatchUpTicks = 4
+    public private(set) var tickDurations = TickHistogram()
+    public private(set) var overruns: UInt64 = 0
+    public private(set) var ticks: UInt64 = 0
+    public let defaultArena: MatchSettings
+
+    public init(directory: MatchDirectory, logger: Logger, defaultArena: MatchSettings = MatchSettings(maxPlayers: 64, tickRate: 60, scoreLimit: 1_000_000, timeLimitSeconds: 86_400)) {
+        self.directory = directory
+        self.logger = logger
+        self.defaultArena = defaultArena
+        var configuration = ConnectionConfiguration()
+        configuration.budgetBytesPerTick = 16 * 1024
+        connectionConfiguration = configuration
+    }
+
+    /// Live matches and their players (for stats).
+    public var matchCount: Int { matches.count }
+    public var playerCount: Int { members.count }
+
+    public func clientConnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress) {
+        let ticket = context.endpoint.userData(of: clientIndex).flatMap { MatchTicket(userData: $0) }
+        let now = context.now.seconds
+        let matchID: UInt64
+        switch directory.playerConnected(ticket, now: now) {
+        case .admitted(let id):
+            matchID = id
+        case .defaultArena:
+            matchID = 0
+        case .unknownMatch, .full:
+            logger.info("turned a client away", metadata: ["client_id": "\(clientID)", "match_id": "\(ticket?.matchID ?? 0)"])
+            context.disconnect(clientIndex)
+            return
+        }
+        let match = matches[matchID] ?? {
+            let settings = matchID == 0 ? defaultArena : (directory.settings(of: matchID).map(Self.settings) ?? defaultArena)
+            let created = RunningMatch(id: matchID, settings: settings, now: now)
+            matches[matchID] = created
+            return created
+        }()
+        guard let connection = try? ChannelConnection(configuration: connectionConfiguration) else { return context.disconnect(clientIndex) }
+        let player = ticket?.playerID ?? clientID
+        members[clientIndex] = Member(matchID: matchID, player: player, connection: connection)
+        match.members.insert(clientIndex)
+        match.simulation.join(player, name: ticket?.displayName ?? "guest\(clientID % 10_000)")
+        logger.info("player joined", metadata: ["match_id": "\(matchID)", "player_id": "\(player)"])
+    }
+
+    static func settings(_ settings: MatchDirectory.Settings) -> MatchSettings {
+        MatchSettings(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds)
+    }
+
     public func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer) {
-        context.send(bytes, to: clientIndex)
+        guard let member = members[clientIndex], let match = matches[member.matchID] else { return }
+        member.connection.handlePacket(bytes, now: context.now.seconds)
+        if member.connection.fault != nil {
+            logger.info("channel protocol violation", metadata: ["reason": "\(member.connection.fault.map(String.init(describing:)) ?? "")"])
+            return context.disconnect(clientIndex)
+        }
+        while let message = member.connection.receive(on: SimHarness<Rules>.inputChannel) {
+            if message.first == GameMessages.spectate {
+                if !match.spectators.contains(clientIndex) {
+                    match.spectators.insert(clientIndex)
+                    match.simulation.leave(member.player)
+                }
+                continue
+            }
+            guard !match.spectators.contains(clientIndex) else { continue }
+            match.simulation.receive(message, from: member.player)
+        }
     }
 
     public func clientDisconnected(
         _ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason
     ) {
-        guard let membership = matchOfClient.removeValue(forKey: clientIndex) else { return }
-        directory.playerDisconnected(matchID: membership.matchID, playerID: membership.playerID, now: context.now.seconds)
+        guard let member = members.removeValue(forKey: clientIndex) else { return }
+        if let match = matches[member.matchID] {
+            match.members.remove(clientIndex)
+            match.spectators.remove(clientIndex)
+            match.simulation.leave(member.player)
+            if member.matchID == 0 && match.members.isEmpty { matches.removeValue(forKey: 0) }
+        }
+        if member.matchID != 0 { directory.playerDisconnected(matchID: member.matchID, playerID: member.player, now: context.now.seconds) }
     }
 
     public func tick(_ context: inout TransportServer.Context) {
-        guard context.now.seconds - lastMatchSweep >= 0.5 else { return }
-        lastMatchSweep = context.now.seconds
-        let ended = Set(directory.endDueMatches(now: context.now.seconds, wallClock: Date()))
-        guard !ended.isEmpty else { return }
-        for (clientIndex, membership) in matchOfClient where ended.contains(membership.matchID) {
-            matchOfClient.removeValue(forKey: clientIndex)
+        let now = context.now.seconds
+        for match in matches.values {
+            var ran = 0
+            while now >= match.nextTick && ran < maxCatchUpTicks {
+                let started = DispatchTime.now().uptimeNanoseconds
+                runTick(match, context: &context)
+                tickDurations.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000)
+                ticks &+= 1
+                match.nextTick += match.tickSeconds
+                ran += 1
+            }
+            if now >= match.nextTick {
+                // Too far behind: count it and skip ahead rather than burst.
+                overruns &+= 1
+                match.nextTick = now + match.tickSeconds
+            }
+            if match.id != 0 && match.simulation.isOver { finish(match, context: &context, now: now) }
+        }
+        if now - lastMatchSweep >= 0.5 {
+            lastMatchSweep = now
+            let ended = Set(directory.endDueMatches(now: now, wallClock: Date()))
+            for id in ended { if let match = matches[id] { disconnectAll(match, context: &context) } }
+        }
+    }
+
+    private func runTick(_ match: RunningMatch, context: inout TransportServer.Context) {
+        let events = match.simulation.step()
+        if match.id != 0 {
+            for event in events {
+                if case .killed(let victim, let killer) = event {
+                    directory.record(matchID: match.id, playerID: victim, deaths: 1)
+                    if killer != victim { directory.record(matchID: match.id, playerID: killer, score: 1, kills: 1) }
+                }
+            }
+        }
+        let snapshotForSpectators = match.simulation.spectatorSnapshot()
+        for clientIndex in match.members {
+            guard let member = members[clientIndex] else { continue }
+            let snapshot = match.spectators.contains(clientIndex) ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
+            if let snapshot {
+                let channel = snapshot.count <= connectionConfiguration.maxUnreliableMessageBytes ? SimHarness<Rules>.snapshotChannel : SimHarness<Rules>.largeSnapshotChannel
+                _ = try? member.connection.send(snapshot, on: channel)
+            }
+            member.connection.generatePackets(now: context.now.seconds) { packet in context.send(packet, to: clientIndex) }
+        }
+    }
+
+    private func finish(_ match: RunningMatch, context: inout TransportServer.Context, now: Double) {
+        directory.end(matchID: match.id, now: now, wallClock: Date())
+        disconnectAll(match, context: &context)
+    }
+
+    private func disconnectAll(_ match: RunningMatch, context: inout TransportServer.Context) {
+        matches.removeValue(forKey: match.id)
+        for clientIndex in match.members {
+            members.removeValue(forKey: clientIndex)
             context.disconnect(clientIndex)
         }
     }
+}
+
+/// Message kinds on the input channel besides input messages.
+public enum GameMessages {
+    /// "I only watch": the server removes the client's player and sends it the whole world.
+    public static let spectate: UInt8 = 3
 }

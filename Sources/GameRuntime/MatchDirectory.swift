@@ -127,6 +127,16 @@ public final class MatchDirectory: Sendable {
         }
     }
 
+    public func settings(of matchID: UInt64) -> Settings? {
+        state.withLock { $0[matchID]?.settings }
+    }
+
+    /// Ends a match now (the game decided it is over) and publishes its report.
+    public func end(matchID: UInt64, now: Double, wallClock: Date) {
+        state.withLock { matches in matches[matchID]?.settings.timeLimitSeconds = 0 }
+        _ = endDueMatches(now: now, wallClock: wallClock)
+    }
+
     public func scoreboard(matchID: UInt64, now: Double) -> [PlayerLine]? {
         state.withLock { matches in
             guard let match = matches[matchID] else { return nil }

@@ -103,7 +103,11 @@ public final class ClientSimulation<Rules: GameRules> {
     }
 
     private func reconcile(server: EntityState?, lastApplied applied: UInt32) {
-        guard let server else { return }
+        guard let server else {
+            // No entity of our own (spectating, or not yet spawned into the world).
+            predicted = nil
+            return
+        }
         lastApplied = applied
         pending.removeAll { $0.sequence <= applied }
         var replayed = server

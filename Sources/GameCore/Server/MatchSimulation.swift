@@ -86,6 +86,12 @@ public final class MatchSimulation<Rules: GameRules> {
 
     public func lastAppliedInput(of player: PlayerID) -> UInt32? { clients[player]?.inputs.lastApplied }
 
+    /// A full snapshot of this tick for spectators (no entity of their own).
+    public func spectatorSnapshot() -> [UInt8]? {
+        guard let current = history.entities(at: tick) else { return nil }
+        return SnapshotCodec.encode(header: .init(tick: tick, baselineTick: 0, lastAppliedInput: 0, yourEntity: 0), entities: current, baseline: nil)
+    }
+
     /// How often the player's input buffer had to repeat an input (starved), dropped stale ones,
     /// or skipped ahead (too many queued).
     public func inputStatistics(of player: PlayerID) -> (repeated: UInt64, stale: UInt64, skipped: UInt64)? {
