@@ -25,6 +25,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "GameCoreBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GameCore", package: "Arbiter"),
+                .product(name: "NetProtocol", package: "Arbiter"),
+            ],
+            path: "GameCoreBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "ControlPlaneBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),

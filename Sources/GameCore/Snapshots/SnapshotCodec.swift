@@ -6,6 +6,8 @@ public enum SnapshotCodec {
     static let positionBits = 21
     static let velocityBits = 17
     static let smallDeltaBits = 12
+    static let smallVelocityBits = 9
+    static let smallAimBits = 10
 
     public struct Header: Sendable, Equatable {
         public var tick: UInt32
@@ -35,37 +37,40 @@ public enum SnapshotCodec {
         case position, velocity, aim, health, flags, owner, score, kills, deaths
     }
 
+    /// Encodes `entities` (sorted by id) against `baseline` (sorted by id, the snapshot of
+    /// `header.baselineTick`, at most 255 ticks older), or in full when `baseline` is nil.
     public static func encode(header: Header, entities: [EntityState], baseline: [EntityState]?) -> [UInt8] {
         var writer = BitWriter(capacity: 64 + entities.count * 8)
+        let baseline = header.baselineTick == 0 || header.tick &- header.baselineTick > 255 ? nil : baseline
         writer.write(UInt64(kind), bits: 8)
         writer.write(UInt64(header.tick), bits: 32)
-        writer.write(UInt64(header.baselineTick), bits: 32)
+        writer.write(UInt64(baseline == nil ? 0 : header.tick &- header.baselineTick), bits: 8)
         writer.write(UInt64(header.lastAppliedInput), bits: 32)
         writer.write(UInt64(header.yourEntity), bits: 16)
-        let base = Dictionary(baseline.map { $0.map { ($0.id, $0) } } ?? [], uniquingKeysWith: { a, _ in a })
-        var changed: [(EntityState, EntityState?)] = []
-        for entity in entities {
-            if let old = base[entity.id], old.kind == entity.kind {
-                if old != entity { changed.append((entity, old)) }
-            } else {
-                changed.append((entity, nil))
+        // Every baseline entity in order: 0 = unchanged; 10 = changed (a delta follows); 11 = gone.
+        var current = Dictionary(entities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for old in baseline ?? [] {
+            guard let entity = current.removeValue(forKey: old.id), entity.kind == old.kind else {
+                writer.write(true)
+                writer.write(true)
+                continue
             }
-        }
-        writer.write(UInt64(changed.count), bits: 16)
-        for (entity, old) in changed {
-            writer.write(UInt64(entity.id), bits: 16)
-            writer.write(old == nil)
-            if let old {
+            if entity == old {
+                writer.write(false)
+            } else {
+                writer.write(true)
+                writer.write(false)
                 writeDelta(entity, from: old, into: &writer)
-            } else {
-                writer.write(UInt64(entity.kind.rawValue), bits: 2)
-                writeFull(entity, into: &writer)
             }
         }
-        let present = Set(entities.map(\.id))
-        let removed = (baseline ?? []).map(\.id).filter { !present.contains($0) }
-        writer.write(UInt64(removed.count), bits: 16)
-        for id in removed { writer.write(UInt64(id), bits: 16) }
+        // Then the entities the baseline did not have, in full.
+        let fresh = entities.filter { current[$0.id] != nil }
+        writer.write(UInt64(fresh.count), bits: 16)
+        for entity in fresh {
+            writer.write(UInt64(entity.id), bits: 16)
+            writer.write(UInt64(entity.kind.rawValue), bits: 2)
+            writeFull(entity, into: &writer)
+        }
         return writer.finish()
     }
 
@@ -105,10 +110,30 @@ public enum SnapshotCodec {
             }
         }
         if changes[Field.velocity.rawValue] {
-            writer.writeSigned(Int64(entity.vx), bits: velocityBits)
-            writer.writeSigned(Int64(entity.vy), bits: velocityBits)
+            let dvx = Int64(entity.vx) - Int64(old.vx)
+            let dvy = Int64(entity.vy) - Int64(old.vy)
+            let limit = Int64(1) << Int64(smallVelocityBits - 1)
+            if abs(dvx) < limit && abs(dvy) < limit {
+                writer.write(true)
+                writer.writeSigned(dvx, bits: smallVelocityBits)
+                writer.writeSigned(dvy, bits: smallVelocityBits)
+            } else {
+                writer.write(false)
+                writer.writeSigned(Int64(entity.vx), bits: velocityBits)
+                writer.writeSigned(Int64(entity.vy), bits: velocityBits)
+            }
         }
-        if changes[Field.aim.rawValue] { writer.write(UInt64(entity.aim), bits: 16) }
+        if changes[Field.aim.rawValue] {
+            // The shorter way round the circle.
+            let turn = Int64(Int16(bitPattern: entity.aim &- old.aim))
+            if abs(turn) < Int64(1) << Int64(smallAimBits - 1) {
+                writer.write(true)
+                writer.writeSigned(turn, bits: smallAimBits)
+            } else {
+                writer.write(false)
+                writer.write(UInt64(entity.aim), bits: 16)
+            }
+        }
         if changes[Field.health.rawValue] { writer.write(UInt64(entity.health), bits: 8) }
         if changes[Field.flags.rawValue] { writer.write(UInt64(entity.flags), bits: 8) }
         if changes[Field.owner.rawValue] { writer.write(UInt64(entity.owner), bits: 16) }
@@ -124,42 +149,42 @@ public enum SnapshotCodec {
     }
 
     static func readHeader(_ reader: inout BitReader) -> Header? {
-        guard reader.read(bits: 8) == UInt64(kind), let tick = reader.read(bits: 32), let baseline = reader.read(bits: 32),
-            let input = reader.read(bits: 32), let entity = reader.read(bits: 16)
+        guard reader.read(bits: 8) == UInt64(kind), let tick = reader.read(bits: 32), let age = reader.read(bits: 8),
+            let input = reader.read(bits: 32), let entity = reader.read(bits: 16), UInt64(age) <= tick
         else { return nil }
-        return Header(tick: UInt32(tick), baselineTick: UInt32(baseline), lastAppliedInput: UInt32(input), yourEntity: EntityID(entity))
+        return Header(tick: UInt32(tick), baselineTick: age == 0 ? 0 : UInt32(tick) - UInt32(age), lastAppliedInput: UInt32(input), yourEntity: EntityID(entity))
     }
 
     /// Decodes a snapshot; `baseline` returns the entities of an earlier snapshot by tick.
     public static func decode(_ bytes: [UInt8], baseline: (UInt32) -> [EntityState]?) throws(DecodeError) -> (Header, [EntityState]) {
         var reader = BitReader(bytes)
         guard let header = readHeader(&reader) else { throw .malformed }
-        var entities: [EntityID: EntityState] = [:]
+        var entities: [EntityState] = []
         if header.baselineTick != 0 {
             guard let base = baseline(header.baselineTick) else { throw .missingBaseline(header.baselineTick) }
-            for entity in base { entities[entity.id] = entity }
-        }
-        guard let changedCount = reader.read(bits: 16) else { throw .malformed }
-        for _ in 0..<changedCount {
-            guard let rawID = reader.read(bits: 16), let isNew = reader.readBool() else { throw .malformed }
-            let id = EntityID(rawID)
-            if isNew {
-                guard let rawKind = reader.read(bits: 2), let kind = EntityState.Kind(rawValue: UInt8(rawKind)),
-                    let entity = readFull(id: id, kind: kind, from: &reader)
-                else { throw .malformed }
-                entities[id] = entity
-            } else {
-                guard let old = entities[id], let entity = readDelta(from: old, reader: &reader) else { throw .malformed }
-                entities[id] = entity
+            entities.reserveCapacity(base.count)
+            for old in base {
+                guard let changed = reader.readBool() else { throw .malformed }
+                if !changed {
+                    entities.append(old)
+                    continue
+                }
+                guard let gone = reader.readBool() else { throw .malformed }
+                if gone { continue }
+                guard let entity = readDelta(from: old, reader: &reader) else { throw .malformed }
+                entities.append(entity)
             }
         }
-        guard let removedCount = reader.read(bits: 16) else { throw .malformed }
-        for _ in 0..<removedCount {
-            guard let rawID = reader.read(bits: 16) else { throw .malformed }
-            entities.removeValue(forKey: EntityID(rawID))
+        guard let freshCount = reader.read(bits: 16) else { throw .malformed }
+        var seen = Set(entities.map(\.id))
+        for _ in 0..<freshCount {
+            guard let rawID = reader.read(bits: 16), let rawKind = reader.read(bits: 2), let kind = EntityState.Kind(rawValue: UInt8(rawKind)),
+                let entity = readFull(id: EntityID(rawID), kind: kind, from: &reader), seen.insert(entity.id).inserted
+            else { throw .malformed }
+            entities.append(entity)
         }
         guard !reader.failed, reader.remainingBits < 8 else { throw .malformed }
-        return (header, entities.values.sorted { $0.id < $1.id })
+        return (header, entities.sorted { $0.id < $1.id })
     }
 
     static func readFull(id: EntityID, kind: EntityState.Kind, from reader: inout BitReader) -> EntityState? {
@@ -194,11 +219,27 @@ public enum SnapshotCodec {
             }
         }
         if mask[Field.velocity.rawValue] {
-            guard let vx = reader.readSigned(bits: velocityBits), let vy = reader.readSigned(bits: velocityBits) else { return nil }
-            entity.vx = Int32(vx)
-            entity.vy = Int32(vy)
+            guard let small = reader.readBool() else { return nil }
+            if small {
+                guard let dvx = reader.readSigned(bits: smallVelocityBits), let dvy = reader.readSigned(bits: smallVelocityBits) else { return nil }
+                entity.vx = Int32(truncatingIfNeeded: Int64(old.vx) + dvx)
+                entity.vy = Int32(truncatingIfNeeded: Int64(old.vy) + dvy)
+            } else {
+                guard let vx = reader.readSigned(bits: velocityBits), let vy = reader.readSigned(bits: velocityBits) else { return nil }
+                entity.vx = Int32(vx)
+                entity.vy = Int32(vy)
+            }
         }
-        if mask[Field.aim.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.aim = UInt16(v) }
+        if mask[Field.aim.rawValue] {
+            guard let small = reader.readBool() else { return nil }
+            if small {
+                guard let turn = reader.readSigned(bits: smallAimBits) else { return nil }
+                entity.aim = old.aim &+ UInt16(truncatingIfNeeded: turn)
+            } else {
+                guard let v = reader.read(bits: 16) else { return nil }
+                entity.aim = UInt16(v)
+            }
+        }
         if mask[Field.health.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.health = UInt8(v) }
         if mask[Field.flags.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.flags = UInt8(v) }
         if mask[Field.owner.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.owner = UInt16(v) }

@@ -1,0 +1,91 @@
+import Benchmark
+import GameCore
+import NetProtocol
+
+/// Matches of 16 players, each fed a pre-encoded input message per tick (moving, turning,
+/// firing), stepped, and snapshotted for every player: the server's per-tick work in memory.
+final class MatchRig: @unchecked Sendable {
+    let matches: [MatchSimulation<ArenaRules>]
+    let messages: [[UInt8]]
+    var sequence: UInt32 = 0
+    let rules = ArenaRules()
+
+    init(matches count: Int, players: Int = 16) {
+        matches = (0..<count).map { index in
+            let match = MatchSimulation(rules: ArenaRules(), settings: MatchSettings(maxPlayers: 64, tickRate: 60), seed: UInt64(index))
+            for player in 1...players { match.join(PlayerID(index * 100 + player), name: "p\(player)") }
+            return match
+        }
+        var random = SeededRandomSource(seed: 9)
+        // 64 distinct input patterns, cycled.
+        messages = (0..<64).map { pattern in
+            let input = ArenaRules.Input(
+                moveX: Int8(truncatingIfNeeded: Int(random.next() % 255) - 127), moveY: Int8(truncatingIfNeeded: Int(random.next() % 255) - 127),
+                aim: UInt16(truncatingIfNeeded: random.next()), buttons: pattern % 4 == 0 ? ArenaRules.Input.fireHitscan : (pattern % 9 == 0 ? ArenaRules.Input.fireProjectile : 0))
+            return [input]
+        }.map { _ in [] }
+        _ = messages
+    }
+
+    func tick() -> Int {
+        sequence += 1
+        var bytes = 0
+        for match in matches {
+            for (offset, player) in match.players.enumerated() {
+                let pattern = (Int(sequence) / 30 + offset) % 4
+                let moves: [(Int8, Int8)] = [(127, 30), (-20, 127), (-127, 0), (40, -127)]
+                let input = ArenaRules.Input(moveX: moves[pattern].0, moveY: moves[pattern].1, aim: UInt16(truncatingIfNeeded: Int(sequence) * 500 + offset * 4000),
+                                             buttons: (Int(sequence) + offset) % 20 == 0 ? ArenaRules.Input.fireHitscan : ((Int(sequence) + offset) % 97 == 0 ? ArenaRules.Input.fireProjectile : 0))
+                let message = InputMessage(ackedSnapshot: match.tick, viewTick: match.tick, newestSequence: sequence, inputs: [input]).encoded(with: rules)
+                match.receive(message, from: player)
+            }
+            match.step()
+            for player in match.players { bytes += match.snapshot(for: player)?.count ?? 0 }
+        }
+        return bytes
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput], warmupIterations: 30, scalingFactor: .one, maxDuration: .seconds(4), maxIterations: 2_000)
+
+    let one = MatchRig(matches: 1)
+    Benchmark("Server tick: one 16-player match (inputs, step, 16 snapshots)") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(one.tick()) }
+    }
+
+    let many = MatchRig(matches: 63)
+    Benchmark("Server tick: 1,008 players in 63 matches of 16", configuration: .init(maxIterations: 300)) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(many.tick()) }
+    }
+
+    let bandwidth: [BenchmarkMetric] = [
+        .custom("delta snapshot bytes/s per client", useScalingFactor: false),
+        .custom("naive snapshot bytes/s per client", useScalingFactor: false),
+        .custom("delta as % of naive", useScalingFactor: false),
+    ]
+    Benchmark("Snapshot bandwidth, 16 players moving and firing, 60 Hz (10 s of play, virtual time)",
+              configuration: .init(metrics: bandwidth, warmupIterations: 0, maxIterations: 1)) { benchmark in
+        let rules = ArenaRules()
+        let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60), conditions: LinkConditions(latency: 0.03), seed: 2) { player, client in
+            let tick = Int(client.inputSequence)
+            let phase = (tick / 40 + Int(player)) % 4
+            let moves: [(Int8, Int8)] = [(127, 30), (-20, 127), (-127, 0), (40, -127)]
+            let buttons = (tick + Int(player)) % 15 == 0 ? ArenaRules.Input.fireHitscan : ((tick + Int(player)) % 70 == 0 ? ArenaRules.Input.fireProjectile : 0)
+            return ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 400 + Int(player) * 4000), buttons: buttons)
+        }
+        for player in PlayerID(1)...16 { try? harness.addClient(player, name: "p\(player)") }
+        var naive = 0
+        for _ in 0..<600 {
+            harness.step()
+            naive += 16 * SnapshotCodec.naiveBytes(entities: rules.entities(of: harness.server.state).count)
+        }
+        let seconds = 10.0
+        let delta = Double(harness.snapshotBytes.values.reduce(0, +)) / 16 / seconds
+        let naivePerClient = Double(naive) / 16 / seconds
+        benchmark.measurement(bandwidth[0], Int(delta))
+        benchmark.measurement(bandwidth[1], Int(naivePerClient))
+        benchmark.measurement(bandwidth[2], Int((delta / naivePerClient * 100).rounded()))
+    }
+}
