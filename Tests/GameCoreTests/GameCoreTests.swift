@@ -199,3 +199,49 @@ func worldHash(_ entities: [EntityState]) -> Int {
         #expect(aims == Array(aims.first!...aims.last!))
     }
 }
+
+@Suite struct SnapshotBudgetTests {
+    @Test func aLargeMatchFitsTheBudgetNearestFirstAndConvergesLosslessly() throws {
+        // 64 players spread over the arena, everyone moving: a full snapshot is ~1.5 KB.
+        let rules = ArenaRules()
+        let match = MatchSimulation(rules: rules, settings: MatchSettings(maxPlayers: 64, tickRate: 60, map: "empty"))
+        for player in PlayerID(1)...64 { match.join(player, name: "p\(player)") }
+        var random = SeededRandomSource(seed: 3)
+        let client = ClientSimulation(rules: rules, settings: match.settings)
+        var sequence: UInt32 = 0
+        var sizes: [Int] = []
+        for tick in 0..<240 {
+            for player in PlayerID(1)...64 {
+                let input = ArenaRules.Input(moveX: Int8(truncatingIfNeeded: Int(random.next() % 255) - 127), moveY: Int8(truncatingIfNeeded: Int(random.next() % 255) - 127))
+                if player == 1 {
+                    // Player 1's messages come from the real client (it acknowledges snapshots).
+                    let message = client.makeInputMessage(input, now: Double(tick) / 60)
+                    match.receive(message, from: 1)
+                } else {
+                    sequence = UInt32(tick + 1)
+                    match.receive(InputMessage(ackedSnapshot: 0, viewTick: 0, newestSequence: sequence, inputs: [input]).encoded(with: rules), from: player)
+                }
+            }
+            match.step()
+            let snapshot = try #require(match.snapshot(for: 1))
+            sizes.append(snapshot.count)
+            let accepted = client.receiveSnapshot(snapshot, now: Double(tick) / 60)
+            if !accepted { Issue.record("snapshot \(tick) was not accepted"); return }
+        }
+        #expect(sizes.max() ?? 0 <= match.snapshotBudgetBytes)
+        // Everyone stops: within a few snapshots the client's world equals the server's exactly.
+        for tick in 240..<300 {
+            let message = client.makeInputMessage(ArenaRules.Input(), now: Double(tick) / 60)
+            match.receive(message, from: 1)
+            for player in PlayerID(2)...64 {
+                match.receive(InputMessage(ackedSnapshot: 0, viewTick: 0, newestSequence: UInt32(tick + 1), inputs: [ArenaRules.Input()]).encoded(with: rules), from: player)
+            }
+            match.step()
+            client.receiveSnapshot(try #require(match.snapshot(for: 1)), now: Double(tick) / 60)
+        }
+        let server = rules.entities(of: match.state)
+        let seen = client.interpolated(at: Double(client.newestTick))
+        #expect(seen.count == server.count)
+        #expect(Set(seen) == Set(server))
+    }
+}

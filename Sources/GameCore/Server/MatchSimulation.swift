@@ -10,6 +10,10 @@ public final class MatchSimulation<Rules: GameRules> {
 
     struct Client {
         var entity: EntityID
+        /// Per sent snapshot tick: the entities the client holds after it, and which of those are
+        /// stale (deferred for the byte budget). This is what makes a budgeted snapshot a valid
+        /// baseline: the encoder works from the client's view, not the world's.
+        var views: [UInt32: (held: Set<EntityID>, stale: Set<EntityID>)] = [:]
         var inputs: InputBuffer<Rules.Input>
         var ackedSnapshot: UInt32 = 0
         var viewTick: UInt32 = 0
@@ -19,6 +23,10 @@ public final class MatchSimulation<Rules: GameRules> {
 
     private var clients: [PlayerID: Client] = [:]
     public private(set) var malformedMessages: UInt64 = 0
+
+    /// Most bytes one snapshot may take; entities past it are prioritised by distance to the
+    /// client's own player and sent in later snapshots. Fits one packet by default.
+    public var snapshotBudgetBytes: Int = 1100
 
     public init(rules: Rules, settings: MatchSettings, seed: UInt64 = 0, historyTicks: Int = 64) {
         self.rules = rules
@@ -74,14 +82,27 @@ public final class MatchSimulation<Rules: GameRules> {
     }
 
     /// This tick's snapshot for `player`: a delta against its newest acknowledged snapshot when
-    /// the shared history still holds it, otherwise full.
+    /// the shared history still holds it, otherwise full; within ``snapshotBudgetBytes``, nearest
+    /// entities first.
     public func snapshot(for player: PlayerID) -> [UInt8]? {
         guard let client = clients[player], let current = history.entities(at: tick) else { return nil }
-        let baseline = history.entities(at: client.ackedSnapshot)
+        let view = client.views[client.ackedSnapshot]
+        let baseline = view.flatMap { view in history.entities(at: client.ackedSnapshot)?.filter { view.held.contains($0.id) } }
         let header = SnapshotCodec.Header(
             tick: tick, baselineTick: baseline == nil ? 0 : client.ackedSnapshot, lastAppliedInput: client.inputs.lastApplied,
             yourEntity: client.entity)
-        return SnapshotCodec.encode(header: header, entities: current, baseline: baseline)
+        let me = current.first { $0.id == client.entity }
+        let encoded = SnapshotCodec.encode(
+            header: header, entities: current, baseline: baseline, staleInBaseline: view?.stale ?? [], budgetBytes: snapshotBudgetBytes
+        ) { entity in
+            guard let me, entity.id != me.id else { return -1 }
+            let dx = Double(entity.x - me.x), dy = Double(entity.y - me.y)
+            return (dx * dx + dy * dy).squareRoot()
+        }
+        clients[player]?.views[tick] = (encoded.held, encoded.stale)
+        // Forget the record that just left the shared history (one snapshot per tick).
+        clients[player]?.views.removeValue(forKey: tick &- UInt32(history.capacity))
+        return encoded.bytes
     }
 
     public func lastAppliedInput(of player: PlayerID) -> UInt32? { clients[player]?.inputs.lastApplied }

@@ -40,38 +40,92 @@ public enum SnapshotCodec {
     /// Encodes `entities` (sorted by id) against `baseline` (sorted by id, the snapshot of
     /// `header.baselineTick`, at most 255 ticks older), or in full when `baseline` is nil.
     public static func encode(header: Header, entities: [EntityState], baseline: [EntityState]?) -> [UInt8] {
-        var writer = BitWriter(capacity: 64 + entities.count * 8)
+        encode(header: header, entities: entities, baseline: baseline, staleInBaseline: [], budgetBytes: nil, priority: { _ in 0 }).bytes
+    }
+
+    /// Encodes within `budgetBytes`, most important entities first (lowest `priority`).
+    ///
+    /// Entities that do not fit are deferred: the client keeps its older copy (or does not have
+    /// them yet). `baseline` must be exactly the entities the client holds for that snapshot (its
+    /// reconstruction), and `staleInBaseline` those of them it holds only stale copies of; stale
+    /// ones are resent in full. Returns the bytes, the entities the client will hold after this
+    /// snapshot, and which of them are stale: the caller keeps both for when this snapshot
+    /// becomes a baseline.
+    public static func encode(
+        header: Header, entities: [EntityState], baseline: [EntityState]?, staleInBaseline: Set<EntityID>, budgetBytes: Int?,
+        priority: (EntityState) -> Double
+    ) -> (bytes: [UInt8], held: Set<EntityID>, stale: Set<EntityID>) {
         let baseline = header.baselineTick == 0 || header.tick &- header.baselineTick > 255 ? nil : baseline
+        let old = Dictionary((baseline ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        // What each entity would cost, and how it would go.
+        enum Plan { case delta(EntityState), full }
+        var needed: [(entity: EntityState, plan: Plan, bits: Int)] = []
+        for entity in entities {
+            if let previous = old[entity.id], previous.kind == entity.kind, !staleInBaseline.contains(entity.id) {
+                guard previous != entity else { continue }
+                var scratch = BitWriter(capacity: 32)
+                writeDelta(entity, from: previous, into: &scratch)
+                needed.append((entity, .delta(previous), scratch.bitCount + 2))
+            } else {
+                needed.append((entity, .full, 16 + 2 + 172 + (old[entity.id] == nil ? 0 : 2)))
+            }
+        }
+        var included = Set<EntityID>()
+        if let budgetBytes {
+            var bits = 8 + 32 + 8 + 32 + 16 + 16 + (baseline?.count ?? 0)
+            for item in needed.sorted(by: { priority($0.entity) < priority($1.entity) }) where bits + item.bits <= budgetBytes * 8 {
+                bits += item.bits
+                included.insert(item.entity.id)
+            }
+        } else {
+            included = Set(needed.map(\.entity.id))
+        }
+        var plans: [EntityID: Plan] = [:]
+        for item in needed where included.contains(item.entity.id) { plans[item.entity.id] = item.plan }
+
+        var writer = BitWriter(capacity: 64 + entities.count * 8)
         writer.write(UInt64(kind), bits: 8)
         writer.write(UInt64(header.tick), bits: 32)
         writer.write(UInt64(baseline == nil ? 0 : header.tick &- header.baselineTick), bits: 8)
         writer.write(UInt64(header.lastAppliedInput), bits: 32)
         writer.write(UInt64(header.yourEntity), bits: 16)
-        // Every baseline entity in order: 0 = unchanged; 10 = changed (a delta follows); 11 = gone.
-        var current = Dictionary(entities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for old in baseline ?? [] {
-            guard let entity = current.removeValue(forKey: old.id), entity.kind == old.kind else {
+        let current = Dictionary(entities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var fresh: [EntityState] = []
+        var stale = Set<EntityID>()
+        var held = Set<EntityID>()
+        // Every baseline entity in order: 0 = keep (unchanged, or deferred); 10 = changed (a
+        // delta follows); 11 = gone (or resent in full below).
+        for previous in baseline ?? [] {
+            guard let entity = current[previous.id], entity.kind == previous.kind else {
                 writer.write(true)
                 writer.write(true)
                 continue
             }
-            if entity == old {
-                writer.write(false)
-            } else {
+            switch plans[entity.id] {
+            case .delta(let from)?:
                 writer.write(true)
                 writer.write(false)
-                writeDelta(entity, from: old, into: &writer)
+                writeDelta(entity, from: from, into: &writer)
+            case .full?:
+                writer.write(true)
+                writer.write(true)
+                fresh.append(entity)
+            case nil:
+                writer.write(false)
+                if entity != previous || staleInBaseline.contains(entity.id) { stale.insert(entity.id) }
             }
+            held.insert(entity.id)
         }
-        // Then the entities the baseline did not have, in full.
-        let fresh = entities.filter { current[$0.id] != nil }
+        for entity in entities where old[entity.id] == nil && plans[entity.id] != nil { fresh.append(entity) }
+        fresh.sort { $0.id < $1.id }
+        for entity in fresh { held.insert(entity.id) }
         writer.write(UInt64(fresh.count), bits: 16)
         for entity in fresh {
             writer.write(UInt64(entity.id), bits: 16)
             writer.write(UInt64(entity.kind.rawValue), bits: 2)
             writeFull(entity, into: &writer)
         }
-        return writer.finish()
+        return (writer.finish(), held, stale)
     }
 
     static func writeFull(_ entity: EntityState, into writer: inout BitWriter) {
