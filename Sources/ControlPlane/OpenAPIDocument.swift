@@ -2396,6 +2396,14 @@ enum OpenAPIDocument {
               "public",
               "private"
             ]
+          },
+          "map": {
+            "type": "string",
+            "enum": [
+              "default",
+              "empty"
+            ],
+            "description": "The arena map."
           }
         },
         "required": [
@@ -2404,7 +2412,8 @@ enum OpenAPIDocument {
           "score_limit",
           "tick_rate",
           "time_limit_seconds",
-          "visibility"
+          "visibility",
+          "map"
         ],
         "additionalProperties": false
       },
@@ -2462,6 +2471,14 @@ enum OpenAPIDocument {
               "public",
               "private"
             ]
+          },
+          "map": {
+            "type": "string",
+            "enum": [
+              "default",
+              "empty"
+            ],
+            "description": "The arena map."
           }
         },
         "required": []

@@ -86,7 +86,7 @@ public final class GameServerHandler: TransportServerHandler {
     }
 
     static func settings(_ settings: MatchDirectory.Settings) -> MatchSettings {
-        MatchSettings(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds)
+        MatchSettings(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map)
     }
 
     public func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer) {

@@ -15,13 +15,15 @@ public final class MatchDirectory: Sendable {
         public var tickRate: Int
         public var scoreLimit: Int
         public var timeLimitSeconds: Int
+        public var map: String
 
-        public init(mode: String, maxPlayers: Int, tickRate: Int, scoreLimit: Int, timeLimitSeconds: Int) {
+        public init(mode: String, maxPlayers: Int, tickRate: Int, scoreLimit: Int, timeLimitSeconds: Int, map: String = "default") {
             self.mode = mode
             self.maxPlayers = maxPlayers
             self.tickRate = tickRate
             self.scoreLimit = scoreLimit
             self.timeLimitSeconds = timeLimitSeconds
+            self.map = map
         }
     }
 

@@ -68,6 +68,7 @@ struct Play: AsyncParsableCommand {
             let joined = try await ControlPortSession.join(control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0)
             connectToken = joined.token
             settings.tickRate = joined.tickRate
+            settings.map = joined.map
         }
         let interactive = isatty(0) == 1 && !bot && !watch
         let terminal = interactive ? RawTerminal() : nil
@@ -266,6 +267,7 @@ enum ControlPortSession {
     struct Joined {
         var token: ConnectToken
         var tickRate: Int
+        var map: String
     }
 
     static func join(control: String, username: String, password: String, game: Int) async throws -> Joined {
@@ -273,11 +275,12 @@ enum ControlPortSession {
         guard let session = login["token"] as? String else { throw ValidationError("login failed: \(login)") }
         let gameInfo = try await request(control + "/v1/games/\(game)", method: "GET", token: session, body: nil)
         let tickRate = (gameInfo["settings"] as? [String: Any])?["tick_rate"] as? Int ?? 60
+        let map = (gameInfo["settings"] as? [String: Any])?["map"] as? String ?? "default"
         let joined = try await request(control + "/v1/games/\(game)/join", method: "POST", token: session, body: [:])
         guard let encoded = joined["connect_token"] as? String, let bytes = Data(base64Encoded: encoded) else {
             throw ValidationError("join failed: \(joined)")
         }
-        return Joined(token: try ConnectToken(decoding: Array(bytes)), tickRate: tickRate)
+        return Joined(token: try ConnectToken(decoding: Array(bytes)), tickRate: tickRate, map: map)
     }
 
     static func request(_ url: String, method: String, token: String?, body: [String: Any]?) async throws -> [String: Any] {

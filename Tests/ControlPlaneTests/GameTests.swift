@@ -44,6 +44,8 @@ import Testing
             #expect(created.status == .created)
             let gameID = try #require(created.int("id"))
             #expect((created["settings"] as? [String: Any])?["tick_rate"] as? Int == 30)
+            #expect((created["settings"] as? [String: Any])?["map"] as? String == "default")
+            #expect(try await client.call(.post, "/v1/games", token: owner.token, json: ["name": "x", "settings": ["map": "moon"]]).status == .unprocessableContent)
 
             // Invalid settings are refused with the field's range.
             let invalid = try await client.call(.post, "/v1/games", token: owner.token, json: ["name": "x", "settings": ["max_players": 65]])

@@ -10,6 +10,7 @@ struct GameSettingsBody: Codable {
     var scoreLimit: Int?
     var timeLimitSeconds: Int?
     var visibility: String?
+    var map: String?
 }
 
 struct GameCreateBody: Decodable {
@@ -31,6 +32,7 @@ struct GameSettingsResponse: ResponseEncodable {
     var scoreLimit: Int
     var timeLimitSeconds: Int
     var visibility: String
+    var map: String
 }
 
 struct GameResponse: ResponseEncodable {
@@ -88,6 +90,7 @@ struct ScoreboardResponse: ResponseEncodable {
 
 enum GameRules {
     static let modes: Set<String> = ["arena"]
+    static let maps: Set<String> = ["default", "empty"]
 
     static func apply(_ body: GameSettingsBody?, to game: inout GameRecord) throws {
         guard let body else { return }
@@ -115,6 +118,10 @@ enum GameRules {
             guard value == "public" || value == "private" else { throw APIError.invalid("visibility must be public or private", code: "invalid_settings") }
             game.visibility = value
         }
+        if let value = body.map {
+            guard maps.contains(value) else { throw APIError.invalid("map must be one of: \(maps.sorted().joined(separator: ", "))", code: "invalid_settings") }
+            game.map = value
+        }
     }
 
     static func validateText(name: String?, description: String?) throws {
@@ -141,7 +148,7 @@ extension ControlPlaneRoutes {
                 id: game.id ?? 0, name: game.name, description: game.description, createdBy: game.createdBy, status: game.status,
                 settings: GameSettingsResponse(
                     mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit,
-                    timeLimitSeconds: game.timeLimitSeconds, visibility: game.visibility),
+                    timeLimitSeconds: game.timeLimitSeconds, visibility: game.visibility, map: game.map),
                 createdAt: game.createdAt, memberCount: members)
         }
 
@@ -336,7 +343,7 @@ extension ControlPlaneRoutes {
             // 2. Start a match when none runs (outside the transaction: it may take a while).
             var session = running
             if session == nil {
-                let settings = MatchSettings(mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds)
+                let settings = MatchSettings(mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds, map: game.map)
                 let placement: MatchPlacement
                 do {
                     placement = try await hosting.createMatch(gameID: id, settings: settings)

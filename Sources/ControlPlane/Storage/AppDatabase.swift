@@ -149,6 +149,11 @@ public struct AppDatabase: Sendable {
             try db.create(index: "chat_messages_channel", on: "chat_messages", columns: ["channel", "id"])
             try db.execute(sql: "INSERT INTO leaderboards (key, operator) VALUES ('global', 'sum')")
         }
+        migrator.registerMigration("v2-game-map") { db in
+            try db.alter(table: "games") { t in
+                t.add(column: "map", .text).notNull().defaults(to: "default")
+            }
+        }
         return migrator
     }
 }

@@ -76,9 +76,10 @@ struct GameRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord 
     var visibility: String
     var status: String
     var createdAt: Date
+    var map: String = "default"
 
     enum CodingKeys: String, CodingKey {
-        case id, name, description, mode, visibility, status
+        case id, name, description, mode, visibility, status, map
         case createdBy = "created_by"
         case maxPlayers = "max_players"
         case tickRate = "tick_rate"
