@@ -72,7 +72,7 @@ public final class GameServerHandler: TransportServerHandler {
             return
         }
         let match = matches[matchID] ?? {
-            let settings = matchID == 0 ? defaultArena : (directory.settings(of: matchID).map(Self.settings) ?? defaultArena)
+            let settings = matchID == 0 ? defaultArena : (directory.settings(of: matchID) ?? defaultArena)
             let created = RunningMatch(id: matchID, settings: settings, now: now)
             matches[matchID] = created
             return created
@@ -83,10 +83,6 @@ public final class GameServerHandler: TransportServerHandler {
         match.members.insert(clientIndex)
         match.simulation.join(player, name: ticket?.displayName ?? "guest\(clientID % 10_000)")
         logger.info("player joined", metadata: ["match_id": "\(matchID)", "player_id": "\(player)"])
-    }
-
-    static func settings(_ settings: MatchDirectory.Settings) -> MatchSettings {
-        MatchSettings(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map)
     }
 
     public func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer) {

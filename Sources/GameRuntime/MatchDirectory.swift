@@ -1,4 +1,5 @@
 import Foundation
+import GameCore
 import NetProtocol
 import Synchronization
 
@@ -9,23 +10,8 @@ import Synchronization
 /// this server does not run is turned away. A match ends at its time limit, or once every
 /// player has left, and its report goes to ``reports``.
 public final class MatchDirectory: Sendable {
-    public struct Settings: Sendable, Equatable {
-        public var mode: String
-        public var maxPlayers: Int
-        public var tickRate: Int
-        public var scoreLimit: Int
-        public var timeLimitSeconds: Int
-        public var map: String
-
-        public init(mode: String, maxPlayers: Int, tickRate: Int, scoreLimit: Int, timeLimitSeconds: Int, map: String = "default") {
-            self.mode = mode
-            self.maxPlayers = maxPlayers
-            self.tickRate = tickRate
-            self.scoreLimit = scoreLimit
-            self.timeLimitSeconds = timeLimitSeconds
-            self.map = map
-        }
-    }
+    /// A match's settings are the game's own (tick rate, limits, map).
+    public typealias Settings = MatchSettings
 
     public struct PlayerLine: Sendable, Equatable {
         public var playerID: UInt64

@@ -13,7 +13,7 @@ struct DirectoryHost: MatchHosting {
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let id = directory.create(
-            settings: .init(mode: settings.mode, maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map),
+            settings: .init(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map),
             now: 0)
         return MatchPlacement(matchID: id, serverAddress: serverAddress)
     }
