@@ -142,6 +142,32 @@ public enum SnapshotCodec {
         writer.write(UInt64(entity.deaths), bits: 16)
     }
 
+    /// Two values: a small-flag, then both as differences in `smallBits` when they fit, or whole.
+    static func writePair(_ value: (Int32, Int32), from old: (Int32, Int32), smallBits: Int, fullBits: Int, into writer: inout BitWriter) {
+        let d0 = Int64(value.0) - Int64(old.0)
+        let d1 = Int64(value.1) - Int64(old.1)
+        let limit = Int64(1) << Int64(smallBits - 1)
+        if abs(d0) < limit && abs(d1) < limit {
+            writer.write(true)
+            writer.writeSigned(d0, bits: smallBits)
+            writer.writeSigned(d1, bits: smallBits)
+        } else {
+            writer.write(false)
+            writer.writeSigned(Int64(value.0), bits: fullBits)
+            writer.writeSigned(Int64(value.1), bits: fullBits)
+        }
+    }
+
+    static func readPair(from old: (Int32, Int32), smallBits: Int, fullBits: Int, reader: inout BitReader) -> (Int32, Int32)? {
+        guard let small = reader.readBool() else { return nil }
+        if small {
+            guard let d0 = reader.readSigned(bits: smallBits), let d1 = reader.readSigned(bits: smallBits) else { return nil }
+            return (Int32(truncatingIfNeeded: Int64(old.0) + d0), Int32(truncatingIfNeeded: Int64(old.1) + d1))
+        }
+        guard let v0 = reader.readSigned(bits: fullBits), let v1 = reader.readSigned(bits: fullBits) else { return nil }
+        return (Int32(v0), Int32(v1))
+    }
+
     static func writeDelta(_ entity: EntityState, from old: EntityState, into writer: inout BitWriter) {
         let changes: [Bool] = [
             entity.x != old.x || entity.y != old.y, entity.vx != old.vx || entity.vy != old.vy, entity.aim != old.aim,
@@ -150,32 +176,10 @@ public enum SnapshotCodec {
         ]
         for change in changes { writer.write(change) }
         if changes[Field.position.rawValue] {
-            let dx = Int64(entity.x) - Int64(old.x)
-            let dy = Int64(entity.y) - Int64(old.y)
-            let limit = Int64(1) << Int64(smallDeltaBits - 1)
-            if abs(dx) < limit && abs(dy) < limit {
-                writer.write(true)
-                writer.writeSigned(dx, bits: smallDeltaBits)
-                writer.writeSigned(dy, bits: smallDeltaBits)
-            } else {
-                writer.write(false)
-                writer.writeSigned(Int64(entity.x), bits: positionBits)
-                writer.writeSigned(Int64(entity.y), bits: positionBits)
-            }
+            writePair((entity.x, entity.y), from: (old.x, old.y), smallBits: smallDeltaBits, fullBits: positionBits, into: &writer)
         }
         if changes[Field.velocity.rawValue] {
-            let dvx = Int64(entity.vx) - Int64(old.vx)
-            let dvy = Int64(entity.vy) - Int64(old.vy)
-            let limit = Int64(1) << Int64(smallVelocityBits - 1)
-            if abs(dvx) < limit && abs(dvy) < limit {
-                writer.write(true)
-                writer.writeSigned(dvx, bits: smallVelocityBits)
-                writer.writeSigned(dvy, bits: smallVelocityBits)
-            } else {
-                writer.write(false)
-                writer.writeSigned(Int64(entity.vx), bits: velocityBits)
-                writer.writeSigned(Int64(entity.vy), bits: velocityBits)
-            }
+            writePair((entity.vx, entity.vy), from: (old.vx, old.vy), smallBits: smallVelocityBits, fullBits: velocityBits, into: &writer)
         }
         if changes[Field.aim.rawValue] {
             // The shorter way round the circle.
@@ -261,28 +265,12 @@ public enum SnapshotCodec {
         }
         var entity = old
         if mask[Field.position.rawValue] {
-            guard let small = reader.readBool() else { return nil }
-            if small {
-                guard let dx = reader.readSigned(bits: smallDeltaBits), let dy = reader.readSigned(bits: smallDeltaBits) else { return nil }
-                entity.x = Int32(truncatingIfNeeded: Int64(old.x) + dx)
-                entity.y = Int32(truncatingIfNeeded: Int64(old.y) + dy)
-            } else {
-                guard let x = reader.readSigned(bits: positionBits), let y = reader.readSigned(bits: positionBits) else { return nil }
-                entity.x = Int32(x)
-                entity.y = Int32(y)
-            }
+            guard let position = readPair(from: (old.x, old.y), smallBits: smallDeltaBits, fullBits: positionBits, reader: &reader) else { return nil }
+            (entity.x, entity.y) = position
         }
         if mask[Field.velocity.rawValue] {
-            guard let small = reader.readBool() else { return nil }
-            if small {
-                guard let dvx = reader.readSigned(bits: smallVelocityBits), let dvy = reader.readSigned(bits: smallVelocityBits) else { return nil }
-                entity.vx = Int32(truncatingIfNeeded: Int64(old.vx) + dvx)
-                entity.vy = Int32(truncatingIfNeeded: Int64(old.vy) + dvy)
-            } else {
-                guard let vx = reader.readSigned(bits: velocityBits), let vy = reader.readSigned(bits: velocityBits) else { return nil }
-                entity.vx = Int32(vx)
-                entity.vy = Int32(vy)
-            }
+            guard let velocity = readPair(from: (old.vx, old.vy), smallBits: smallVelocityBits, fullBits: velocityBits, reader: &reader) else { return nil }
+            (entity.vx, entity.vy) = velocity
         }
         if mask[Field.aim.rawValue] {
             guard let small = reader.readBool() else { return nil }
