@@ -16,6 +16,7 @@ public struct ControlPlaneServices: Sendable {
     public let hosting: any MatchHosting
     public let minter: TokenMinter
     public let recorder: ResultsRecorder
+    public let observability: Observability
 
     /// - Parameters:
     ///   - passwordCost: Argon2id cost; `.interactive` in production.
@@ -24,7 +25,8 @@ public struct ControlPlaneServices: Sendable {
     public static func make(
         database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, logger: Logger = Logger(label: "arbiter.control")
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        logger: Logger = Logger(label: "arbiter.control")
     ) async throws -> ControlPlaneServices {
         let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes)
         let accounts = try await Accounts(database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime)
@@ -33,7 +35,7 @@ public struct ControlPlaneServices: Sendable {
         let recorder = ResultsRecorder(database: database, leaderboards: leaderboards, presence: presence, logger: logger)
         return ControlPlaneServices(
             database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: ChatHub(),
-            hosting: hosting, minter: minter, recorder: recorder)
+            hosting: hosting, minter: minter, recorder: recorder, observability: observability)
     }
 }
 
@@ -48,8 +50,15 @@ public struct ControlPlaneRoutes: Sendable {
     /// Every HTTP route.
     public func router() -> Router<ArbiterRequestContext> {
         let router = Router(context: ArbiterRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ -> [String: String] in ["status": "ok"] }
+        let observability = services.observability
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: observability.metricsText())))
+        }
         router.get("/openapi.json") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
@@ -61,6 +70,13 @@ public struct ControlPlaneRoutes: Sendable {
         addGameRoutes(authenticated)
         addLeaderboardRoutes(authenticated)
         addChatRoutes(authenticated)
+        authenticated.get("/v1/server/stats") { _, context -> ServerStatsReport in
+            _ = try context.requireIdentity()
+            guard let stats = observability.serverStats() else {
+                throw APIError(.serviceUnavailable, "no_game_server", "no game server runs in this process")
+            }
+            return stats
+        }
         return router
     }
 

@@ -2077,6 +2077,70 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "metrics",
+        "summary": "Prometheus metrics",
+        "description": "Every metric in the Prometheus text exposition format: tick duration histogram, overruns, connected clients, matches, datagrams and bytes by direction, drops by reason, client RTT and loss, control-port request latency by route, logins, registrations, chat messages. Labels are bounded (no per-player labels).",
+        "security": [],
+        "tags": [
+          "server"
+        ],
+        "responses": {
+          "200": {
+            "description": "The metrics.",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/server/stats": {
+      "get": {
+        "operationId": "serverStats",
+        "summary": "The server's essentials as JSON",
+        "tags": [
+          "server"
+        ],
+        "responses": {
+          "200": {
+            "description": "Tick durations (milliseconds), matches, clients, traffic, drops, client RTT and loss, process CPU and memory.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ServerStats"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No valid session.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "No game server runs in this process (code no_game_server).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3006,6 +3070,126 @@ enum OpenAPIDocument {
           "token"
         ],
         "additionalProperties": false
+      },
+      "ServerTickStats": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "count",
+          "p50_ms",
+          "p90_ms",
+          "p99_ms",
+          "p999_ms",
+          "max_ms",
+          "overruns"
+        ],
+        "properties": {
+          "p50_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "p90_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "p99_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "p999_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "max_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "count": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "overruns": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "ServerStats": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "tick",
+          "matches",
+          "connected_clients",
+          "datagrams_in",
+          "datagrams_out",
+          "bytes_in",
+          "bytes_out",
+          "drops",
+          "rtt_p50_ms",
+          "rtt_p99_ms",
+          "mean_packet_loss",
+          "cpu_seconds",
+          "resident_memory_bytes"
+        ],
+        "properties": {
+          "tick": {
+            "$ref": "#/components/schemas/ServerTickStats"
+          },
+          "matches": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "connected_clients": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "datagrams_in": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "datagrams_out": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "bytes_in": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "bytes_out": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "drops": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "description": "Dropped datagrams by reason."
+          },
+          "rtt_p50_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "rtt_p99_ms": {
+            "type": "number",
+            "minimum": 0
+          },
+          "mean_packet_loss": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          },
+          "cpu_seconds": {
+            "type": "number",
+            "minimum": 0
+          },
+          "resident_memory_bytes": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
       }
     }
   }

@@ -43,11 +43,16 @@ public final class GameServerHandler: TransportServerHandler {
     public private(set) var overruns: UInt64 = 0
     public private(set) var ticks: UInt64 = 0
     public let defaultArena: MatchSettings
+    /// The essentials for the stats route, refreshed every half second.
+    public let statsBoard: GameServerStatsBoard
+    private let metrics = GameServerMetrics()
+    private var lastStats = 0.0
 
-    public init(directory: MatchDirectory, logger: Logger, defaultArena: MatchSettings = MatchSettings(maxPlayers: 64, tickRate: 60, scoreLimit: 1_000_000, timeLimitSeconds: 86_400)) {
+    public init(directory: MatchDirectory, logger: Logger, statsBoard: GameServerStatsBoard = GameServerStatsBoard(), defaultArena: MatchSettings = MatchSettings(maxPlayers: 64, tickRate: 60, scoreLimit: 1_000_000, timeLimitSeconds: 86_400)) {
         self.directory = directory
         self.logger = logger
         self.defaultArena = defaultArena
+        self.statsBoard = statsBoard
         var configuration = ConnectionConfiguration()
         configuration.budgetBytesPerTick = 16 * 1024
         connectionConfiguration = configuration
@@ -125,7 +130,9 @@ public final class GameServerHandler: TransportServerHandler {
             while now >= match.nextTick && ran < maxCatchUpTicks {
                 let started = DispatchTime.now().uptimeNanoseconds
                 runTick(match, context: &context)
-                tickDurations.record(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000)
+                let elapsed = DispatchTime.now().uptimeNanoseconds - started
+                tickDurations.record(seconds: Double(elapsed) / 1_000_000_000)
+                metrics.tickDuration.recordNanoseconds(Int64(elapsed))
                 ticks &+= 1
                 match.nextTick += match.tickSeconds
                 ran += 1
@@ -133,15 +140,53 @@ public final class GameServerHandler: TransportServerHandler {
             if now >= match.nextTick {
                 // Too far behind: count it and skip ahead rather than burst.
                 overruns &+= 1
+                metrics.overruns.increment()
                 match.nextTick = now + match.tickSeconds
             }
             if match.id != 0 && match.simulation.isOver { finish(match, context: &context, now: now) }
+        }
+        if now - lastStats >= 0.5 {
+            lastStats = now
+            publishStats(context.endpoint.counters)
         }
         if now - lastMatchSweep >= 0.5 {
             lastMatchSweep = now
             let ended = Set(directory.endDueMatches(now: now, wallClock: Date()))
             for id in ended { if let match = matches[id] { disconnectAll(match, context: &context) } }
         }
+    }
+
+    private func publishStats(_ counters: TransportCounters) {
+        metrics.update(from: counters)
+        metrics.clients.record(members.count)
+        metrics.matches.record(matches.count)
+        let rtts = members.values.map { $0.connection.statistics.rtt }.sorted()
+        let losses = members.values.map { $0.connection.statistics.packetLoss }
+        let rttP50 = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
+        let rttP99 = rtts.isEmpty ? 0 : rtts[min(rtts.count - 1, Int(Double(rtts.count) * 0.99))]
+        let loss = losses.isEmpty ? 0 : losses.reduce(0, +) / Double(losses.count)
+        metrics.rttP50.record(rttP50)
+        metrics.rttP99.record(rttP99)
+        metrics.loss.record(loss)
+        var stats = GameServerStats()
+        stats.ticks = ticks
+        stats.tickP50Seconds = tickDurations.percentile(0.5)
+        stats.tickP90Seconds = tickDurations.percentile(0.9)
+        stats.tickP99Seconds = tickDurations.percentile(0.99)
+        stats.tickP999Seconds = tickDurations.percentile(0.999)
+        stats.tickMaxSeconds = tickDurations.maxSeconds
+        stats.overruns = overruns
+        stats.matches = matches.count
+        stats.connectedClients = members.count
+        stats.datagramsIn = counters.datagramsReceived
+        stats.datagramsOut = counters.datagramsSent
+        stats.bytesIn = counters.bytesReceived
+        stats.bytesOut = counters.bytesSent
+        stats.drops = Dictionary(uniqueKeysWithValues: counters.dropSummary.map { ($0.0.description, $0.1) })
+        stats.rttP50Seconds = rttP50
+        stats.rttP99Seconds = rttP99
+        stats.meanPacketLoss = loss
+        statsBoard.publish(stats)
     }
 
     private func runTick(_ match: RunningMatch, context: inout TransportServer.Context) {

@@ -3,7 +3,9 @@ import ControlPlane
 import Foundation
 import GameRuntime
 import Logging
+import Metrics
 import NetProtocol
+import Prometheus
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -74,6 +76,15 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "arbiter")
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Tick durations live in the microsecond-to-16-ms range; request latencies wider.
+        factory.durationHistogramBuckets["arbiter_tick_duration_seconds"] = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(4), .milliseconds(8), .milliseconds(16), .milliseconds(33), .milliseconds(100),
+        ]
+        MetricsSystem.bootstrap(factory)
+        let statsBoard = GameServerStatsBoard()
 
         try DataDirectory.prepare(dataDir)
         let key = try DataDirectory.loadOrCreateTokenKey(in: dataDir)
@@ -89,7 +100,9 @@ struct Serve: AsyncParsableCommand {
         let services = try await ControlPlaneServices.make(
             database: database, hosting: InProcessMatchHost(directory: directory, serverAddress: gameAddress),
             minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
-            maxConcurrentHashes: maxConcurrentHashes, logger: logger)
+            maxConcurrentHashes: maxConcurrentHashes,
+            observability: Observability(metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }),
+            logger: logger)
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
             let text = httpAddress.description
@@ -107,7 +120,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: application),
-                    .init(service: TransportServerService(server: transport, handler: GameServerHandler(directory: directory, logger: logger))),
+                    .init(service: TransportServerService(server: transport, handler: GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard))),
                     .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
                     .init(service: MatchReportForwarder(directory: directory, recorder: services.recorder, logger: logger)),
                 ],

@@ -263,6 +263,7 @@ extension ControlPlaneRoutes {
                 }
                 let message = ChatMessage(id: record.id ?? 0, channel: canonical, senderID: me, senderName: identity.username, body: body, sentAt: record.createdAt)
                 await hub.broadcast(message, channel: canonical)
+                ControlPlaneMetrics.chatMessages.increment()
             } catch {
                 outbox.yield(ChatWire.error("internal", "the message could not be stored"))
             }

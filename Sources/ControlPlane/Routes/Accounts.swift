@@ -105,6 +105,7 @@ public final class Accounts: Sendable {
                     id: nil, playerID: playerID, tokenHash: session.hash, createdAt: now,
                     expiresAt: now.addingTimeInterval(self.sessionLifetime), revokedAt: nil)
                 try record.insert(db)
+                ControlPlaneMetrics.registrations.increment()
                 return SessionResponse(token: session.token, expiresAt: record.expiresAt, player: self.profile(player, playerID))
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
@@ -131,8 +132,10 @@ public final class Accounts: Sendable {
         guard valid, let player, let playerID = player.id else {
             _ = await failedLoginsByAccount.take(accountKey)
             _ = await failedLoginsByAddress.take(addressKey)
+            ControlPlaneMetrics.loginFailures.increment()
             throw APIError(.unauthorized, "invalid_credentials", "unknown username or wrong password")
         }
+        ControlPlaneMetrics.loginSuccesses.increment()
         await failedLoginsByAccount.reset(accountKey)
         let session = try await createSession(for: playerID)
         return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: profile(player, playerID))

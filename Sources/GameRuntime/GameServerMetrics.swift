@@ -1,0 +1,67 @@
+import Foundation
+import GameCore
+import Metrics
+import NetProtocol
+import Synchronization
+
+/// The game server's essentials, as the stats route reports them.
+public struct GameServerStats: Sendable, Equatable {
+    public var ticks: UInt64 = 0
+    public var tickP50Seconds = 0.0
+    public var tickP90Seconds = 0.0
+    public var tickP99Seconds = 0.0
+    public var tickP999Seconds = 0.0
+    public var tickMaxSeconds = 0.0
+    public var overruns: UInt64 = 0
+    public var matches = 0
+    public var connectedClients = 0
+    public var datagramsIn: UInt64 = 0
+    public var datagramsOut: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    public var drops: [String: UInt64] = [:]
+    public var rttP50Seconds = 0.0
+    public var rttP99Seconds = 0.0
+    public var meanPacketLoss = 0.0
+}
+
+/// A mailbox between the UDP thread (writes every half second) and readers on other threads.
+public final class GameServerStatsBoard: Sendable {
+    private let value = Mutex(GameServerStats())
+    public init() {}
+    public var current: GameServerStats { value.withLock { $0 } }
+    func publish(_ stats: GameServerStats) { value.withLock { $0 = stats } }
+}
+
+/// swift-metrics objects for the game server, created once, with bounded labels (no per-player
+/// dimensions). Whatever backend the executable bootstraps receives them.
+final class GameServerMetrics {
+    let tickDuration = Metrics.Timer(label: "arbiter_tick_duration_seconds")
+    let overruns = Counter(label: "arbiter_tick_overruns_total")
+    let clients = Gauge(label: "arbiter_connected_clients")
+    let matches = Gauge(label: "arbiter_matches")
+    let datagramsIn = Counter(label: "arbiter_datagrams_total", dimensions: [("direction", "in")])
+    let datagramsOut = Counter(label: "arbiter_datagrams_total", dimensions: [("direction", "out")])
+    let bytesIn = Counter(label: "arbiter_bytes_total", dimensions: [("direction", "in")])
+    let bytesOut = Counter(label: "arbiter_bytes_total", dimensions: [("direction", "out")])
+    let drops: [DropReason: Counter] = Dictionary(uniqueKeysWithValues: DropReason.allCases.map {
+        ($0, Counter(label: "arbiter_datagram_drops_total", dimensions: [("reason", $0.description)]))
+    })
+    let rttP50 = Gauge(label: "arbiter_client_rtt_seconds", dimensions: [("quantile", "0.5")])
+    let rttP99 = Gauge(label: "arbiter_client_rtt_seconds", dimensions: [("quantile", "0.99")])
+    let loss = Gauge(label: "arbiter_client_packet_loss")
+    private var reported = TransportCounters()
+
+    /// Folds the endpoint's counters (since the last call) into the counters.
+    func update(from counters: TransportCounters) {
+        datagramsIn.increment(by: Int64(counters.datagramsReceived &- reported.datagramsReceived))
+        datagramsOut.increment(by: Int64(counters.datagramsSent &- reported.datagramsSent))
+        bytesIn.increment(by: Int64(counters.bytesReceived &- reported.bytesReceived))
+        bytesOut.increment(by: Int64(counters.bytesSent &- reported.bytesSent))
+        for reason in DropReason.allCases {
+            let delta = counters[drop: reason] &- reported[drop: reason]
+            if delta > 0 { drops[reason]?.increment(by: Int64(delta)) }
+        }
+        reported = counters
+    }
+}
