@@ -97,6 +97,9 @@ public final class GameServerHandler: TransportServerHandler {
             logger.info("channel protocol violation", metadata: ["reason": "\(member.connection.fault.map(String.init(describing:)) ?? "")"])
             return context.disconnect(clientIndex)
         }
+        // Reliable messages on channel 0 are echoed: clients (and the load tester) use them to
+        // check end-to-end reliable delivery.
+        while let message = member.connection.receive(on: 0) { _ = try? member.connection.send(message, on: 0) }
         while let message = member.connection.receive(on: SimHarness<Rules>.inputChannel) {
             if message.first == GameMessages.spectate {
                 if !match.spectators.contains(clientIndex) {

@@ -10,7 +10,11 @@ public final class TransportClient {
         let client: TransportClient
 
         func transmit(_ datagram: UnsafeRawBufferPointer, to address: NetAddress) {
-            outgoing.transmit(datagram, to: address)
+            if let conditioner = client.conditioner {
+                conditioner.send(Array(datagram), from: client.socket.localAddress, to: address, now: client.clock.monotonicSeconds())
+            } else {
+                outgoing.transmit(datagram, to: address)
+            }
         }
 
         func clientEvent(_ event: ClientEvent) {
@@ -27,6 +31,9 @@ public final class TransportClient {
     public let socket: UDPSocket
     public let clock: SystemClock
     public private(set) var droppedPayloads: UInt64 = 0
+    /// When set, every datagram in both directions goes through this seeded simulator first
+    /// (loss, latency, jitter, duplication): the load tester's network conditioner.
+    public var conditioner: LinkSimulator?
     /// State changes since the last `poll`, oldest first.
     public private(set) var stateChanges: [(ClientState, ClientState)] = []
     private let incoming: DatagramBatch
@@ -86,15 +93,40 @@ public final class TransportClient {
                 var sink = self.sink
                 for index in 0..<count {
                     incoming.withDatagram(index) { bytes, address in
-                        endpoint.handle(bytes, from: address, now: now, sink: &sink)
+                        if let conditioner {
+                            conditioner.send(Array(bytes), from: address, to: socket.localAddress, now: now.seconds)
+                        } else {
+                            endpoint.handle(bytes, from: address, now: now, sink: &sink)
+                        }
                     }
                     payloads.drain { _, bytes in onPayload(bytes) }
                 }
             }
+            if conditioner != nil { deliverConditioned(onPayload) }
             if clock.monotonicSeconds() >= deadline && count < incoming.capacity { break }
         }
         var sink = self.sink
         endpoint.update(now: clock.now(), sink: &sink)
+        if conditioner != nil { deliverConditioned(onPayload) }
+        outgoing.flush()
+    }
+
+    /// Releases what the conditioner holds that is due: outgoing datagrams to the socket,
+    /// incoming ones to the endpoint.
+    private func deliverConditioned(_ onPayload: (UnsafeRawBufferPointer) -> Void) {
+        guard let conditioner else { return }
+        let now = clock.now()
+        var sink = self.sink
+        for datagram in conditioner.receive(now: now.seconds) {
+            datagram.bytes.withUnsafeBytes { bytes in
+                if datagram.to == socket.localAddress {
+                    endpoint.handle(bytes, from: datagram.from, now: now, sink: &sink)
+                } else {
+                    outgoing.transmit(bytes, to: datagram.to)
+                }
+            }
+            payloads.drain { _, bytes in onPayload(bytes) }
+        }
         outgoing.flush()
     }
 }

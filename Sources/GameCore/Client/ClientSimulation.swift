@@ -25,6 +25,8 @@ public final class ClientSimulation<Rules: GameRules> {
     /// The size of the last correction, in world units.
     public private(set) var lastCorrection = 0.0
     public private(set) var corrections: [Double] = []
+    /// Position jumps too large to be prediction errors (respawns).
+    public private(set) var teleports: UInt64 = 0
 
     // Snapshots.
     private var received: [(tick: UInt32, entities: [EntityState], arrival: Double)] = []
@@ -116,18 +118,17 @@ public final class ClientSimulation<Rules: GameRules> {
             let dx = Double(before.x - replayed.x)
             let dy = Double(before.y - replayed.y)
             let size = (dx * dx + dy * dy).squareRoot() / Double(ArenaMap.unit)
-            lastCorrection = size
-            if size > 0 {
+            if size >= 4 {
+                // A teleport (respawn), not a prediction error: shown at once, not counted.
+                teleports &+= 1
+                smoothingX = 0
+                smoothingY = 0
+            } else if size > 0 {
+                lastCorrection = size
                 corrections.append(size)
                 if corrections.count > 1000 { corrections.removeFirst(corrections.count - 1000) }
-                // Teleports (respawn) are not smoothed.
-                if size < 4 {
-                    smoothingX += dx
-                    smoothingY += dy
-                } else {
-                    smoothingX = 0
-                    smoothingY = 0
-                }
+                smoothingX += dx
+                smoothingY += dy
             }
         }
         predicted = replayed

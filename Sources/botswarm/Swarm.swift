@@ -1,0 +1,234 @@
+import ArbiterClient
+import Foundation
+import GameCore
+import GameRuntime
+import NetProtocol
+import Synchronization
+
+/// The bots in play. Each worker thread owns its bots outright; the main task reads them only
+/// after the threads have finished (the semaphore orders it).
+final class Swarm: @unchecked Sendable {
+    final class Bot {
+        let index: Int
+        let token: ConnectToken?
+        var client: GameClient?
+        var everConnected = false
+        var finalState = ClientState.disconnected
+        var rttSamples: [Double] = []
+        var snapshotGaps: [Double] = []
+        var inputAcks: [Double] = []
+        var corrections: [Double] = []
+        var interpolationDelays: [Double] = []
+        var nextChat = 0.0
+        var ticks = 0
+
+        init(index: Int, token: ConnectToken?) {
+            self.index = index
+            self.token = token
+        }
+    }
+
+    let bots: [Bot]
+    let seed: UInt64
+    let conditions: LinkConditions?
+    let chatInterval: Double
+    let connectedNow = Atomic<Int>(0)
+    let tickRate = 60.0
+
+    init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double) {
+        bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }) }
+        self.seed = seed
+        self.conditions = conditions
+        chatInterval = chatPerMinute > 0 ? 60 / chatPerMinute : .infinity
+    }
+
+    /// Starts the worker threads; the task completes when they all have.
+    func run(threads: Int, ramp: Double, duration: Double) -> Task<Void, Never> {
+        let clock = SystemClock()
+        let start = clock.monotonicSeconds()
+        let end = start + ramp + duration
+        let semaphores = (0..<threads).map { _ in DispatchSemaphore(value: 0) }
+        for worker in 0..<threads {
+            let mine = bots.filter { $0.index % threads == worker }
+            let semaphore = semaphores[worker]
+            nonisolated(unsafe) let owned = mine
+            let thread = Thread { [self] in
+                self.drive(owned, start: start, ramp: ramp, end: end)
+                semaphore.signal()
+            }
+            thread.name = "botswarm-\(worker)"
+            thread.start()
+        }
+        return Task.detached {
+            for semaphore in semaphores { await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { semaphore.wait(); continuation.resume() }
+            } }
+        }
+    }
+
+    private func drive(_ bots: [Bot], start: Double, ramp: Double, end: Double) {
+        let clock = SystemClock()
+        let tickSeconds = 1 / tickRate
+        var nextTick = start
+        var nextSample = start + 1
+        while clock.monotonicSeconds() < end {
+            let now = clock.monotonicSeconds()
+            for bot in bots {
+                if bot.client == nil, let token = bot.token, now >= start + ramp * Double(bot.index) / Double(max(1, self.bots.count)) {
+                    bot.client = try? GameClient(settings: MatchSettings(tickRate: Int(tickRate)), bind: NetAddress(ipv4: 127, 0, 0, 1, port: 0))
+                    if let conditions { bot.client?.transport.conditioner = LinkSimulator(conditions: conditions, seed: seed &+ UInt64(bot.index)) }
+                    bot.client?.connect(token: token)
+                    bot.nextChat = now + Double(bot.index % 10)
+                }
+                guard let client = bot.client else { continue }
+                let frame = client.frame()
+                client.tick(input: BotBrain.input(frame: frame, tick: bot.ticks, bot: bot.index), until: 0)
+                bot.ticks += 1
+                if client.state == .connected {
+                    if !bot.everConnected {
+                        bot.everConnected = true
+                        connectedNow.add(1, ordering: .relaxed)
+                    }
+                    if now >= bot.nextChat {
+                        bot.nextChat = now + chatInterval
+                        client.sendReliable(Array("gl hf from bot \(bot.index)".utf8))
+                    }
+                }
+            }
+            if now >= nextSample {
+                nextSample += 1
+                for bot in bots {
+                    guard let client = bot.client, client.state == .connected else { continue }
+                    bot.rttSamples.append(client.roundTripTime)
+                    bot.interpolationDelays.append(client.simulation.interpolationDelayTicks / tickRate)
+                    let taken = client.takeMeasurements()
+                    bot.snapshotGaps += taken.snapshotGaps
+                    bot.inputAcks += taken.inputAckLatencies
+                }
+            }
+            nextTick += tickSeconds
+            let wait = nextTick - clock.monotonicSeconds()
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) } else if wait < -0.5 { nextTick = clock.monotonicSeconds() }
+        }
+        // Let reliable echoes still in flight come back, then disconnect.
+        let drainEnd = clock.monotonicSeconds() + 1.5
+        while clock.monotonicSeconds() < drainEnd {
+            for bot in bots { bot.client?.tick(input: ArenaRules.Input(), until: 0) }
+            Thread.sleep(forTimeInterval: tickSeconds)
+        }
+        for bot in bots {
+            guard let client = bot.client else { continue }
+            bot.finalState = client.state
+            bot.corrections = client.simulation.corrections
+            let taken = client.takeMeasurements()
+            bot.snapshotGaps += taken.snapshotGaps
+            bot.inputAcks += taken.inputAckLatencies
+            client.disconnect()
+        }
+    }
+
+    func summarise(
+        bots count: Int, playersPerGame: Int, duration: Double, seed: UInt64, failedJoins: Int, sampler: StatsSampler,
+        leaderboardQueries: Int, conditions: LinkConditions
+    ) -> SwarmReport {
+        let connected = bots.filter(\.everConnected).count
+        var reasons: [String: Int] = [:]
+        for bot in bots where bot.everConnected && bot.finalState != .connected { reasons[bot.finalState.description, default: 0] += 1 }
+        let rtts = bots.flatMap(\.rttSamples).map { $0 * 1000 }
+        let stats = sampler.collected
+        let upBytes = bots.compactMap { $0.client?.channels.statistics.sentBandwidth }.reduce(0, +) / Double(max(1, connected))
+        let downBytes = bots.compactMap { $0.client?.channels.statistics.receivedBandwidth }.reduce(0, +) / Double(max(1, connected))
+        return SwarmReport(
+            bots: count, playersPerGame: playersPerGame, durationSeconds: duration, seed: seed,
+            conditions: ["loss": conditions.loss, "latency_ms": conditions.latency * 1000, "jitter_ms": conditions.jitter * 1000, "duplicate": conditions.duplicate],
+            connected: connected, failedJoins: failedJoins, disconnectsByReason: reasons,
+            serverTickMs: stats.tick, serverTickOverruns: stats.overruns, clientRttMs: Distribution(rtts),
+            snapshotInterArrivalMs: Distribution(bots.flatMap(\.snapshotGaps)).scaled(1000),
+            inputAckLatencyMs: Distribution(bots.flatMap(\.inputAcks)).scaled(1000),
+            predictionCorrectionUnits: Distribution(bots.flatMap(\.corrections)),
+            interpolationDelayMs: Distribution(bots.flatMap(\.interpolationDelays)).scaled(1000),
+            reliableSent: bots.compactMap { $0.client?.reliableSent }.reduce(0, +),
+            reliableDelivered: bots.compactMap { $0.client?.reliableReceived }.reduce(0, +),
+            chatSent: bots.compactMap { $0.client?.reliableSent }.reduce(0, +), chatReceived: bots.compactMap { $0.client?.reliableReceived }.reduce(0, +),
+            bandwidthPerClientUpBytesPerSecond: upBytes, bandwidthPerClientDownBytesPerSecond: downBytes,
+            serverCpuSeconds: stats.cpuSeconds, serverPeakMemoryBytes: stats.peakMemory, leaderboardQueries: leaderboardQueries,
+            tickOverTime: stats.tickOverTime, bandwidthOverTime: stats.bandwidthOverTime, rttSamplesMs: Array(rtts.prefix(20_000)))
+    }
+}
+
+/// Scripted but varied play: wander a loop that differs per bot, aim at the nearest player, fire.
+enum BotBrain {
+    static func input(frame: ClientSimulation<ArenaRules>.Frame, tick: Int, bot: Int) -> ArenaRules.Input {
+        let phase = (tick / (40 + bot % 30) + bot) % 4
+        let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
+        var input = ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 300 + bot * 7000))
+        guard let me = frame.local else { return input }
+        let targets = frame.remote.filter { $0.kind == .player && $0.flags & 1 == 1 }
+        if let nearest = targets.min(by: { hypot(Double($0.x - me.x), Double($0.y - me.y)) < hypot(Double($1.x - me.x), Double($1.y - me.y)) }) {
+            input.aim = ArenaRules.aim(fromX: me.x, y: me.y, toX: nearest.x, y: nearest.y)
+            input.buttons = (tick + bot) % 6 == 0 ? ArenaRules.Input.fireHitscan : ((tick + bot) % 90 == 0 ? ArenaRules.Input.fireProjectile : 0)
+        }
+        return input
+    }
+}
+
+/// Reads `/v1/server/stats` once a second and prints the live progress line.
+final class StatsSampler: @unchecked Sendable {
+    let port: ControlPort
+    let token: String?
+    private let state = Mutex(Collected())
+
+    struct Collected {
+        var tick = Distribution([])
+        var overruns: UInt64 = 0
+        var cpuSeconds = 0.0
+        var peakMemory: UInt64 = 0
+        var tickOverTime: [[Double]] = []
+        var bandwidthOverTime: [[Double]] = []
+        var lastBytes: (Double, Double, Double)?
+    }
+
+    init(port: ControlPort, token: String?) {
+        self.port = port
+        self.token = token
+    }
+
+    var collected: Collected { state.withLock { $0 } }
+
+    func run(until deadline: Date, swarm: Swarm, bots: Int) async {
+        let start = Date()
+        while Date() < deadline {
+            try? await Task.sleep(for: .seconds(1))
+            guard let token, let stats = try? await port.expect("GET", "/v1/server/stats", token: token),
+                let tick = stats["tick"] as? [String: Any]
+            else { continue }
+            let elapsed = Date().timeIntervalSince(start)
+            let p99 = tick["p99_ms"] as? Double ?? 0
+            let bytesIn = Double(stats["bytes_in"] as? Int ?? 0), bytesOut = Double(stats["bytes_out"] as? Int ?? 0)
+            state.withLock { collected in
+                var distribution = Distribution([])
+                distribution.count = tick["count"] as? Int ?? 0
+                distribution.p50 = tick["p50_ms"] as? Double ?? 0
+                distribution.p90 = tick["p90_ms"] as? Double ?? 0
+                distribution.p99 = p99
+                distribution.p999 = tick["p999_ms"] as? Double ?? 0
+                distribution.max = tick["max_ms"] as? Double ?? 0
+                collected.tick = distribution
+                collected.overruns = UInt64(tick["overruns"] as? Int ?? 0)
+                collected.cpuSeconds = stats["cpu_seconds"] as? Double ?? 0
+                collected.peakMemory = max(collected.peakMemory, UInt64(stats["resident_memory_bytes"] as? Int ?? 0))
+                collected.tickOverTime.append([elapsed, p99])
+                if let last = collected.lastBytes, elapsed > last.0 {
+                    collected.bandwidthOverTime.append([elapsed, (bytesIn - last.1) / (elapsed - last.0), (bytesOut - last.2) / (elapsed - last.0)])
+                }
+                collected.lastBytes = (elapsed, bytesIn, bytesOut)
+            }
+            let line = String(
+                format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  overruns %d  clients on server %d   ",
+                swarm.connectedNow.load(ordering: .relaxed), bots, stats["matches"] as? Int ?? 0, p99, tick["overruns"] as? Int ?? 0,
+                stats["connected_clients"] as? Int ?? 0)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
