@@ -120,7 +120,10 @@ struct Botswarm: AsyncParsableCommand {
             bots: bots, playersPerGame: playersPerGame, duration: duration, seed: seed, failedJoins: failedJoins, sampler: sampler,
             leaderboardQueries: boards.filter { $0 }.count, conditions: conditions)
         print(result.table)
-        if let report, let data = try? JSONEncoder().encode(result) { FileManager.default.createFile(atPath: report, contents: data) }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let report, let data = try? encoder.encode(result) { FileManager.default.createFile(atPath: report, contents: data) }
         if let html { FileManager.default.createFile(atPath: html, contents: Data(result.html.utf8)) }
         let lost = result.reliableSent - result.reliableDelivered
         print("botswarm: connected=\(result.connected) failed_joins=\(failedJoins) reliable_lost=\(lost) tick_p99_ms=\(String(format: "%.2f", result.serverTickMs.p99))")
