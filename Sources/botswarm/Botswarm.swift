@@ -83,7 +83,9 @@ struct Botswarm: AsyncParsableCommand {
             guard let token = sessions[group[0]] ?? nil else { return nil }
             let game = try? await port.expect(
                 "POST", "/v1/games", token: token,
-                body: ["name": "swarm \(seed % 100_000) #\(index)", "settings": ["max_players": max(2, group.count), "time_limit_seconds": gameLimit]])
+                body: ["name": "swarm \(seed % 100_000) #\(index)",
+                       // A score limit no one reaches: the match should last the whole run.
+                       "settings": ["max_players": max(2, group.count), "time_limit_seconds": gameLimit, "score_limit": 100_000]])
             return game?["id"] as? Int
         }
         let joinProgress = Progress(total: bots, label: "joins")
