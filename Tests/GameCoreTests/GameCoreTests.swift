@@ -110,6 +110,20 @@ func worldHash(_ entities: [EntityState]) -> Int {
         }
     }
 
+    @Test func deltaCostsMatchWhatIsWritten() {
+        var random = SeededRandomSource(seed: 11)
+        for _ in 0..<2000 {
+            let old = randomWorld(&random, ids: [1])[0]
+            var new = randomWorld(&random, ids: [1])[0]
+            new.kind = old.kind
+            if random.next() % 2 == 0 { new.x = old.x &+ Int32(random.next() % 300) - 150 }
+            if random.next() % 2 == 0 { new.aim = old.aim &+ UInt16(random.next() % 600) }
+            var writer = BitWriter()
+            SnapshotCodec.writeDelta(new, from: old, into: &writer)
+            #expect(SnapshotCodec.deltaBits(new, from: old) == writer.bitCount)
+        }
+    }
+
     @Test func aMissingBaselineOrHostileBytesAreTypedErrors() {
         let entities = [EntityState(id: 1, kind: .player, x: 5, y: 6)]
         let bytes = SnapshotCodec.encode(header: .init(tick: 3, baselineTick: 2, lastAppliedInput: 0, yourEntity: 1), entities: entities, baseline: entities)

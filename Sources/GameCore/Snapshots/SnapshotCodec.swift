@@ -55,77 +55,114 @@ public enum SnapshotCodec {
         header: Header, entities: [EntityState], baseline: [EntityState]?, staleInBaseline: Set<EntityID>, budgetBytes: Int?,
         priority: (EntityState) -> Double
     ) -> (bytes: [UInt8], held: Set<EntityID>, stale: Set<EntityID>) {
-        let baseline = header.baselineTick == 0 || header.tick &- header.baselineTick > 255 ? nil : baseline
-        let old = Dictionary((baseline ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        // What each entity would cost, and how it would go.
-        enum Plan { case delta(EntityState), full }
-        var needed: [(entity: EntityState, plan: Plan, bits: Int)] = []
-        for entity in entities {
-            if let previous = old[entity.id], previous.kind == entity.kind, !staleInBaseline.contains(entity.id) {
-                guard previous != entity else { continue }
-                var scratch = BitWriter(capacity: 32)
-                writeDelta(entity, from: previous, into: &scratch)
-                needed.append((entity, .delta(previous), scratch.bitCount + 2))
+        let base = header.baselineTick == 0 || header.tick &- header.baselineTick > 255 ? [] : (baseline ?? [])
+        let hasBaseline = header.baselineTick != 0 && header.tick &- header.baselineTick <= 255 && baseline != nil
+        // Both lists are sorted by id: pair them with two cursors instead of dictionaries.
+        // For entity i: the matching baseline index (or -1), and the bits it would cost (0: not needed).
+        var match = [Int](repeating: -1, count: entities.count)
+        var cost = [Int](repeating: 0, count: entities.count)
+        var cursor = 0
+        var total = 8 + 32 + 8 + 32 + 16 + 16 + base.count
+        for (index, entity) in entities.enumerated() {
+            while cursor < base.count && base[cursor].id < entity.id { cursor += 1 }
+            let inBaseline = cursor < base.count && base[cursor].id == entity.id
+            if inBaseline && base[cursor].kind == entity.kind && !staleInBaseline.contains(entity.id) {
+                match[index] = cursor
+                if base[cursor] != entity { cost[index] = deltaBits(entity, from: base[cursor]) + 2 }
             } else {
-                needed.append((entity, .full, 16 + 2 + 172 + (old[entity.id] == nil ? 0 : 2)))
+                cost[index] = fullEntryBits + (inBaseline ? 2 : 0)
+            }
+            total += cost[index]
+        }
+        var included = [Bool](repeating: true, count: entities.count)
+        if let budgetBytes, total > budgetBytes * 8 {
+            // Over budget: the most important first, the rest deferred.
+            included = [Bool](repeating: false, count: entities.count)
+            var bits = 8 + 32 + 8 + 32 + 16 + 16 + base.count
+            let order = entities.indices.filter { cost[$0] > 0 }.sorted { priority(entities[$0]) < priority(entities[$1]) }
+            for index in order where bits + cost[index] <= budgetBytes * 8 {
+                bits += cost[index]
+                included[index] = true
             }
         }
-        var included = Set<EntityID>()
-        if let budgetBytes {
-            var bits = 8 + 32 + 8 + 32 + 16 + 16 + (baseline?.count ?? 0)
-            for item in needed.sorted(by: { priority($0.entity) < priority($1.entity) }) where bits + item.bits <= budgetBytes * 8 {
-                bits += item.bits
-                included.insert(item.entity.id)
-            }
-        } else {
-            included = Set(needed.map(\.entity.id))
-        }
-        var plans: [EntityID: Plan] = [:]
-        for item in needed where included.contains(item.entity.id) { plans[item.entity.id] = item.plan }
 
         var writer = BitWriter(capacity: 64 + entities.count * 8)
         writer.write(UInt64(kind), bits: 8)
         writer.write(UInt64(header.tick), bits: 32)
-        writer.write(UInt64(baseline == nil ? 0 : header.tick &- header.baselineTick), bits: 8)
+        writer.write(UInt64(hasBaseline ? header.tick &- header.baselineTick : 0), bits: 8)
         writer.write(UInt64(header.lastAppliedInput), bits: 32)
         writer.write(UInt64(header.yourEntity), bits: 16)
-        let current = Dictionary(entities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var fresh: [EntityState] = []
+        var fresh: [Int] = []
+        var queued = [Bool](repeating: false, count: entities.count)
         var stale = Set<EntityID>()
-        var held = Set<EntityID>()
+        var held = Set<EntityID>(minimumCapacity: entities.count)
         // Every baseline entity in order: 0 = keep (unchanged, or deferred); 10 = changed (a
         // delta follows); 11 = gone (or resent in full below).
-        for previous in baseline ?? [] {
-            guard let entity = current[previous.id], entity.kind == previous.kind else {
+        cursor = 0
+        for (baseIndex, previous) in base.enumerated() {
+            while cursor < entities.count && entities[cursor].id < previous.id { cursor += 1 }
+            guard cursor < entities.count, entities[cursor].id == previous.id, entities[cursor].kind == previous.kind else {
                 writer.write(true)
                 writer.write(true)
                 continue
             }
-            switch plans[entity.id] {
-            case .delta(let from)?:
+            let index = cursor
+            let entity = entities[index]
+            if cost[index] > 0 && included[index] {
                 writer.write(true)
+                if match[index] == baseIndex {
+                    writer.write(false)
+                    writeDelta(entity, from: previous, into: &writer)
+                } else {
+                    writer.write(true)
+                    fresh.append(index)
+                    queued[index] = true
+                }
+            } else {
                 writer.write(false)
-                writeDelta(entity, from: from, into: &writer)
-            case .full?:
-                writer.write(true)
-                writer.write(true)
-                fresh.append(entity)
-            case nil:
-                writer.write(false)
-                if entity != previous || staleInBaseline.contains(entity.id) { stale.insert(entity.id) }
+                if cost[index] > 0 { stale.insert(entity.id) }
             }
             held.insert(entity.id)
         }
-        for entity in entities where old[entity.id] == nil && plans[entity.id] != nil { fresh.append(entity) }
-        fresh.sort { $0.id < $1.id }
-        for entity in fresh { held.insert(entity.id) }
+        for index in entities.indices where cost[index] > 0 && included[index] && match[index] == -1 && !queued[index] {
+            fresh.append(index)
+        }
+        fresh.sort { entities[$0].id < entities[$1].id }
         writer.write(UInt64(fresh.count), bits: 16)
-        for entity in fresh {
+        for index in fresh {
+            let entity = entities[index]
+            held.insert(entity.id)
             writer.write(UInt64(entity.id), bits: 16)
             writer.write(UInt64(entity.kind.rawValue), bits: 2)
             writeFull(entity, into: &writer)
         }
         return (writer.finish(), held, stale)
+    }
+
+    /// Bits of a new-entity entry: id, kind, and every field.
+    static let fullEntryBits = 16 + 2 + 2 * positionBits + 2 * velocityBits + 16 + 8 + 8 + 16 * 4
+
+    /// Bits `writeDelta` would write, computed without writing.
+    static func deltaBits(_ entity: EntityState, from old: EntityState) -> Int {
+        var bits = Field.allCases.count
+        func pair(_ a: (Int32, Int32), _ b: (Int32, Int32), small: Int, full: Int) -> Int {
+            let limit = Int64(1) << Int64(small - 1)
+            let fits = abs(Int64(a.0) - Int64(b.0)) < limit && abs(Int64(a.1) - Int64(b.1)) < limit
+            return 1 + 2 * (fits ? small : full)
+        }
+        if entity.x != old.x || entity.y != old.y { bits += pair((entity.x, entity.y), (old.x, old.y), small: smallDeltaBits, full: positionBits) }
+        if entity.vx != old.vx || entity.vy != old.vy { bits += pair((entity.vx, entity.vy), (old.vx, old.vy), small: smallVelocityBits, full: velocityBits) }
+        if entity.aim != old.aim {
+            let turn = Int64(Int16(bitPattern: entity.aim &- old.aim))
+            bits += 1 + (abs(turn) < Int64(1) << Int64(smallAimBits - 1) ? smallAimBits : 16)
+        }
+        if entity.health != old.health { bits += 8 }
+        if entity.flags != old.flags { bits += 8 }
+        if entity.owner != old.owner { bits += 16 }
+        if entity.score != old.score { bits += 16 }
+        if entity.kills != old.kills { bits += 16 }
+        if entity.deaths != old.deaths { bits += 16 }
+        return bits
     }
 
     static func writeFull(_ entity: EntityState, into writer: inout BitWriter) {
