@@ -22,6 +22,8 @@ public final class MatchSimulation<Rules: GameRules> {
     }
 
     private var clients: [PlayerID: Client] = [:]
+    /// Player ids in order, kept as players join and leave (not re-sorted every tick).
+    public private(set) var players: [PlayerID] = []
     public private(set) var malformedMessages: UInt64 = 0
 
     /// Most bytes one snapshot may take; entities past it are prioritised by distance to the
@@ -35,18 +37,20 @@ public final class MatchSimulation<Rules: GameRules> {
         history = WorldHistory(capacity: historyTicks)
     }
 
-    public var players: [PlayerID] { clients.keys.sorted() }
 
     @discardableResult
     public func join(_ player: PlayerID, name: String) -> EntityID {
         if let existing = clients[player] { return existing.entity }
         let entity = rules.addPlayer(player, name: name, to: &state, tick: tick)
         clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), joinedTick: tick)
+        let position = players.firstIndex { $0 > player } ?? players.endIndex
+        players.insert(player, at: position)
         return entity
     }
 
     public func leave(_ player: PlayerID) {
         clients.removeValue(forKey: player)
+        players.removeAll { $0 == player }
         rules.removePlayer(player, from: &state)
     }
 
@@ -72,7 +76,9 @@ public final class MatchSimulation<Rules: GameRules> {
         tick &+= 1
         var inputs: [PlayerID: Rules.Input] = [:]
         var views: [PlayerID: UInt32] = [:]
-        for player in clients.keys.sorted() {
+        inputs.reserveCapacity(players.count)
+        views.reserveCapacity(players.count)
+        for player in players {
             inputs[player] = clients[player]?.inputs.next()
             views[player] = clients[player]?.viewTick ?? tick
         }
@@ -87,7 +93,11 @@ public final class MatchSimulation<Rules: GameRules> {
     public func snapshot(for player: PlayerID) -> [UInt8]? {
         guard let client = clients[player], let current = history.entities(at: tick) else { return nil }
         let view = client.views[client.ackedSnapshot]
-        let baseline = view.flatMap { view in history.entities(at: client.ackedSnapshot)?.filter { view.held.contains($0.id) } }
+        let baseline = view.flatMap { view -> [EntityState]? in
+            guard let world = history.entities(at: client.ackedSnapshot) else { return nil }
+            // The client holds everything unless a budgeted snapshot left something out.
+            return view.held.count == world.count ? world : world.filter { view.held.contains($0.id) }
+        }
         let header = SnapshotCodec.Header(
             tick: tick, baselineTick: baseline == nil ? 0 : client.ackedSnapshot, lastAppliedInput: client.inputs.lastApplied,
             yourEntity: client.entity)

@@ -37,6 +37,8 @@ public enum SnapshotCodec {
         case position, velocity, aim, health, flags, owner, score, kills, deaths
     }
 
+    static let fieldCount = 9
+
     /// Encodes `entities` (sorted by id) against `baseline` (sorted by id, the snapshot of
     /// `header.baselineTick`, at most 255 ticks older), or in full when `baseline` is nil.
     public static func encode(header: Header, entities: [EntityState], baseline: [EntityState]?) -> [UInt8] {
@@ -144,7 +146,7 @@ public enum SnapshotCodec {
 
     /// Bits `writeDelta` would write, computed without writing.
     static func deltaBits(_ entity: EntityState, from old: EntityState) -> Int {
-        var bits = Field.allCases.count
+        var bits = fieldCount
         func pair(_ a: (Int32, Int32), _ b: (Int32, Int32), small: Int, full: Int) -> Int {
             let limit = Int64(1) << Int64(small - 1)
             let fits = abs(Int64(a.0) - Int64(b.0)) < limit && abs(Int64(a.1) - Int64(b.1)) < limit
@@ -206,19 +208,27 @@ public enum SnapshotCodec {
     }
 
     static func writeDelta(_ entity: EntityState, from old: EntityState, into writer: inout BitWriter) {
-        let changes: [Bool] = [
-            entity.x != old.x || entity.y != old.y, entity.vx != old.vx || entity.vy != old.vy, entity.aim != old.aim,
-            entity.health != old.health, entity.flags != old.flags, entity.owner != old.owner, entity.score != old.score,
-            entity.kills != old.kills, entity.deaths != old.deaths,
-        ]
-        for change in changes { writer.write(change) }
-        if changes[Field.position.rawValue] {
+        // The change mask as bits, in field order (no array on this per-entity path).
+        var mask: UInt16 = 0
+        func mark(_ field: Field, _ changed: Bool) { if changed { mask |= 1 << UInt16(field.rawValue) } }
+        mark(.position, entity.x != old.x || entity.y != old.y)
+        mark(.velocity, entity.vx != old.vx || entity.vy != old.vy)
+        mark(.aim, entity.aim != old.aim)
+        mark(.health, entity.health != old.health)
+        mark(.flags, entity.flags != old.flags)
+        mark(.owner, entity.owner != old.owner)
+        mark(.score, entity.score != old.score)
+        mark(.kills, entity.kills != old.kills)
+        mark(.deaths, entity.deaths != old.deaths)
+        writer.write(UInt64(mask), bits: fieldCount)
+        func changed(_ field: Field) -> Bool { mask & (1 << UInt16(field.rawValue)) != 0 }
+        if changed(.position) {
             writePair((entity.x, entity.y), from: (old.x, old.y), smallBits: smallDeltaBits, fullBits: positionBits, into: &writer)
         }
-        if changes[Field.velocity.rawValue] {
+        if changed(.velocity) {
             writePair((entity.vx, entity.vy), from: (old.vx, old.vy), smallBits: smallVelocityBits, fullBits: velocityBits, into: &writer)
         }
-        if changes[Field.aim.rawValue] {
+        if changed(.aim) {
             // The shorter way round the circle.
             let turn = Int64(Int16(bitPattern: entity.aim &- old.aim))
             if abs(turn) < Int64(1) << Int64(smallAimBits - 1) {
@@ -229,12 +239,12 @@ public enum SnapshotCodec {
                 writer.write(UInt64(entity.aim), bits: 16)
             }
         }
-        if changes[Field.health.rawValue] { writer.write(UInt64(entity.health), bits: 8) }
-        if changes[Field.flags.rawValue] { writer.write(UInt64(entity.flags), bits: 8) }
-        if changes[Field.owner.rawValue] { writer.write(UInt64(entity.owner), bits: 16) }
-        if changes[Field.score.rawValue] { writer.write(UInt64(entity.score), bits: 16) }
-        if changes[Field.kills.rawValue] { writer.write(UInt64(entity.kills), bits: 16) }
-        if changes[Field.deaths.rawValue] { writer.write(UInt64(entity.deaths), bits: 16) }
+        if changed(.health) { writer.write(UInt64(entity.health), bits: 8) }
+        if changed(.flags) { writer.write(UInt64(entity.flags), bits: 8) }
+        if changed(.owner) { writer.write(UInt64(entity.owner), bits: 16) }
+        if changed(.score) { writer.write(UInt64(entity.score), bits: 16) }
+        if changed(.kills) { writer.write(UInt64(entity.kills), bits: 16) }
+        if changed(.deaths) { writer.write(UInt64(entity.deaths), bits: 16) }
     }
 
     /// Reads the header only (to find the baseline before decoding the rest).
@@ -295,21 +305,18 @@ public enum SnapshotCodec {
     }
 
     static func readDelta(from old: EntityState, reader: inout BitReader) -> EntityState? {
-        var mask: [Bool] = []
-        for _ in Field.allCases {
-            guard let bit = reader.readBool() else { return nil }
-            mask.append(bit)
-        }
+        guard let rawMask = reader.read(bits: fieldCount) else { return nil }
+        func has(_ field: Field) -> Bool { rawMask & (1 << UInt64(field.rawValue)) != 0 }
         var entity = old
-        if mask[Field.position.rawValue] {
+        if has(.position) {
             guard let position = readPair(from: (old.x, old.y), smallBits: smallDeltaBits, fullBits: positionBits, reader: &reader) else { return nil }
             (entity.x, entity.y) = position
         }
-        if mask[Field.velocity.rawValue] {
+        if has(.velocity) {
             guard let velocity = readPair(from: (old.vx, old.vy), smallBits: smallVelocityBits, fullBits: velocityBits, reader: &reader) else { return nil }
             (entity.vx, entity.vy) = velocity
         }
-        if mask[Field.aim.rawValue] {
+        if has(.aim) {
             guard let small = reader.readBool() else { return nil }
             if small {
                 guard let turn = reader.readSigned(bits: smallAimBits) else { return nil }
@@ -319,12 +326,12 @@ public enum SnapshotCodec {
                 entity.aim = UInt16(v)
             }
         }
-        if mask[Field.health.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.health = UInt8(v) }
-        if mask[Field.flags.rawValue] { guard let v = reader.read(bits: 8) else { return nil }; entity.flags = UInt8(v) }
-        if mask[Field.owner.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.owner = UInt16(v) }
-        if mask[Field.score.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.score = UInt16(v) }
-        if mask[Field.kills.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.kills = UInt16(v) }
-        if mask[Field.deaths.rawValue] { guard let v = reader.read(bits: 16) else { return nil }; entity.deaths = UInt16(v) }
+        if has(.health) { guard let v = reader.read(bits: 8) else { return nil }; entity.health = UInt8(v) }
+        if has(.flags) { guard let v = reader.read(bits: 8) else { return nil }; entity.flags = UInt8(v) }
+        if has(.owner) { guard let v = reader.read(bits: 16) else { return nil }; entity.owner = UInt16(v) }
+        if has(.score) { guard let v = reader.read(bits: 16) else { return nil }; entity.score = UInt16(v) }
+        if has(.kills) { guard let v = reader.read(bits: 16) else { return nil }; entity.kills = UInt16(v) }
+        if has(.deaths) { guard let v = reader.read(bits: 16) else { return nil }; entity.deaths = UInt16(v) }
         return entity
     }
 
