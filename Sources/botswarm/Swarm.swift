@@ -14,6 +14,8 @@ final class Swarm: @unchecked Sendable {
         var client: GameClient?
         var everConnected = false
         var finalState = ClientState.disconnected
+        /// Lost its connection during the run (not the clean disconnect at the end).
+        var failed = false
         var rttSamples: [Double] = []
         var snapshotGaps: [Double] = []
         var inputAcks: [Double] = []
@@ -33,9 +35,15 @@ final class Swarm: @unchecked Sendable {
     let conditions: LinkConditions?
     let chatInterval: Double
     let connectedNow = Atomic<Int>(0)
+    let errors = Atomic<Int>(0)
+    /// The latest RTT sample of every connected bot (ms), for the live line.
+    let liveRTT = Mutex<[Int: Double]>([:])
     let tickRate = 60.0
 
+    let failedJoins: Int
+
     init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double) {
+        failedJoins = joins.filter { $0 == nil }.count
         bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }) }
         self.seed = seed
         self.conditions = conditions
@@ -84,6 +92,12 @@ final class Swarm: @unchecked Sendable {
                 let frame = client.frame()
                 client.tick(input: BotBrain.input(frame: frame, tick: bot.ticks, bot: bot.index), until: 0)
                 bot.ticks += 1
+                if bot.everConnected && client.state.rawValue <= 0 && !bot.failed {
+                    bot.failed = true
+                    bot.finalState = client.state
+                    errors.add(1, ordering: .relaxed)
+                    _ = liveRTT.withLock { $0.removeValue(forKey: bot.index) }
+                }
                 if client.state == .connected {
                     if !bot.everConnected {
                         bot.everConnected = true
@@ -100,6 +114,7 @@ final class Swarm: @unchecked Sendable {
                 for bot in bots {
                     guard let client = bot.client, client.state == .connected else { continue }
                     bot.rttSamples.append(client.roundTripTime)
+                    liveRTT.withLock { $0[bot.index] = client.roundTripTime * 1000 }
                     bot.interpolationDelays.append(client.simulation.interpolationDelayTicks / tickRate)
                     let taken = client.takeMeasurements()
                     bot.snapshotGaps += taken.snapshotGaps
@@ -118,7 +133,7 @@ final class Swarm: @unchecked Sendable {
         }
         for bot in bots {
             guard let client = bot.client else { continue }
-            bot.finalState = client.state
+            if !bot.failed { bot.finalState = client.state }
             bot.corrections = client.simulation.corrections
             let taken = client.takeMeasurements()
             bot.snapshotGaps += taken.snapshotGaps
@@ -223,10 +238,13 @@ final class StatsSampler: @unchecked Sendable {
                 }
                 collected.lastBytes = (elapsed, bytesIn, bytesOut)
             }
+            let rtts = swarm.liveRTT.withLock { Array($0.values) }.sorted()
+            let rttP50 = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
+            let rttP99 = rtts.isEmpty ? 0 : rtts[min(rtts.count - 1, rtts.count * 99 / 100)]
             let line = String(
-                format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  overruns %d  clients on server %d   ",
-                swarm.connectedNow.load(ordering: .relaxed), bots, stats["matches"] as? Int ?? 0, p99, tick["overruns"] as? Int ?? 0,
-                stats["connected_clients"] as? Int ?? 0)
+                format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
+                swarm.connectedNow.load(ordering: .relaxed), bots, stats["matches"] as? Int ?? 0, p99, rttP50, rttP99,
+                swarm.errors.load(ordering: .relaxed) + swarm.failedJoins)
             FileHandle.standardError.write(Data(line.utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
