@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: strict
         ),

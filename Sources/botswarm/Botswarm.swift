@@ -36,7 +36,7 @@ struct Botswarm: AsyncParsableCommand {
     @Option(name: .customLong("latency-ms"), help: "One-way latency added.") var latencyMs: Double = 0
     @Option(name: .customLong("jitter-ms"), help: "Latency varies by up to this much.") var jitterMs: Double = 0
     @Option(help: "Chance a datagram is duplicated, 0...1.") var duplicate: Double = 0
-    @Option(name: .customLong("chat-rate"), help: "Reliable chat-style messages per bot per minute (sent on the match's reliable channel).") var chatRate: Double = 6
+    @Option(name: .customLong("chat-rate"), help: "Chat messages per bot per minute, in the game's channel over the WebSocket relay (and as many reliable messages in the match, echoed back).") var chatRate: Double = 6
     @Option(help: "Seed for names, inputs and the conditioner (default: fresh, printed).") var seed: UInt64?
     @Option(help: "Write the report as JSON here.") var report: String?
     @Option(help: "Write the report as a self-contained HTML page here.") var html: String?
@@ -109,8 +109,13 @@ struct Botswarm: AsyncParsableCommand {
         let start = Date()
         let play = swarm.run(threads: threads, ramp: ramp, duration: duration)
         let samplerTask = Task { await sampler.run(until: start.addingTimeInterval(ramp + duration + 2), swarm: swarm, bots: bots) }
+        let chat = ChatBots()
+        let chatInterval = chatRate > 0 ? 60 / chatRate : Double.infinity
+        let gamesByBot = (0..<bots).map { joins[$0] == nil ? nil : gameIDs[$0 / playersPerGame] }
+        let chatTask = Task { await chat.run(control: control, sessions: sessions, games: gamesByBot, interval: chatInterval, end: start.addingTimeInterval(ramp + duration)) }
         await play.value
         await samplerTask.value
+        await chatTask.value
 
         // 4. Everyone reads its game's leaderboard.
         let boards = await forEachConcurrently(Array(0..<bots), limit: 16) { bot, _ -> Bool in
@@ -120,7 +125,7 @@ struct Botswarm: AsyncParsableCommand {
 
         let result = swarm.summarise(
             bots: bots, playersPerGame: playersPerGame, duration: duration, seed: seed, failedJoins: failedJoins, sampler: sampler,
-            leaderboardQueries: boards.filter { $0 }.count, conditions: conditions)
+            leaderboardQueries: boards.filter { $0 }.count, conditions: conditions, chat: chat)
         print(result.table)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase

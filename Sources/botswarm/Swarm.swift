@@ -144,7 +144,7 @@ final class Swarm: @unchecked Sendable {
 
     func summarise(
         bots count: Int, playersPerGame: Int, duration: Double, seed: UInt64, failedJoins: Int, sampler: StatsSampler,
-        leaderboardQueries: Int, conditions: LinkConditions
+        leaderboardQueries: Int, conditions: LinkConditions, chat: ChatBots
     ) -> SwarmReport {
         let connected = bots.filter(\.everConnected).count
         var reasons: [String: Int] = [:]
@@ -164,7 +164,7 @@ final class Swarm: @unchecked Sendable {
             interpolationDelayMs: Distribution(bots.flatMap(\.interpolationDelays)).scaled(1000),
             reliableSent: bots.compactMap { $0.client?.reliableSent }.reduce(0, +),
             reliableDelivered: bots.compactMap { $0.client?.reliableReceived }.reduce(0, +),
-            chatSent: bots.compactMap { $0.client?.reliableSent }.reduce(0, +), chatReceived: bots.compactMap { $0.client?.reliableReceived }.reduce(0, +),
+            chatSent: chat.sent.load(ordering: .relaxed), chatReceived: chat.received.load(ordering: .relaxed),
             bandwidthPerClientUpBytesPerSecond: upBytes, bandwidthPerClientDownBytesPerSecond: downBytes,
             serverCpuSeconds: stats.cpuSeconds, serverPeakMemoryBytes: stats.peakMemory, leaderboardQueries: leaderboardQueries,
             tickOverTime: stats.tickOverTime, bandwidthOverTime: stats.bandwidthOverTime, rttSamplesMs: Array(rtts.prefix(20_000)))
