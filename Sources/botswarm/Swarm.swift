@@ -23,6 +23,9 @@ final class Swarm: @unchecked Sendable {
         var interpolationDelays: [Double] = []
         var nextChat = 0.0
         var ticks = 0
+        /// The bot re-thinks (builds a frame, picks a target) every few ticks, as a player's
+        /// reactions would, and repeats its input in between: cheaper bots, more of them per core.
+        var input = ArenaRules.Input()
 
         init(index: Int, token: ConnectToken?) {
             self.index = index
@@ -89,8 +92,11 @@ final class Swarm: @unchecked Sendable {
                     bot.nextChat = now + Double(bot.index % 10)
                 }
                 guard let client = bot.client else { continue }
-                let frame = client.frame()
-                client.tick(input: BotBrain.input(frame: frame, tick: bot.ticks, bot: bot.index), until: 0)
+                if bot.ticks % 6 == 0 { bot.input = BotBrain.input(frame: client.frame(), tick: bot.ticks, bot: bot.index) }
+                var input = bot.input
+                // Fire on its own schedule, not only when it re-thinks.
+                if bot.ticks % 6 != 0 { input.buttons = 0 }
+                client.tick(input: input, until: 0)
                 bot.ticks += 1
                 if bot.everConnected && client.state.rawValue <= 0 && !bot.failed {
                     bot.failed = true
