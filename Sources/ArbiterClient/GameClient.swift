@@ -28,9 +28,7 @@ public final class GameClient {
     /// - Parameter settings: the match's settings (tick rate and map must match the server's).
     public init(settings: MatchSettings = MatchSettings(), bind: NetAddress? = nil) throws {
         transport = try TransportClient(bind: bind)
-        var configuration = ConnectionConfiguration()
-        configuration.budgetBytesPerTick = 16 * 1024
-        channels = try ChannelConnection(configuration: configuration)
+        channels = try ChannelConnection(configuration: GameServerHandler.connectionConfiguration())
         simulation = ClientSimulation(rules: ArenaRules(), settings: settings)
         self.settings = settings
         clock = transport.clock

@@ -53,9 +53,18 @@ public final class GameServerHandler: TransportServerHandler {
         self.logger = logger
         self.defaultArena = defaultArena
         self.statsBoard = statsBoard
-        var configuration = ConnectionConfiguration()
+        connectionConfiguration = GameServerHandler.connectionConfiguration()
+    }
+
+    /// The channel settings both ends of a match connection use. Per-player connections are many:
+    /// windows smaller than the defaults (still seconds of packets at 60 Hz) keep each one's
+    /// memory to a fraction of the default's.
+    public static func connectionConfiguration() -> ConnectionConfiguration {
+        var configuration = ConnectionConfiguration(
+            channels: ChannelKind.allCases.map { ChannelConfiguration(kind: $0, sendQueueSize: 256, receiveQueueSize: 256) },
+            sentPacketHistory: 256, receivedPacketHistory: 256)
         configuration.budgetBytesPerTick = 16 * 1024
-        connectionConfiguration = configuration
+        return configuration
     }
 
     /// Live matches and their players (for stats).

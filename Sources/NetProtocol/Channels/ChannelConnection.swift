@@ -48,7 +48,8 @@ public final class ChannelConnection {
         try configuration.validate()
         self.configuration = configuration
         sentPackets = SequenceBuffer(capacity: configuration.sentPacketHistory, blank: SentPacket())
-        sentEntries = [SentEntry](repeating: SentEntry(), count: 8192)
+        // Room for what the remembered packets can carry on average; older entries are lapped.
+        sentEntries = [SentEntry](repeating: SentEntry(), count: configuration.sentPacketHistory * 8)
         receivedPackets = SequenceBuffer(capacity: configuration.receivedPacketHistory, blank: false)
         reliable = configuration.channels.enumerated().map { index, channel in
             channel.kind.isReliable ? ReliableChannel(index: index, configuration: channel, fragmentBytes: configuration.fragmentBytes) : nil
