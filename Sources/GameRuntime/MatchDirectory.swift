@@ -45,6 +45,8 @@ public final class MatchDirectory: Sendable {
         var players: [UInt64: PlayerLine] = [:]
         var connectedSince: [UInt64: Double] = [:]
         var lastDeparture: Double?
+        /// The game declared the match over (score limit) before its time ran out.
+        var over = false
     }
 
     public enum Admission: Equatable, Sendable {
@@ -121,7 +123,7 @@ public final class MatchDirectory: Sendable {
 
     /// Ends a match now (the game decided it is over) and publishes its report.
     public func end(matchID: UInt64, now: Double, wallClock: Date) {
-        state.withLock { matches in matches[matchID]?.settings.timeLimitSeconds = 0 }
+        state.withLock { matches in matches[matchID]?.over = true }
         _ = endDueMatches(now: now, wallClock: wallClock)
     }
 
@@ -141,7 +143,7 @@ public final class MatchDirectory: Sendable {
     public func endDueMatches(now: Double, wallClock: Date) -> [UInt64] {
         let ended: [(UInt64, Match)] = state.withLock { matches in
             let due = matches.filter { _, match in
-                if now - match.createdAt >= Double(match.settings.timeLimitSeconds) { return true }
+                if match.over || now - match.createdAt >= Double(match.settings.timeLimitSeconds) { return true }
                 if match.connectedSince.isEmpty {
                     let quietSince = match.lastDeparture ?? match.createdAt
                     return now - quietSince >= idleSeconds

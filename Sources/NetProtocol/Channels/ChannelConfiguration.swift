@@ -49,7 +49,8 @@ public struct ConnectionConfiguration: Sendable, Equatable {
     /// Most bytes one call of `generatePackets` may produce: the per-tick budget. Several
     /// packets go out per tick when there is more to send.
     public var budgetBytesPerTick: Int
-    /// Long-run send rate limit in bytes per second (token bucket, one second deep); nil for none.
+    /// Long-run send rate limit in bytes per second (token bucket holding 100 ms of
+    /// sending, at least one packet); nil for none.
     public var bandwidthBytesPerSecond: Int?
     /// Fastest a reliable message (or fragment) is resent, in seconds, however low the RTT.
     public var minimumResendDelay: Double
