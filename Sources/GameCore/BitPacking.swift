@@ -26,6 +26,28 @@ public struct BitWriter {
 
     public var bitCount: Int { bytes.count * 8 + scratchBits }
 
+    /// Empties the writer, keeping its storage.
+    public mutating func reset() {
+        bytes.removeAll(keepingCapacity: true)
+        scratch = 0
+        scratchBits = 0
+    }
+
+    /// The bytes as a new array (the writer keeps its storage for the next use).
+    public mutating func finishCopy() -> [UInt8] {
+        if scratchBits > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: scratch))
+            scratch = 0
+            scratchBits = 0
+        }
+        // A real copy: the writer's own buffer is reset and reused after this returns.
+        return bytes.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: source.count) { target, initialized in
+                initialized = target.initialize(fromContentsOf: source)
+            }
+        }
+    }
+
     /// The bytes, the last one padded with zero bits.
     public mutating func finish() -> [UInt8] {
         if scratchBits > 0 {

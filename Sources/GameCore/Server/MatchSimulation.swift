@@ -8,17 +8,32 @@ public final class MatchSimulation<Rules: GameRules> {
     public private(set) var tick: UInt32 = 0
     public private(set) var history: WorldHistory
 
-    struct Client {
-        var entity: EntityID
-        /// Per sent snapshot tick: the entities the client holds after it, and which of those are
-        /// stale (deferred for the byte budget). This is what makes a budgeted snapshot a valid
-        /// baseline: the encoder works from the client's view, not the world's.
-        var views: [UInt32: (held: Set<EntityID>, stale: Set<EntityID>)] = [:]
+    /// What a client holds after one sent snapshot: the entities (sorted ids) and which of them
+    /// are stale (deferred for the byte budget). This is what makes a budgeted snapshot a valid
+    /// baseline: the encoder works from the client's view, not the world's.
+    struct ClientView {
+        var tick: UInt32 = 0
+        var held: [EntityID] = []
+        var stale: [EntityID] = []
+    }
+
+    /// A class, so per-tick updates happen in place (no copy of its views).
+    final class Client {
+        let entity: EntityID
+        /// One view per tick of the shared history, at `tick % capacity`; buffers are reused.
+        var views: [ClientView]
         var inputs: InputBuffer<Rules.Input>
         var ackedSnapshot: UInt32 = 0
         var viewTick: UInt32 = 0
         var malformedMessages: UInt64 = 0
-        var joinedTick: UInt32
+        let joinedTick: UInt32
+
+        init(entity: EntityID, inputs: InputBuffer<Rules.Input>, joinedTick: UInt32, historyTicks: Int) {
+            self.entity = entity
+            self.inputs = inputs
+            self.joinedTick = joinedTick
+            views = [ClientView](repeating: ClientView(), count: historyTicks)
+        }
     }
 
     private var clients: [PlayerID: Client] = [:]
@@ -29,6 +44,10 @@ public final class MatchSimulation<Rules: GameRules> {
     /// Most bytes one snapshot may take; entities past it are prioritised by distance to the
     /// client's own player and sent in later snapshots. Fits one packet by default.
     public var snapshotBudgetBytes: Int = 1100
+    private let encoder = SnapshotEncoder()
+    private var baselineScratch: [EntityState] = []
+    private var stepInputs: [PlayerID: Rules.Input] = [:]
+    private var stepViews: [PlayerID: UInt32] = [:]
 
     public init(rules: Rules, settings: MatchSettings, seed: UInt64 = 0, historyTicks: Int = 64) {
         self.rules = rules
@@ -42,7 +61,7 @@ public final class MatchSimulation<Rules: GameRules> {
     public func join(_ player: PlayerID, name: String) -> EntityID {
         if let existing = clients[player] { return existing.entity }
         let entity = rules.addPlayer(player, name: name, to: &state, tick: tick)
-        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), joinedTick: tick)
+        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), joinedTick: tick, historyTicks: history.capacity)
         let position = players.firstIndex { $0 > player } ?? players.endIndex
         players.insert(player, at: position)
         return entity
@@ -56,33 +75,33 @@ public final class MatchSimulation<Rules: GameRules> {
 
     /// An input message from `player`. Malformed ones are counted and dropped.
     public func receive(_ message: [UInt8], from player: PlayerID) {
-        guard clients[player] != nil else { return }
+        guard let client = clients[player] else { return }
         guard let decoded = InputMessage<Rules.Input>.decode(message, rules: rules) else {
             malformedMessages &+= 1
-            clients[player]?.malformedMessages &+= 1
+            client.malformedMessages &+= 1
             return
         }
-        clients[player]?.inputs.receive(newestSequence: decoded.newestSequence, inputs: decoded.inputs)
+        client.inputs.receive(newestSequence: decoded.newestSequence, inputs: decoded.inputs)
         // Acknowledgements only move forward, and only to snapshots that exist.
-        if decoded.ackedSnapshot <= tick, decoded.ackedSnapshot > clients[player]?.ackedSnapshot ?? 0 {
-            clients[player]?.ackedSnapshot = decoded.ackedSnapshot
+        if decoded.ackedSnapshot <= tick, decoded.ackedSnapshot > client.ackedSnapshot {
+            client.ackedSnapshot = decoded.ackedSnapshot
         }
-        clients[player]?.viewTick = min(decoded.viewTick, tick)
+        client.viewTick = min(decoded.viewTick, tick)
     }
 
     /// Advances one tick. Returns the game's events.
     @discardableResult
     public func step() -> [Rules.Event] {
         tick &+= 1
-        var inputs: [PlayerID: Rules.Input] = [:]
-        var views: [PlayerID: UInt32] = [:]
-        inputs.reserveCapacity(players.count)
-        views.reserveCapacity(players.count)
+        // Reused from tick to tick (emptied, capacity kept).
+        stepInputs.removeAll(keepingCapacity: true)
+        stepViews.removeAll(keepingCapacity: true)
         for player in players {
-            inputs[player] = clients[player]?.inputs.next()
-            views[player] = clients[player]?.viewTick ?? tick
+            guard let client = clients[player] else { continue }
+            stepInputs[player] = client.inputs.next()
+            stepViews[player] = client.viewTick
         }
-        let events = rules.step(&state, inputs: inputs, views: views, tick: tick)
+        let events = rules.step(&state, inputs: stepInputs, views: stepViews, tick: tick)
         history.record(tick: tick, entities: rules.entities(of: state))
         return events
     }
@@ -92,27 +111,47 @@ public final class MatchSimulation<Rules: GameRules> {
     /// entities first.
     public func snapshot(for player: PlayerID) -> [UInt8]? {
         guard let client = clients[player], let current = history.entities(at: tick) else { return nil }
-        let view = client.views[client.ackedSnapshot]
-        let baseline = view.flatMap { view -> [EntityState]? in
-            guard let world = history.entities(at: client.ackedSnapshot) else { return nil }
+        let capacity = client.views.count
+        let acked = client.ackedSnapshot
+        let ackedSlot = Int(acked % UInt32(capacity))
+        let hasView = acked != 0 && client.views[ackedSlot].tick == acked
+        var baseline: [EntityState]?
+        if hasView, let world = history.entities(at: acked) {
+            let held = client.views[ackedSlot].held
             // The client holds everything unless a budgeted snapshot left something out.
-            return view.held.count == world.count ? world : world.filter { view.held.contains($0.id) }
+            if held.count == world.count {
+                baseline = world
+            } else {
+                baselineScratch.removeAll(keepingCapacity: true)
+                var cursor = 0
+                for entity in world {
+                    while cursor < held.count && held[cursor] < entity.id { cursor += 1 }
+                    if cursor < held.count && held[cursor] == entity.id { baselineScratch.append(entity) }
+                }
+                baseline = baselineScratch
+            }
         }
         let header = SnapshotCodec.Header(
-            tick: tick, baselineTick: baseline == nil ? 0 : client.ackedSnapshot, lastAppliedInput: client.inputs.lastApplied,
+            tick: tick, baselineTick: baseline == nil ? 0 : acked, lastAppliedInput: client.inputs.lastApplied,
             yourEntity: client.entity)
         let me = current.first { $0.id == client.entity }
-        let encoded = SnapshotCodec.encode(
-            header: header, entities: current, baseline: baseline, staleInBaseline: view?.stale ?? [], budgetBytes: snapshotBudgetBytes
+        let bytes = encoder.encode(
+            header: header, entities: current, baseline: baseline, staleInBaseline: hasView ? client.views[ackedSlot].stale : [],
+            budgetBytes: snapshotBudgetBytes
         ) { entity in
             guard let me, entity.id != me.id else { return -1 }
             let dx = Double(entity.x - me.x), dy = Double(entity.y - me.y)
             return (dx * dx + dy * dy).squareRoot()
         }
-        clients[player]?.views[tick] = (encoded.held, encoded.stale)
-        // Forget the record that just left the shared history (one snapshot per tick).
-        clients[player]?.views.removeValue(forKey: tick &- UInt32(history.capacity))
-        return encoded.bytes
+        baseline = nil
+        // This tick's slot replaces the record that just left the shared history.
+        let slot = Int(tick % UInt32(capacity))
+        client.views[slot].tick = tick
+        client.views[slot].held.removeAll(keepingCapacity: true)
+        client.views[slot].held.append(contentsOf: encoder.held)
+        client.views[slot].stale.removeAll(keepingCapacity: true)
+        client.views[slot].stale.append(contentsOf: encoder.stale)
+        return bytes
     }
 
     public func lastAppliedInput(of player: PlayerID) -> UInt32? { clients[player]?.inputs.lastApplied }
@@ -120,7 +159,9 @@ public final class MatchSimulation<Rules: GameRules> {
     /// A full snapshot of this tick for spectators (no entity of their own).
     public func spectatorSnapshot() -> [UInt8]? {
         guard let current = history.entities(at: tick) else { return nil }
-        return SnapshotCodec.encode(header: .init(tick: tick, baselineTick: 0, lastAppliedInput: 0, yourEntity: 0), entities: current, baseline: nil)
+        return encoder.encode(
+            header: .init(tick: tick, baselineTick: 0, lastAppliedInput: 0, yourEntity: 0), entities: current, baseline: nil,
+            staleInBaseline: [], budgetBytes: nil, priority: { _ in 0 })
     }
 
     /// How often the player's input buffer had to repeat an input (starved), dropped stale ones,

@@ -1,0 +1,160 @@
+/// Encodes snapshots (the format of ``SnapshotCodec``) with scratch buffers kept from call to
+/// call: one encoder per match serves every client's snapshot each tick, and in steady state the
+/// only allocation is the returned byte array.
+///
+/// After each call, ``held`` lists (sorted by id) the entities the client will hold once it has
+/// this snapshot, and ``stale`` those of them it holds only an older copy of (deferred for the
+/// byte budget). The caller keeps both for when this snapshot becomes a baseline.
+public final class SnapshotEncoder {
+    public private(set) var held: [EntityID] = []
+    public private(set) var stale: [EntityID] = []
+
+    // Per entity i: its baseline index (or -1), the bits it would cost (0: nothing to send),
+    // whether it goes in, and its priority.
+    private var match: [Int] = []
+    private var cost: [Int] = []
+    private var included: [Bool] = []
+    private var priorities: [Double] = []
+    private var order: [Int] = []
+    private var fresh: [Int] = []
+    private var queued: [Bool] = []
+    private var heldFromBaseline: [EntityID] = []
+    private var freshIDs: [EntityID] = []
+    private var writer = BitWriter(capacity: 1280)
+
+    public init() {}
+
+    /// Encodes within `budgetBytes`, most important entities first (lowest `priority`).
+    ///
+    /// Entities that do not fit are deferred: the client keeps its older copy (or does not have
+    /// them yet). `baseline` must be exactly the entities the client holds for that snapshot (its
+    /// reconstruction), sorted by id, and `staleInBaseline` (sorted) those of them it holds only
+    /// stale copies of; stale ones are resent in full.
+    public func encode(
+        header: SnapshotCodec.Header, entities: [EntityState], baseline: [EntityState]?, staleInBaseline: [EntityID], budgetBytes: Int?,
+        priority: (EntityState) -> Double
+    ) -> [UInt8] {
+        let usable = header.baselineTick != 0 && header.tick &- header.baselineTick <= 255 && baseline != nil
+        let base = usable ? (baseline ?? []) : []
+        let count = entities.count
+        reset(&match, to: -1, count: count)
+        reset(&cost, to: 0, count: count)
+        reset(&included, to: true, count: count)
+        reset(&queued, to: false, count: count)
+        fresh.removeAll(keepingCapacity: true)
+        held.removeAll(keepingCapacity: true)
+        stale.removeAll(keepingCapacity: true)
+        heldFromBaseline.removeAll(keepingCapacity: true)
+
+        // Both lists are sorted by id (and so is the stale list): pair them with cursors.
+        var cursor = 0
+        var staleCursor = 0
+        let headerBits = 8 + 32 + 8 + 32 + 16 + 16
+        var total = headerBits + base.count
+        for index in 0..<count {
+            let entity = entities[index]
+            while cursor < base.count && base[cursor].id < entity.id { cursor += 1 }
+            while staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] < entity.id { staleCursor += 1 }
+            let isStale = staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] == entity.id
+            let inBaseline = cursor < base.count && base[cursor].id == entity.id
+            if inBaseline && base[cursor].kind == entity.kind && !isStale {
+                match[index] = cursor
+                if base[cursor] != entity { cost[index] = SnapshotCodec.deltaBits(entity, from: base[cursor]) + 2 }
+            } else {
+                cost[index] = SnapshotCodec.fullEntryBits + (inBaseline ? 2 : 0)
+            }
+            total += cost[index]
+        }
+        if let budgetBytes, total > budgetBytes * 8 {
+            // Over budget: the most important first, the rest deferred.
+            reset(&included, to: false, count: count)
+            reset(&priorities, to: 0, count: count)
+            order.removeAll(keepingCapacity: true)
+            for index in 0..<count where cost[index] > 0 {
+                priorities[index] = priority(entities[index])
+                order.append(index)
+            }
+            order.sort { priorities[$0] < priorities[$1] }
+            var bits = headerBits + base.count
+            for index in order where bits + cost[index] <= budgetBytes * 8 {
+                bits += cost[index]
+                included[index] = true
+            }
+        }
+
+        writer.reset()
+        writer.write(UInt64(SnapshotCodec.kind), bits: 8)
+        writer.write(UInt64(header.tick), bits: 32)
+        writer.write(UInt64(usable ? header.tick &- header.baselineTick : 0), bits: 8)
+        writer.write(UInt64(header.lastAppliedInput), bits: 32)
+        writer.write(UInt64(header.yourEntity), bits: 16)
+        // Every baseline entity in order: 0 = keep (unchanged, or deferred); 10 = changed (a
+        // delta follows); 11 = gone (or resent in full below).
+        cursor = 0
+        for baseIndex in 0..<base.count {
+            let previous = base[baseIndex]
+            while cursor < count && entities[cursor].id < previous.id { cursor += 1 }
+            guard cursor < count, entities[cursor].id == previous.id, entities[cursor].kind == previous.kind else {
+                writer.write(true)
+                writer.write(true)
+                continue
+            }
+            let index = cursor
+            let entity = entities[index]
+            if cost[index] > 0 && included[index] {
+                writer.write(true)
+                if match[index] == baseIndex {
+                    writer.write(false)
+                    SnapshotCodec.writeDelta(entity, from: previous, into: &writer)
+                    heldFromBaseline.append(entity.id)
+                } else {
+                    // Resent in full below (it goes into `held` from there).
+                    writer.write(true)
+                    fresh.append(index)
+                    queued[index] = true
+                }
+            } else {
+                writer.write(false)
+                if cost[index] > 0 { stale.append(entity.id) }
+                heldFromBaseline.append(entity.id)
+            }
+        }
+        for index in 0..<count where cost[index] > 0 && included[index] && match[index] == -1 && !queued[index] {
+            fresh.append(index)
+        }
+        fresh.sort { entities[$0].id < entities[$1].id }
+        writer.write(UInt64(fresh.count), bits: 16)
+        freshIDs.removeAll(keepingCapacity: true)
+        for index in fresh {
+            let entity = entities[index]
+            freshIDs.append(entity.id)
+            writer.write(UInt64(entity.id), bits: 16)
+            writer.write(UInt64(entity.kind.rawValue), bits: 2)
+            SnapshotCodec.writeFull(entity, into: &writer)
+        }
+        mergeHeld()
+        return writer.finishCopy()
+    }
+
+    /// `held` = the kept baseline entities and the fresh ones, both sorted, merged.
+    private func mergeHeld() {
+        var a = 0
+        var b = 0
+        while a < heldFromBaseline.count || b < freshIDs.count {
+            let fromBaseline = b == freshIDs.count || (a < heldFromBaseline.count && heldFromBaseline[a] < freshIDs[b])
+            if fromBaseline {
+                held.append(heldFromBaseline[a])
+                a += 1
+            } else {
+                held.append(freshIDs[b])
+                b += 1
+            }
+        }
+    }
+
+
+    private func reset<T>(_ buffer: inout [T], to value: T, count: Int) {
+        buffer.removeAll(keepingCapacity: true)
+        for _ in 0..<count { buffer.append(value) }
+    }
+}
