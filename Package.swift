@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
+        .library(name: "BotSwarm", targets: ["BotSwarm"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
         .executable(name: "botswarm", targets: ["botswarm"]),
     ],
@@ -76,12 +77,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "BotSwarm",
+            dependencies: [
+                "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "botswarm",
             dependencies: [
-                "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                "BotSwarm", "GameRuntime", "NetProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: strict
         ),
@@ -100,6 +109,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "BotSwarmTests", dependencies: ["BotSwarm", "GameRuntime", "NetProtocol"], swiftSettings: strict),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",

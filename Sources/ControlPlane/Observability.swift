@@ -18,6 +18,32 @@ public struct Observability: Sendable {
 
 /// `GET /v1/server/stats`.
 public struct ServerStatsReport: Codable, Sendable, ResponseEncodable {
+    /// One phase of the tick pass, in milliseconds.
+    public struct Phase: Codable, Sendable {
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+
+        public init(p50Ms: Double, p99Ms: Double, maxMs: Double) {
+            self.p50Ms = p50Ms
+            self.p99Ms = p99Ms
+            self.maxMs = maxMs
+        }
+    }
+
+    /// The tick's phases: receiving since the previous pass, simulating, snapshots and sending.
+    public struct Phases: Codable, Sendable {
+        public var receive: Phase
+        public var simulate: Phase
+        public var snapshotSend: Phase
+
+        public init(receive: Phase, simulate: Phase, snapshotSend: Phase) {
+            self.receive = receive
+            self.simulate = simulate
+            self.snapshotSend = snapshotSend
+        }
+    }
+
     public struct Tick: Codable, Sendable {
         public var count: UInt64
         public var p50Ms: Double
@@ -26,8 +52,12 @@ public struct ServerStatsReport: Codable, Sendable, ResponseEncodable {
         public var p999Ms: Double
         public var maxMs: Double
         public var overruns: UInt64
+        public var phases: Phases
 
-        public init(count: UInt64, p50Ms: Double, p90Ms: Double, p99Ms: Double, p999Ms: Double, maxMs: Double, overruns: UInt64) {
+        public init(
+            count: UInt64, p50Ms: Double, p90Ms: Double, p99Ms: Double, p999Ms: Double, maxMs: Double, overruns: UInt64, phases: Phases
+        ) {
+            self.phases = phases
             self.count = count
             self.p50Ms = p50Ms
             self.p90Ms = p90Ms

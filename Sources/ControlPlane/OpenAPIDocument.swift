@@ -3081,9 +3081,21 @@ enum OpenAPIDocument {
           "p99_ms",
           "p999_ms",
           "max_ms",
-          "overruns"
+          "overruns",
+          "phases"
         ],
         "properties": {
+          "phases": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "The tick pass by phase: receive (socket, decryption, channels, input decoding since the previous pass), simulate, snapshot_send (build, encrypt, send).",
+            "required": ["receive", "simulate", "snapshot_send"],
+            "properties": {
+              "receive": { "$ref": "#/components/schemas/TickPhaseStats" },
+              "simulate": { "$ref": "#/components/schemas/TickPhaseStats" },
+              "snapshot_send": { "$ref": "#/components/schemas/TickPhaseStats" }
+            }
+          },
           "p50_ms": {
             "type": "number",
             "minimum": 0
@@ -3112,6 +3124,16 @@ enum OpenAPIDocument {
             "type": "integer",
             "minimum": 0
           }
+        }
+      },
+      "TickPhaseStats": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["p50_ms", "p99_ms", "max_ms"],
+        "properties": {
+          "p50_ms": { "type": "number", "minimum": 0 },
+          "p99_ms": { "type": "number", "minimum": 0 },
+          "max_ms": { "type": "number", "minimum": 0 }
         }
       },
       "ServerStats": {

@@ -40,6 +40,12 @@ public final class GameServerHandler: TransportServerHandler {
     /// Ticks a match may run late before it skips ahead instead of catching up.
     public let maxCatchUpTicks = 4
     public private(set) var tickDurations = TickHistogram()
+    /// The pass split into its phases: receiving since the previous pass (socket, decryption,
+    /// channels, input decoding), simulating, and building and sending snapshots.
+    public private(set) var receiveDurations = TickHistogram()
+    public private(set) var simulateDurations = TickHistogram()
+    public private(set) var snapshotSendDurations = TickHistogram()
+    private let clock = SystemClock()
     public private(set) var overruns: UInt64 = 0
     public private(set) var ticks: UInt64 = 0
     public let defaultArena: MatchSettings
@@ -126,6 +132,7 @@ public final class GameServerHandler: TransportServerHandler {
         _ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason
     ) {
         guard let member = members.removeValue(forKey: clientIndex) else { return }
+        logger.info("player left", metadata: ["match_id": "\(member.matchID)", "player_id": "\(member.player)", "reason": "\(reason)"])
         if let match = matches[member.matchID] {
             match.members.remove(clientIndex)
             match.spectators.remove(clientIndex)
@@ -139,12 +146,16 @@ public final class GameServerHandler: TransportServerHandler {
         let now = context.now.seconds
         // One server tick = one pass over every match that is due; its duration (simulate, build
         // and send snapshots for all of them) is what the histogram records.
-        let passStart = DispatchTime.now().uptimeNanoseconds
+        let passStart = clock.uptimeNanoseconds()
+        var simulate: UInt64 = 0
+        var snapshotSend: UInt64 = 0
         var ranAny = false
         for match in matches.values {
             var ran = 0
             while now >= match.nextTick && ran < maxCatchUpTicks {
-                runTick(match, context: &context)
+                let (simulated, sent) = runTick(match, context: &context)
+                simulate &+= simulated
+                snapshotSend &+= sent
                 ticks &+= 1
                 match.nextTick += match.tickSeconds
                 ran += 1
@@ -159,9 +170,21 @@ public final class GameServerHandler: TransportServerHandler {
             if match.id != 0 && match.simulation.isOver { finish(match, context: &context, now: now) }
         }
         if ranAny {
-            let elapsed = DispatchTime.now().uptimeNanoseconds - passStart
+            // The send syscalls belong to the pass: flush before the clock stops.
+            let flushStart = clock.uptimeNanoseconds()
+            context.flush()
+            let passEnd = clock.uptimeNanoseconds()
+            snapshotSend &+= passEnd &- flushStart
+            let elapsed = passEnd &- passStart
+            let received = context.receiveNanosecondsSinceLastTick
             tickDurations.record(seconds: Double(elapsed) / 1_000_000_000)
+            receiveDurations.record(seconds: Double(received) / 1_000_000_000)
+            simulateDurations.record(seconds: Double(simulate) / 1_000_000_000)
+            snapshotSendDurations.record(seconds: Double(snapshotSend) / 1_000_000_000)
             metrics.tickDuration.recordNanoseconds(Int64(elapsed))
+            metrics.receiveDuration.recordNanoseconds(Int64(received))
+            metrics.simulateDuration.recordNanoseconds(Int64(simulate))
+            metrics.snapshotSendDuration.recordNanoseconds(Int64(snapshotSend))
         }
         if now - lastStats >= 0.5 {
             lastStats = now
@@ -194,6 +217,9 @@ public final class GameServerHandler: TransportServerHandler {
         stats.tickP999Seconds = tickDurations.percentile(0.999)
         stats.tickMaxSeconds = tickDurations.maxSeconds
         stats.overruns = overruns
+        stats.receive = .init(receiveDurations)
+        stats.simulate = .init(simulateDurations)
+        stats.snapshotSend = .init(snapshotSendDurations)
         stats.matches = matches.count
         stats.connectedClients = members.count
         stats.datagramsIn = counters.datagramsReceived
@@ -207,7 +233,9 @@ public final class GameServerHandler: TransportServerHandler {
         statsBoard.publish(stats)
     }
 
-    private func runTick(_ match: RunningMatch, context: inout TransportServer.Context) {
+    /// Runs one tick of `match`; returns the nanoseconds spent simulating and on snapshots.
+    private func runTick(_ match: RunningMatch, context: inout TransportServer.Context) -> (UInt64, UInt64) {
+        let start = clock.uptimeNanoseconds()
         let events = match.simulation.step()
         if match.id != 0 {
             for event in events {
@@ -217,7 +245,8 @@ public final class GameServerHandler: TransportServerHandler {
                 }
             }
         }
-        let snapshotForSpectators = match.simulation.spectatorSnapshot()
+        let simulated = clock.uptimeNanoseconds()
+        let snapshotForSpectators = match.spectators.isEmpty ? nil : match.simulation.spectatorSnapshot()
         for clientIndex in match.members {
             guard let member = members[clientIndex] else { continue }
             let snapshot = match.spectators.contains(clientIndex) ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
@@ -227,6 +256,8 @@ public final class GameServerHandler: TransportServerHandler {
             }
             member.connection.generatePackets(now: context.now.seconds) { packet in context.send(packet, to: clientIndex) }
         }
+        let sent = clock.uptimeNanoseconds()
+        return (simulated &- start, sent &- simulated)
     }
 
     private func finish(_ match: RunningMatch, context: inout TransportServer.Context, now: Double) {

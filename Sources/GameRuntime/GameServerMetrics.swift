@@ -13,6 +13,9 @@ public struct GameServerStats: Sendable, Equatable {
     public var tickP999Seconds = 0.0
     public var tickMaxSeconds = 0.0
     public var overruns: UInt64 = 0
+    public var receive = PhaseStats()
+    public var simulate = PhaseStats()
+    public var snapshotSend = PhaseStats()
     public var matches = 0
     public var connectedClients = 0
     public var datagramsIn: UInt64 = 0
@@ -23,6 +26,21 @@ public struct GameServerStats: Sendable, Equatable {
     public var rttP50Seconds = 0.0
     public var rttP99Seconds = 0.0
     public var meanPacketLoss = 0.0
+}
+
+/// One phase of the server tick.
+public struct PhaseStats: Sendable, Equatable {
+    public var p50Seconds = 0.0
+    public var p99Seconds = 0.0
+    public var maxSeconds = 0.0
+
+    public init() {}
+
+    init(_ histogram: TickHistogram) {
+        p50Seconds = histogram.percentile(0.5)
+        p99Seconds = histogram.percentile(0.99)
+        maxSeconds = histogram.maxSeconds
+    }
 }
 
 /// A mailbox between the UDP thread (writes every half second) and readers on other threads.
@@ -37,6 +55,9 @@ public final class GameServerStatsBoard: Sendable {
 /// dimensions). Whatever backend the executable bootstraps receives them.
 final class GameServerMetrics {
     let tickDuration = Metrics.Timer(label: "arbiter_tick_duration_seconds")
+    let receiveDuration = Metrics.Timer(label: "arbiter_tick_phase_duration_seconds", dimensions: [("phase", "receive")])
+    let simulateDuration = Metrics.Timer(label: "arbiter_tick_phase_duration_seconds", dimensions: [("phase", "simulate")])
+    let snapshotSendDuration = Metrics.Timer(label: "arbiter_tick_phase_duration_seconds", dimensions: [("phase", "snapshot_send")])
     let overruns = Counter(label: "arbiter_tick_overruns_total")
     let clients = Gauge(label: "arbiter_connected_clients")
     let matches = Gauge(label: "arbiter_matches")

@@ -17,6 +17,13 @@ public struct SystemClock: Sendable {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1_000_000_000
     }
 
+    /// Nanoseconds on CLOCK_MONOTONIC, for measuring durations.
+    public func uptimeNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
     /// Unix time in whole seconds.
     public func unixSeconds() -> UInt64 {
         UInt64(max(0, time(nil)))

@@ -26,6 +26,13 @@ public final class TransportServer {
 
         public var endpoint: ServerEndpoint { server.endpoint }
 
+        /// Time spent receiving (socket, decryption, the handler's payload calls) since the
+        /// previous `tick` call, in nanoseconds.
+        public var receiveNanosecondsSinceLastTick: UInt64 { server.receiveNanoseconds }
+
+        /// Sends the datagrams queued so far now (one batched syscall) rather than after the call.
+        public func flush() { server.outgoing.flush() }
+
         /// Sends a payload (1...1200 bytes) to a connected client.
         @discardableResult
         public mutating func send(_ payload: UnsafeRawBufferPointer, to clientIndex: Int) -> Bool {
@@ -72,10 +79,11 @@ public final class TransportServer {
     /// How often the endpoint's timers run.
     public let updateInterval: Double
     public private(set) var droppedPayloads: UInt64 = 0
+    fileprivate var receiveNanoseconds: UInt64 = 0
     let logger: Logger
     private let clock: SystemClock
     private let incoming: DatagramBatch
-    private let outgoing: DatagramBatch
+    fileprivate let outgoing: DatagramBatch
     private let payloads: PayloadQueue
     fileprivate var pendingEvents: [PendingEvent] = []
     private var sink: Sink { Sink(outgoing: outgoing, payloads: payloads, server: self) }
@@ -121,6 +129,7 @@ public final class TransportServer {
                 deliverEvents(handler: handler, now: now)
                 var context = Context(server: self, now: now)
                 handler.tick(&context)
+                receiveNanoseconds = 0
                 // Absolute deadlines; if we fell far behind, skip ahead rather than burst.
                 nextUpdate += updateInterval
                 if now.seconds - nextUpdate > 10 * updateInterval { nextUpdate = now.seconds + updateInterval }
@@ -136,6 +145,8 @@ public final class TransportServer {
 
     /// Drains the socket (a bounded number of batches, so timers still run under a flood).
     private func receiveWaiting(handler: some TransportServerHandler) {
+        let started = clock.uptimeNanoseconds()
+        defer { receiveNanoseconds &+= clock.uptimeNanoseconds() &- started }
         for _ in 0..<16 {
             let count = incoming.receive()
             if count == 0 { return }

@@ -18,13 +18,15 @@ public final class TransportServerService<Handler: TransportServerHandler>: Serv
     }
 
     public func run() async throws {
-        nonisolated(unsafe) let owned = (server, handler)
         let stop = self.stop
+        let (server, handler) = (self.server, self.handler)
+        // Type-erased here, so the thread's closure captures no generic type.
+        nonisolated(unsafe) let serve: () -> Void = { server.run(handler: handler, until: stop) }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let thread = Thread {
-                        owned.0.run(handler: owned.1, until: stop)
+                        serve()
                         continuation.resume()
                     }
                     thread.name = "arbiter-udp"

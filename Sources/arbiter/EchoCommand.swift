@@ -28,6 +28,9 @@ struct Echo: ParsableCommand {
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
+    @Option(name: .customLong("reply-bytes"), help: "Answer every payload with this many bytes (the payload, zero-padded or cut) instead of the payload itself: shapes the traffic like a game's (small inputs up, larger snapshots down).")
+    var replyBytes: Int?
+
     func run() throws {
         let bind = try parseAddress(udp, option: "--udp")
         let key = try parseKey(hex: keyHex)
@@ -35,8 +38,11 @@ struct Echo: ParsableCommand {
         let extra = try publicAddresses.map { try parseAddress($0, option: "--public-address") }
         guard (1...1_000_000).contains(maxClients) else { throw ValidationError("--max-clients must be 1...1000000") }
         if let seconds, !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+        if let replyBytes, !(1...Netcode.maxPayloadBytes).contains(replyBytes) {
+            throw ValidationError("--reply-bytes must be 1...\(Netcode.maxPayloadBytes)")
+        }
         let configuration = ServerConfiguration(
             protocolID: id, privateKey: key, serverAddresses: [bind] + extra, maxClients: maxClients)
-        try runEchoServer(name: "echo", configuration: configuration, bind: bind, seconds: seconds)
+        try runEchoServer(name: "echo", configuration: configuration, bind: bind, seconds: seconds, replyBytes: replyBytes)
     }
 }

@@ -16,10 +16,15 @@ enum ProcessStats {
         return ServerStatsReport(
             tick: .init(
                 count: stats.ticks, p50Ms: stats.tickP50Seconds * 1000, p90Ms: stats.tickP90Seconds * 1000, p99Ms: stats.tickP99Seconds * 1000,
-                p999Ms: stats.tickP999Seconds * 1000, maxMs: stats.tickMaxSeconds * 1000, overruns: stats.overruns),
+                p999Ms: stats.tickP999Seconds * 1000, maxMs: stats.tickMaxSeconds * 1000, overruns: stats.overruns,
+                phases: .init(receive: phase(stats.receive), simulate: phase(stats.simulate), snapshotSend: phase(stats.snapshotSend))),
             matches: stats.matches, connectedClients: stats.connectedClients, datagramsIn: stats.datagramsIn, datagramsOut: stats.datagramsOut,
             bytesIn: stats.bytesIn, bytesOut: stats.bytesOut, drops: stats.drops, rttP50Ms: stats.rttP50Seconds * 1000,
             rttP99Ms: stats.rttP99Seconds * 1000, meanPacketLoss: stats.meanPacketLoss, cpuSeconds: cpu, residentMemoryBytes: residentMemory())
+    }
+
+    static func phase(_ stats: PhaseStats) -> ServerStatsReport.Phase {
+        .init(p50Ms: stats.p50Seconds * 1000, p99Ms: stats.p99Seconds * 1000, maxMs: stats.maxSeconds * 1000)
     }
 
     /// Resident set size from /proc/self/statm (pages × page size).

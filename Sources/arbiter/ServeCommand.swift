@@ -79,10 +79,12 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         // Tick durations live in the microsecond-to-16-ms range; request latencies wider.
-        factory.durationHistogramBuckets["arbiter_tick_duration_seconds"] = [
+        let tickBuckets: [Duration] = [
             .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
             .milliseconds(4), .milliseconds(8), .milliseconds(16), .milliseconds(33), .milliseconds(100),
         ]
+        factory.durationHistogramBuckets["arbiter_tick_duration_seconds"] = tickBuckets
+        factory.durationHistogramBuckets["arbiter_tick_phase_duration_seconds"] = tickBuckets
         MetricsSystem.bootstrap(factory)
         let statsBoard = GameServerStatsBoard()
 

@@ -20,7 +20,10 @@ import Testing
                 serverStats: {
                     let stats = board.current
                     return ServerStatsReport(
-                        tick: .init(count: stats.ticks, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: stats.overruns),
+                        tick: .init(
+                            count: stats.ticks, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: stats.overruns,
+                            phases: .init(receive: .init(p50Ms: 0, p99Ms: 0, maxMs: 0), simulate: .init(p50Ms: 0, p99Ms: 0, maxMs: 0),
+                                          snapshotSend: .init(p50Ms: 0, p99Ms: 0, maxMs: 0))),
                         matches: stats.matches, connectedClients: stats.connectedClients, datagramsIn: 0, datagramsOut: 0, bytesIn: 0,
                         bytesOut: 0, drops: stats.drops, rttP50Ms: 0, rttP99Ms: 0, meanPacketLoss: 0, cpuSeconds: 0, residentMemoryBytes: 0)
                 }))

@@ -70,7 +70,7 @@ extension TestClientProtocol {
         return try await execute(uri: path, method: method, headers: headers, body: body) { response in
             let data = Data(buffer: response.body)
             let parsed = (data.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: data) as? [String: Any])) ?? [:]
-            return Reply(status: response.status, headers: response.headers, json: parsed ?? [:])
+            return Reply(status: response.status, headers: response.headers, json: parsed)
         }
     }
 

@@ -8,6 +8,9 @@ import Synchronization
 /// The bots in play. Each worker thread owns its bots outright; the main task reads them only
 /// after the threads have finished (the semaphore orders it).
 final class Swarm: @unchecked Sendable {
+    /// Bots that skip the client-side rendering work (interpolated frames): they aim from their
+    /// own script instead of at the nearest player.
+    let light: Bool
     final class Bot {
         let index: Int
         let token: ConnectToken?
@@ -45,7 +48,8 @@ final class Swarm: @unchecked Sendable {
 
     let failedJoins: Int
 
-    init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double) {
+    init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double, light: Bool) {
+        self.light = light
         failedJoins = joins.filter { $0 == nil }.count
         bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }) }
         self.seed = seed
@@ -92,7 +96,9 @@ final class Swarm: @unchecked Sendable {
                     bot.nextChat = now + Double(bot.index % 10)
                 }
                 guard let client = bot.client else { continue }
-                if bot.ticks % 6 == 0 { bot.input = BotBrain.input(frame: client.frame(), tick: bot.ticks, bot: bot.index) }
+                if bot.ticks % 6 == 0 {
+                    bot.input = light ? BotBrain.input(tick: bot.ticks, bot: bot.index) : BotBrain.input(frame: client.frame(), tick: bot.ticks, bot: bot.index)
+                }
                 var input = bot.input
                 // Fire on its own schedule, not only when it re-thinks.
                 if bot.ticks % 6 != 0 { input.buttons = 0 }
@@ -148,10 +154,7 @@ final class Swarm: @unchecked Sendable {
         }
     }
 
-    func summarise(
-        bots count: Int, playersPerGame: Int, duration: Double, seed: UInt64, failedJoins: Int, sampler: StatsSampler,
-        leaderboardQueries: Int, conditions: LinkConditions, chat: ChatBots
-    ) -> SwarmReport {
+    func summarise(_ options: SwarmOptions, failedJoins: Int, sampler: StatsSampler, leaderboardQueries: Int, chat: ChatBots) -> SwarmReport {
         let connected = bots.filter(\.everConnected).count
         var reasons: [String: Int] = [:]
         for bot in bots where bot.everConnected && bot.finalState != .connected { reasons[bot.finalState.description, default: 0] += 1 }
@@ -159,8 +162,9 @@ final class Swarm: @unchecked Sendable {
         let stats = sampler.collected
         let upBytes = bots.compactMap { $0.client?.channels.statistics.sentBandwidth }.reduce(0, +) / Double(max(1, connected))
         let downBytes = bots.compactMap { $0.client?.channels.statistics.receivedBandwidth }.reduce(0, +) / Double(max(1, connected))
-        return SwarmReport(
-            bots: count, playersPerGame: playersPerGame, durationSeconds: duration, seed: seed,
+        let conditions = options.conditions
+        var report = SwarmReport(
+            bots: options.bots, playersPerGame: options.playersPerGame, durationSeconds: options.duration, seed: seed,
             conditions: ["loss": conditions.loss, "latency_ms": conditions.latency * 1000, "jitter_ms": conditions.jitter * 1000, "duplicate": conditions.duplicate],
             connected: connected, failedJoins: failedJoins, disconnectsByReason: reasons,
             serverTickMs: stats.tick, serverTickOverruns: stats.overruns, clientRttMs: Distribution(rtts),
@@ -174,15 +178,34 @@ final class Swarm: @unchecked Sendable {
             bandwidthPerClientUpBytesPerSecond: upBytes, bandwidthPerClientDownBytesPerSecond: downBytes,
             serverCpuSeconds: stats.cpuSeconds, serverPeakMemoryBytes: stats.peakMemory, leaderboardQueries: leaderboardQueries,
             tickOverTime: stats.tickOverTime, bandwidthOverTime: stats.bandwidthOverTime, rttSamplesMs: Array(rtts.prefix(20_000)))
+        report.light = light
+        report.serverTickPhasesP99Ms = stats.phasesP99Ms
+        report.fillServerCosts(sampler: sampler, ramp: options.ramp, duration: options.duration, connected: connected)
+        return report
     }
+}
+
+extension Swarm: BotPopulation {
+    var connectedCount: Int { connectedNow.load(ordering: .relaxed) }
+    var errorCount: Int { errors.load(ordering: .relaxed) }
+    func liveRoundTripTimes() -> [Double] { liveRTT.withLock { Array($0.values) } }
 }
 
 /// Scripted but varied play: wander a loop that differs per bot, aim at the nearest player, fire.
 enum BotBrain {
-    static func input(frame: ClientSimulation<ArenaRules>.Frame, tick: Int, bot: Int) -> ArenaRules.Input {
+    static let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
+
+    /// Without looking: wander, sweep the aim, fire now and then.
+    static func input(tick: Int, bot: Int) -> ArenaRules.Input {
         let phase = (tick / (40 + bot % 30) + bot) % 4
-        let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
         var input = ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 300 + bot * 7000))
+        input.buttons = (tick + bot) % 6 == 0 ? ArenaRules.Input.fireHitscan : ((tick + bot) % 90 == 0 ? ArenaRules.Input.fireProjectile : 0)
+        return input
+    }
+
+    static func input(frame: ClientSimulation<ArenaRules>.Frame, tick: Int, bot: Int) -> ArenaRules.Input {
+        var input = input(tick: tick, bot: bot)
+        input.buttons = 0
         guard let me = frame.local else { return input }
         let targets = frame.remote.filter { $0.kind == .player && $0.flags & 1 == 1 }
         if let nearest = targets.min(by: { hypot(Double($0.x - me.x), Double($0.y - me.y)) < hypot(Double($1.x - me.x), Double($1.y - me.y)) }) {
@@ -193,66 +216,3 @@ enum BotBrain {
     }
 }
 
-/// Reads `/v1/server/stats` once a second and prints the live progress line.
-final class StatsSampler: @unchecked Sendable {
-    let port: ControlPort
-    let token: String?
-    private let state = Mutex(Collected())
-
-    struct Collected {
-        var tick = Distribution([])
-        var overruns: UInt64 = 0
-        var cpuSeconds = 0.0
-        var peakMemory: UInt64 = 0
-        var tickOverTime: [[Double]] = []
-        var bandwidthOverTime: [[Double]] = []
-        var lastBytes: (Double, Double, Double)?
-    }
-
-    init(port: ControlPort, token: String?) {
-        self.port = port
-        self.token = token
-    }
-
-    var collected: Collected { state.withLock { $0 } }
-
-    func run(until deadline: Date, swarm: Swarm, bots: Int) async {
-        let start = Date()
-        while Date() < deadline {
-            try? await Task.sleep(for: .seconds(1))
-            guard let token, let stats = try? await port.expect("GET", "/v1/server/stats", token: token),
-                let tick = stats["tick"] as? [String: Any]
-            else { continue }
-            let elapsed = Date().timeIntervalSince(start)
-            let p99 = tick["p99_ms"] as? Double ?? 0
-            let bytesIn = Double(stats["bytes_in"] as? Int ?? 0), bytesOut = Double(stats["bytes_out"] as? Int ?? 0)
-            state.withLock { collected in
-                var distribution = Distribution([])
-                distribution.count = tick["count"] as? Int ?? 0
-                distribution.p50 = tick["p50_ms"] as? Double ?? 0
-                distribution.p90 = tick["p90_ms"] as? Double ?? 0
-                distribution.p99 = p99
-                distribution.p999 = tick["p999_ms"] as? Double ?? 0
-                distribution.max = tick["max_ms"] as? Double ?? 0
-                collected.tick = distribution
-                collected.overruns = UInt64(tick["overruns"] as? Int ?? 0)
-                collected.cpuSeconds = stats["cpu_seconds"] as? Double ?? 0
-                collected.peakMemory = max(collected.peakMemory, UInt64(stats["resident_memory_bytes"] as? Int ?? 0))
-                collected.tickOverTime.append([elapsed, p99])
-                if let last = collected.lastBytes, elapsed > last.0 {
-                    collected.bandwidthOverTime.append([elapsed, (bytesIn - last.1) / (elapsed - last.0), (bytesOut - last.2) / (elapsed - last.0)])
-                }
-                collected.lastBytes = (elapsed, bytesIn, bytesOut)
-            }
-            let rtts = swarm.liveRTT.withLock { Array($0.values) }.sorted()
-            let rttP50 = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
-            let rttP99 = rtts.isEmpty ? 0 : rtts[min(rtts.count - 1, rtts.count * 99 / 100)]
-            let line = String(
-                format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
-                swarm.connectedNow.load(ordering: .relaxed), bots, stats["matches"] as? Int ?? 0, p99, rttP50, rttP99,
-                swarm.errors.load(ordering: .relaxed) + swarm.failedJoins)
-            FileHandle.standardError.write(Data(line.utf8))
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-    }
-}

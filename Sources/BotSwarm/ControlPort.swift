@@ -64,7 +64,7 @@ struct AccountBook: Codable {
 
     func save(_ path: String?) {
         guard let path, let data = try? JSONEncoder().encode(self) else { return }
-        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
     }
 }
 

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Percentiles of a sample set.
-struct Distribution: Codable {
-    var count: Int
-    var p50: Double
-    var p90: Double
-    var p99: Double
-    var p999: Double
-    var max: Double
+public struct Distribution: Codable, Sendable, Equatable {
+    public var count: Int
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
 
-    init(_ values: [Double]) {
+    public init(_ values: [Double]) {
         let sorted = values.sorted()
         count = sorted.count
         func at(_ fraction: Double) -> Double {
@@ -23,7 +23,7 @@ struct Distribution: Codable {
         max = sorted.last ?? 0
     }
 
-    func scaled(_ factor: Double) -> Distribution {
+    public func scaled(_ factor: Double) -> Distribution {
         var copy = self
         copy.p50 *= factor
         copy.p90 *= factor
@@ -35,36 +35,49 @@ struct Distribution: Codable {
 }
 
 /// The run's report: printed as a table, saved as JSON and as an HTML page with SVG charts.
-struct SwarmReport: Codable {
-    var bots: Int
-    var playersPerGame: Int
-    var durationSeconds: Double
-    var seed: UInt64
-    var conditions: [String: Double]
-    var connected: Int
-    var failedJoins: Int
-    var disconnectsByReason: [String: Int]
-    var serverTickMs: Distribution
-    var serverTickOverruns: UInt64
-    var clientRttMs: Distribution
-    var snapshotInterArrivalMs: Distribution
-    var inputAckLatencyMs: Distribution
-    var predictionCorrectionUnits: Distribution
-    var interpolationDelayMs: Distribution
-    var reliableSent: Int
-    var reliableDelivered: Int
-    var chatSent: Int
-    var chatReceived: Int
-    var bandwidthPerClientUpBytesPerSecond: Double
-    var bandwidthPerClientDownBytesPerSecond: Double
-    var serverCpuSeconds: Double
-    var serverPeakMemoryBytes: UInt64
-    var leaderboardQueries: Int
-    var tickOverTime: [[Double]]
-    var bandwidthOverTime: [[Double]]
-    var rttSamplesMs: [Double]
+public struct SwarmReport: Codable, Sendable {
+    public var bots: Int
+    public var playersPerGame: Int
+    public var durationSeconds: Double
+    public var seed: UInt64
+    public var conditions: [String: Double]
+    public var connected: Int
+    public var failedJoins: Int
+    public var disconnectsByReason: [String: Int]
+    public var serverTickMs: Distribution
+    public var serverTickOverruns: UInt64
+    public var clientRttMs: Distribution
+    public var snapshotInterArrivalMs: Distribution
+    public var inputAckLatencyMs: Distribution
+    public var predictionCorrectionUnits: Distribution
+    public var interpolationDelayMs: Distribution
+    public var reliableSent: Int
+    public var reliableDelivered: Int
+    public var chatSent: Int
+    public var chatReceived: Int
+    public var bandwidthPerClientUpBytesPerSecond: Double
+    public var bandwidthPerClientDownBytesPerSecond: Double
+    public var serverCpuSeconds: Double
+    public var serverPeakMemoryBytes: UInt64
+    public var leaderboardQueries: Int
+    public var tickOverTime: [[Double]]
+    public var bandwidthOverTime: [[Double]]
+    public var rttSamplesMs: [Double]
+    /// "game" (the whole stack) or "transport" (the same traffic through `arbiter echo`).
+    public var mode = "game"
+    public var light = false
+    /// p99 of each phase of the server tick pass.
+    public var serverTickPhasesP99Ms: [String: Double] = [:]
+    /// Server CPU over the steady part of the run (after the ramp), per connected player per second.
+    public var serverCpuMicrosPerPlayerSecond = 0.0
+    /// Resident memory before the first bot connected, and the growth per connected player.
+    public var serverBaselineMemoryBytes: UInt64 = 0
+    public var serverMemoryPerPlayerBytes = 0.0
+    /// Transport mode: payloads sent by the bots and echoes they received.
+    public var payloadsSent = 0
+    public var payloadsEchoed = 0
 
-    var table: String {
+    public var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
         func column(_ text: String) -> String { String(repeating: " ", count: max(0, 10 - text.count)) + text }
         func row(_ name: String, _ d: Distribution, _ unit: String) -> String {
@@ -83,11 +96,19 @@ struct SwarmReport: Codable {
         lines.append("reliable messages sent \(reliableSent) delivered \(reliableDelivered); chat sent \(chatSent), deliveries to channel members \(chatReceived); leaderboard queries \(leaderboardQueries)")
         lines.append(String(format: "bandwidth per client: up %.0f B/s, down %.0f B/s; server CPU %.1f s, peak memory %.1f MB",
                             bandwidthPerClientUpBytesPerSecond, bandwidthPerClientDownBytesPerSecond, serverCpuSeconds, Double(serverPeakMemoryBytes) / 1_048_576))
+        lines.append(String(format: "server CPU per player: %.1f us per second (%.2f us per player-tick at 60 Hz); memory per player: %.1f KiB over a %.1f MB baseline",
+                            serverCpuMicrosPerPlayerSecond, serverCpuMicrosPerPlayerSecond / 60, serverMemoryPerPlayerBytes / 1024,
+                            Double(serverBaselineMemoryBytes) / 1_048_576))
+        if !serverTickPhasesP99Ms.isEmpty {
+            lines.append("server tick phases p99: " + serverTickPhasesP99Ms.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.2f ms", $0.value) }.joined(separator: ", "))
+        }
+        if mode == "transport" { lines.append("transport only: payloads sent \(payloadsSent), echoed \(payloadsEchoed)") }
+        if light { lines.append("light bots: no interpolated frames (scripted aim)") }
         return lines.joined(separator: "\n")
     }
 
     /// A self-contained page: inline SVG line charts and a histogram, no scripts, opens offline.
-    var html: String {
+    public var html: String {
         func line(_ points: [[Double]], title: String, unit: String) -> String {
             guard points.count > 1 else { return "<p>\(title): no data</p>" }
             let width = 640.0, height = 200.0
@@ -130,4 +151,20 @@ struct SwarmReport: Codable {
             </body></html>
             """
     }
+}
+
+extension SwarmReport {
+    /// CPU per player over the steady part of the run (from a second after the ramp to the end)
+    /// and memory growth per connected player over the baseline.
+    mutating func fillServerCosts(sampler: StatsSampler, ramp: Double, duration: Double, connected: Int) {
+        let stats = sampler.collected
+        serverCpuMicrosPerPlayerSecond = sampler.cpuMicrosPerPlayerSecond(from: ramp + 1, to: ramp + duration)
+        serverBaselineMemoryBytes = stats.baselineMemory
+        if connected > 0, stats.baselineMemory > 0, stats.peakMemory > stats.baselineMemory {
+            serverMemoryPerPlayerBytes = Double(stats.peakMemory - stats.baselineMemory) / Double(connected)
+        }
+    }
+
+    /// Reliable messages sent and never delivered.
+    public var reliableLost: Int { reliableSent - reliableDelivered }
 }
