@@ -103,7 +103,7 @@ public struct SwarmReport: Codable, Sendable {
             lines.append("server tick phases p99: " + serverTickPhasesP99Ms.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.2f ms", $0.value) }.joined(separator: ", "))
         }
         if mode == "transport" { lines.append("transport only: payloads sent \(payloadsSent), echoed \(payloadsEchoed)") }
-        if light { lines.append("light bots: no interpolated frames (scripted aim)") }
+        if light { lines.append("light bots: no interpolated frames or local prediction (scripted aim)") }
         return lines.joined(separator: "\n")
     }
 

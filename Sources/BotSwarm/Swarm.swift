@@ -91,6 +91,7 @@ final class Swarm: @unchecked Sendable {
             for bot in bots {
                 if bot.client == nil, let token = bot.token, now >= start + ramp * Double(bot.index) / Double(max(1, self.bots.count)) {
                     bot.client = try? GameClient(settings: MatchSettings(tickRate: Int(tickRate)), bind: NetAddress(ipv4: 127, 0, 0, 1, port: 0))
+                    if light { bot.client?.simulation.predicts = false }
                     if let conditions { bot.client?.transport.conditioner = LinkSimulator(conditions: conditions, seed: seed &+ UInt64(bot.index)) }
                     bot.client?.connect(token: token)
                     bot.nextChat = now + Double(bot.index % 10)

@@ -62,13 +62,18 @@ public final class GameServerHandler: TransportServerHandler {
         connectionConfiguration = GameServerHandler.connectionConfiguration()
     }
 
-    /// The channel settings both ends of a match connection use. Per-player connections are many:
-    /// windows smaller than the defaults (still seconds of packets at 60 Hz) keep each one's
-    /// memory to a fraction of the default's.
+    /// The channel settings both ends of a match connection use. Per-player connections are many,
+    /// so each window is sized to its traffic rather than the library defaults: channel 0 carries
+    /// occasional reliable messages (64 in flight), channel 1 the rare snapshot too large for one
+    /// packet (16), channels 2 and 3 one input and one snapshot per tick (unreliable: a handful
+    /// queued at most). 128 packets of history is two seconds at 60 Hz, four times the ack window.
     public static func connectionConfiguration() -> ConnectionConfiguration {
+        let windows = [64, 16, 8, 8]
         var configuration = ConnectionConfiguration(
-            channels: ChannelKind.allCases.map { ChannelConfiguration(kind: $0, sendQueueSize: 256, receiveQueueSize: 256) },
-            sentPacketHistory: 256, receivedPacketHistory: 256)
+            channels: ChannelKind.allCases.enumerated().map { index, kind in
+                ChannelConfiguration(kind: kind, sendQueueSize: windows[index], receiveQueueSize: windows[index])
+            },
+            sentPacketHistory: 128, receivedPacketHistory: 128)
         configuration.budgetBytesPerTick = 16 * 1024
         return configuration
     }

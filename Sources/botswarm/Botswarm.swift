@@ -42,7 +42,7 @@ struct Botswarm: AsyncParsableCommand {
     @Option(help: "Write the report as a self-contained HTML page here.") var html: String?
     @Option(help: "Bot accounts file: created and reused, so password hashing is paid once.") var accounts: String?
     @Option(help: "Worker threads driving the bots.") var threads: Int = 2
-    @Flag(help: "Light bots: no interpolated frames (the client-side rendering work); they aim by script.") var light = false
+    @Flag(help: "Light bots: none of the client-side rendering work (no interpolated frames, no local prediction and replay); they aim by script. Snapshots, inputs, acknowledgements and reliable messages work as ever.") var light = false
 
     @Option(name: .customLong("transport-only"), help: "Transport-only run against an `arbiter echo` server at HOST:PORT (instead of --control).")
     var transportOnly: String?

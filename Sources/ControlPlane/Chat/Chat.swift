@@ -142,16 +142,17 @@ extension ControlPlaneRoutes {
                 guard let value = Int64(text), value > 0 else { throw APIError.badRequest("before must be a message id", code: "invalid_query") }
                 before = value
             }
-            let rows = try await database.writer.read { db in
+            // Rows become Sendable values inside the read, so the asynchronous read is the one used.
+            let messages = try await database.writer.read { [before] db in
                 try Row.fetchAll(
                     db,
                     sql: """
                         SELECT m.id, m.sender_id, p.username, m.body, m.created_at FROM chat_messages m JOIN players p ON p.id = m.sender_id
                         WHERE m.channel = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
-                        """, arguments: [canonical, before, limit])
-            }
-            let messages = rows.map {
-                ChatMessage(id: $0["id"], channel: label, senderID: $0["sender_id"], senderName: $0["username"], body: $0["body"], sentAt: $0["created_at"])
+                        """, arguments: [canonical, before, limit]
+                ).map {
+                    ChatMessage(id: $0["id"], channel: label, senderID: $0["sender_id"], senderName: $0["username"], body: $0["body"], sentAt: $0["created_at"])
+                }
             }
             return ChatHistory(messages: messages, nextBefore: messages.count == limit ? messages.last?.id : nil)
         }

@@ -25,6 +25,7 @@ extension ControlPlaneRoutes {
         let presence = services.presence
 
         @Sendable func list(_ me: Int64) async throws -> FriendList {
+            // Plain Sendable tuples out of the read, so the asynchronous read is the one used.
             let rows = try await database.writer.read { db in
                 try Row.fetchAll(
                     db,
@@ -32,14 +33,16 @@ extension ControlPlaneRoutes {
                         SELECT f.requester_id, f.addressee_id, f.status, p.id AS other_id, p.username, p.display_name
                         FROM friendships f JOIN players p ON p.id = CASE WHEN f.requester_id = ? THEN f.addressee_id ELSE f.requester_id END
                         WHERE f.requester_id = ? OR f.addressee_id = ? ORDER BY p.username
-                        """, arguments: [me, me, me])
+                        """, arguments: [me, me, me]
+                ).map { row -> (status: String, other: Int64, username: String, displayName: String) in
+                    let status: String = row["status"] == "accepted" ? "friend" : (row["requester_id"] == me ? "outgoing" : "incoming")
+                    return (status, row["other_id"], row["username"], row["display_name"])
+                }
             }
             let online = await presence.onlinePlayers()
             return FriendList(friends: rows.map { row in
-                let status: String = row["status"] == "accepted" ? "friend" : (row["requester_id"] == me ? "outgoing" : "incoming")
-                let other: Int64 = row["other_id"]
-                return FriendEntry(playerID: other, username: row["username"], displayName: row["display_name"], status: status,
-                                   online: status == "friend" && online.contains(other))
+                FriendEntry(playerID: row.other, username: row.username, displayName: row.displayName, status: row.status,
+                            online: row.status == "friend" && online.contains(row.other))
             })
         }
 

@@ -365,7 +365,7 @@ extension ControlPlaneRoutes {
             }
             // 3. Take a place in the match, all or nothing: a full match changes nothing.
             try await database.writer.write { db in
-                let active = try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("end_time") == nil)
+                let active = PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("end_time") == nil)
                 let alreadyIn = try active.filter(Column("player_id") == me).fetchCount(db) > 0
                 if !alreadyIn {
                     guard try active.fetchCount(db) < game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }

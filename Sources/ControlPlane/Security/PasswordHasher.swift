@@ -39,7 +39,8 @@ public final class PasswordHasher: Sendable {
                 let result = crypto_pwhash_str_alg(
                     &output, password, UInt64(password.utf8.count), self.cost.operations, self.cost.memoryBytes, crypto_pwhash_alg_argon2id13())
                 guard result == 0 else { throw PasswordHashingError.outOfMemory }
-                return String(cString: output)
+                let length = output.firstIndex(of: 0) ?? output.count
+                return String(decoding: output[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             }
         }
     }

@@ -42,6 +42,10 @@ public final class ClientSimulation<Rules: GameRules> {
     public private(set) var interpolationDelayTicks = 2.0
     /// Render no further ahead of the newest snapshot than this (ticks) when extrapolating.
     public var maxExtrapolationTicks = 3.0
+    /// Off for clients that never draw (light load-test bots): no local prediction or replay;
+    /// the local player is simply the server's latest copy. Inputs, acknowledgements and
+    /// snapshots work as ever.
+    public var predicts = true
 
     public init(rules: Rules, settings: MatchSettings) {
         self.rules = rules
@@ -55,7 +59,7 @@ public final class ClientSimulation<Rules: GameRules> {
         inputSequence &+= 1
         pending.append((inputSequence, input))
         if pending.count > 256 { pending.removeFirst(pending.count - 256) }
-        if let current = predicted { predicted = rules.predict(current, input: input, settings: settings) }
+        if predicts, let current = predicted { predicted = rules.predict(current, input: input, settings: settings) }
         let recent = pending.suffix(InputMessage<Rules.Input>.maxInputs).reversed().map(\.input)
         let message = InputMessage(ackedSnapshot: newestTick, viewTick: UInt32(max(0, renderTick(now: now))), newestSequence: inputSequence, inputs: recent)
         return message.encoded(with: rules)
@@ -112,6 +116,10 @@ public final class ClientSimulation<Rules: GameRules> {
         }
         lastApplied = applied
         pending.removeAll { $0.sequence <= applied }
+        guard predicts else {
+            predicted = server
+            return
+        }
         var replayed = server
         for (_, input) in pending { replayed = rules.predict(replayed, input: input, settings: settings) }
         if let before = predicted {
