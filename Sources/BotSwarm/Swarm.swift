@@ -62,22 +62,9 @@ final class Swarm: @unchecked Sendable {
         let clock = SystemClock()
         let start = clock.monotonicSeconds()
         let end = start + ramp + duration
-        let semaphores = (0..<threads).map { _ in DispatchSemaphore(value: 0) }
-        for worker in 0..<threads {
-            let mine = bots.filter { $0.index % threads == worker }
-            let semaphore = semaphores[worker]
-            nonisolated(unsafe) let owned = mine
-            let thread = Thread { [self] in
-                self.drive(owned, start: start, ramp: ramp, end: end)
-                semaphore.signal()
-            }
-            thread.name = "botswarm-\(worker)"
-            thread.start()
-        }
-        return Task.detached {
-            for semaphore in semaphores { await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { semaphore.wait(); continuation.resume() }
-            } }
+        // Each worker owns its bots outright (see the type's comment).
+        return onWorkerThreads(threads, name: "botswarm") { [self] worker in
+            drive(bots.filter { $0.index % threads == worker }, start: start, ramp: ramp, end: end)
         }
     }
 

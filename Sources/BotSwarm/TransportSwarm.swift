@@ -77,21 +77,8 @@ final class TransportSwarm: @unchecked Sendable, BotPopulation {
         let start = clock.monotonicSeconds()
         let end = start + options.ramp + options.duration
         let threads = options.threads
-        let semaphores = (0..<threads).map { _ in DispatchSemaphore(value: 0) }
-        for worker in 0..<threads {
-            nonisolated(unsafe) let mine = bots.filter { $0.index % threads == worker }
-            let semaphore = semaphores[worker]
-            let thread = Thread { [self] in
-                self.drive(mine, start: start, end: end)
-                semaphore.signal()
-            }
-            thread.name = "botswarm-transport-\(worker)"
-            thread.start()
-        }
-        return Task.detached {
-            for semaphore in semaphores {
-                await withCheckedContinuation { continuation in DispatchQueue.global().async { semaphore.wait(); continuation.resume() } }
-            }
+        return onWorkerThreads(threads, name: "botswarm-transport") { [self] worker in
+            drive(bots.filter { $0.index % threads == worker }, start: start, end: end)
         }
     }
 
