@@ -8,9 +8,6 @@ import Synchronization
 /// The bots in play. Each worker thread owns its bots outright; the main task reads them only
 /// after the threads have finished (the semaphore orders it).
 final class Swarm: @unchecked Sendable {
-    /// Bots that skip the client-side rendering work (interpolated frames): they aim from their
-    /// own script instead of at the nearest player.
-    let light: Bool
     final class Bot {
         let index: Int
         let token: ConnectToken?
@@ -45,12 +42,12 @@ final class Swarm: @unchecked Sendable {
     /// The latest RTT sample of every connected bot (ms), for the live line.
     let liveRTT = Mutex<[Int: Double]>([:])
     let tickRate = 60.0
-
-    let failedJoins: Int
+    /// Bots that skip the client-side rendering work (interpolated frames, local prediction):
+    /// they aim from their own script instead of at the nearest player.
+    let light: Bool
 
     init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double, light: Bool) {
         self.light = light
-        failedJoins = joins.filter { $0 == nil }.count
         bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }) }
         self.seed = seed
         self.conditions = conditions
@@ -71,7 +68,7 @@ final class Swarm: @unchecked Sendable {
     private func drive(_ bots: [Bot], start: Double, ramp: Double, end: Double) {
         let clock = SystemClock()
         let tickSeconds = 1 / tickRate
-        var nextTick = start
+        var pacer = TickPacer(rate: tickRate, start: start)
         var nextSample = start + 1
         while clock.monotonicSeconds() < end {
             let now = clock.monotonicSeconds()
@@ -121,9 +118,7 @@ final class Swarm: @unchecked Sendable {
                     bot.inputAcks += taken.inputAckLatencies
                 }
             }
-            nextTick += tickSeconds
-            let wait = nextTick - clock.monotonicSeconds()
-            if wait > 0 { Thread.sleep(forTimeInterval: wait) } else if wait < -0.5 { nextTick = clock.monotonicSeconds() }
+            pacer.waitForNextTick()
         }
         // Let reliable echoes still in flight come back, then disconnect.
         let drainEnd = clock.monotonicSeconds() + 1.5

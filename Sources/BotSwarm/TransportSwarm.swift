@@ -84,9 +84,8 @@ final class TransportSwarm: @unchecked Sendable, BotPopulation {
 
     private func drive(_ bots: [Bot], start: Double, end: Double) {
         let clock = SystemClock()
-        let tickSeconds = 1 / options.tickRate
         let payload = [UInt8](repeating: 0x5A, count: max(1, min(Netcode.maxPayloadBytes, options.payloadBytes)))
-        var nextTick = start
+        var pacer = TickPacer(rate: options.tickRate, start: start)
         while clock.monotonicSeconds() < end {
             let now = clock.monotonicSeconds()
             for bot in bots {
@@ -111,9 +110,7 @@ final class TransportSwarm: @unchecked Sendable, BotPopulation {
                     errors.add(1, ordering: .relaxed)
                 }
             }
-            nextTick += tickSeconds
-            let wait = nextTick - clock.monotonicSeconds()
-            if wait > 0 { Thread.sleep(forTimeInterval: wait) } else if wait < -0.5 { nextTick = clock.monotonicSeconds() }
+            pacer.waitForNextTick()
         }
         for bot in bots {
             guard let client = bot.client else { continue }

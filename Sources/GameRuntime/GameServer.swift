@@ -70,8 +70,8 @@ public final class GameServerHandler: TransportServerHandler {
     public static func connectionConfiguration() -> ConnectionConfiguration {
         let windows = [64, 16, 8, 8]
         var configuration = ConnectionConfiguration(
-            channels: ChannelKind.allCases.enumerated().map { index, kind in
-                ChannelConfiguration(kind: kind, sendQueueSize: windows[index], receiveQueueSize: windows[index])
+            channels: zip(ChannelKind.allCases, windows).map { kind, window in
+                ChannelConfiguration(kind: kind, sendQueueSize: window, receiveQueueSize: window)
             },
             sentPacketHistory: 128, receivedPacketHistory: 128)
         configuration.budgetBytesPerTick = 16 * 1024

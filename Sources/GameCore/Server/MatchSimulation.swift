@@ -26,12 +26,10 @@ public final class MatchSimulation<Rules: GameRules> {
         var ackedSnapshot: UInt32 = 0
         var viewTick: UInt32 = 0
         var malformedMessages: UInt64 = 0
-        let joinedTick: UInt32
 
-        init(entity: EntityID, inputs: InputBuffer<Rules.Input>, joinedTick: UInt32, historyTicks: Int) {
+        init(entity: EntityID, inputs: InputBuffer<Rules.Input>, historyTicks: Int) {
             self.entity = entity
             self.inputs = inputs
-            self.joinedTick = joinedTick
             views = [ClientView](repeating: ClientView(), count: historyTicks)
         }
     }
@@ -61,7 +59,7 @@ public final class MatchSimulation<Rules: GameRules> {
     public func join(_ player: PlayerID, name: String) -> EntityID {
         if let existing = clients[player] { return existing.entity }
         let entity = rules.addPlayer(player, name: name, to: &state, tick: tick)
-        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), joinedTick: tick, historyTicks: history.capacity)
+        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), historyTicks: history.capacity)
         let position = players.firstIndex { $0 > player } ?? players.endIndex
         players.insert(player, at: position)
         return entity
