@@ -17,6 +17,7 @@ public struct ControlPlaneServices: Sendable {
     public let minter: TokenMinter
     public let recorder: ResultsRecorder
     public let observability: Observability
+    public let matchLimits: MatchLimits
 
     /// - Parameters:
     ///   - passwordCost: Argon2id cost; `.interactive` in production.
@@ -26,7 +27,7 @@ public struct ControlPlaneServices: Sendable {
         database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
         sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
-        logger: Logger = Logger(label: "arbiter.control")
+        matchLimits: MatchLimits = MatchLimits(), logger: Logger = Logger(label: "arbiter.control")
     ) async throws -> ControlPlaneServices {
         let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes)
         let accounts = try await Accounts(database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime)
@@ -35,7 +36,7 @@ public struct ControlPlaneServices: Sendable {
         let recorder = ResultsRecorder(database: database, leaderboards: leaderboards, presence: presence, logger: logger)
         return ControlPlaneServices(
             database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: ChatHub(),
-            hosting: hosting, minter: minter, recorder: recorder, observability: observability)
+            hosting: hosting, minter: minter, recorder: recorder, observability: observability, matchLimits: matchLimits)
     }
 }
 
@@ -54,7 +55,13 @@ public struct ControlPlaneRoutes: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ -> [String: String] in ["status": "ok"] }
         let observability = services.observability
-        router.get("/metrics") { _, _ -> Response in
+        router.get("/metrics") { request, _ -> Response in
+            if let token = observability.metricsToken {
+                let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+                guard let presented, SessionToken.constantTimeEqual(presented, token) else {
+                    throw APIError(.unauthorized, "unauthorized", "GET /metrics needs the metrics bearer token")
+                }
+            }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: observability.metricsText())))
@@ -114,7 +121,9 @@ public func makeControlPlaneApplication(
     let server: HTTPServerBuilder
     if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
         let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+        // TLS 1.0 and 1.1 are broken and deprecated (RFC 8996).
+        tls.minimumTLSVersion = .tlsv12
         server = try .tls(webSocket, tlsConfiguration: tls)
     } else {
         server = webSocket

@@ -9,10 +9,16 @@ public struct Observability: Sendable {
     public var metricsText: @Sendable () -> String
     /// The game server's essentials for `GET /v1/server/stats`, if there is one in process.
     public var serverStats: @Sendable () -> ServerStatsReport?
+    /// When set, `GET /metrics` answers only requests with `Authorization: Bearer` this token.
+    public var metricsToken: String?
 
-    public init(metricsText: @escaping @Sendable () -> String = { "" }, serverStats: @escaping @Sendable () -> ServerStatsReport? = { nil }) {
+    public init(
+        metricsText: @escaping @Sendable () -> String = { "" }, serverStats: @escaping @Sendable () -> ServerStatsReport? = { nil },
+        metricsToken: String? = nil
+    ) {
         self.metricsText = metricsText
         self.serverStats = serverStats
+        self.metricsToken = metricsToken
     }
 }
 

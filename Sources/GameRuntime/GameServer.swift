@@ -25,15 +25,39 @@ public final class GameServerHandler: TransportServerHandler {
         }
     }
 
-    struct Member {
-        var matchID: UInt64
-        var player: PlayerID
-        var connection: ChannelConnection
+    final class Member {
+        let matchID: UInt64
+        let player: PlayerID
+        let connection: ChannelConnection
+        /// Packets this peer may still have processed: refilled at ``GameServerLimits``'s rate.
+        var packetAllowance: Double
+        var allowanceUpdated: Double
+
+        init(matchID: UInt64, player: PlayerID, connection: ChannelConnection, allowance: Double, now: Double) {
+            self.matchID = matchID
+            self.player = player
+            self.connection = connection
+            packetAllowance = allowance
+            allowanceUpdated = now
+        }
     }
 
     public let directory: MatchDirectory
     let logger: Logger
     let connectionConfiguration: ConnectionConfiguration
+    public let limits: GameServerLimits
+    /// What every connection holds together, bounded by ``GameServerLimits/totalBudgetBytes``.
+    public let memoryPool: ChannelMemoryPool
+    /// Payloads dropped unprocessed because their peer sent faster than its allowance.
+    public private(set) var rateLimitedPackets: UInt64 = 0
+    /// Messages clients sent on channels the server does not read (dropped on arrival).
+    public private(set) var unreadChannelMessages: UInt64 = 0
+    /// Reliable echoes left for later because the echoing connection was at its budget.
+    public private(set) var deferredEchoes: UInt64 = 0
+    /// The most any one connection has held (checked after every packet in and every tick out).
+    public private(set) var peakConnectionBytes = 0
+    /// Connections closed for breaking the channel protocol, by fault kind.
+    public private(set) var faults: [String: UInt64] = [:]
     private var matches: [UInt64: RunningMatch] = [:]
     private var members: [Int: Member] = [:]
     private var lastMatchSweep = 0.0
@@ -54,12 +78,35 @@ public final class GameServerHandler: TransportServerHandler {
     private let metrics = GameServerMetrics()
     private var lastStats = 0.0
 
-    public init(directory: MatchDirectory, logger: Logger, statsBoard: GameServerStatsBoard = GameServerStatsBoard(), defaultArena: MatchSettings = MatchSettings(maxPlayers: 64, tickRate: 60, scoreLimit: 1_000_000, timeLimitSeconds: 86_400)) {
+    public init(
+        directory: MatchDirectory, logger: Logger, statsBoard: GameServerStatsBoard = GameServerStatsBoard(),
+        defaultArena: MatchSettings = MatchSettings(maxPlayers: 64, tickRate: 60, scoreLimit: 1_000_000, timeLimitSeconds: 86_400),
+        limits: GameServerLimits = GameServerLimits()
+    ) {
         self.directory = directory
         self.logger = logger
         self.defaultArena = defaultArena
         self.statsBoard = statsBoard
-        connectionConfiguration = GameServerHandler.connectionConfiguration()
+        self.limits = limits
+        var configuration = GameServerHandler.connectionConfiguration()
+        configuration.memoryBudgetBytes = limits.connectionBudgetBytes
+        configuration.overBudgetGraceSeconds = limits.overBudgetGraceSeconds
+        connectionConfiguration = configuration
+        memoryPool = ChannelMemoryPool(limitBytes: limits.totalBudgetBytes)
+    }
+
+    /// Channels of a match connection, by what they carry.
+    public enum Channel {
+        /// Reliable-ordered messages, echoed back by the server (end-to-end reliability checks).
+        public static let reliable = 0
+        /// Server to client: snapshots too large for one packet (reliable-unordered).
+        public static let largeSnapshot = 1
+        /// Client to server: input messages and the spectate request (unreliable).
+        public static let input = 2
+        /// Server to client: snapshots (unreliable-sequenced).
+        public static let snapshot = 3
+        /// Channels the server never reads: what arrives on them is dropped, never buffered.
+        static let unread = [largeSnapshot, snapshot]
     }
 
     /// The channel settings both ends of a match connection use. Per-player connections are many,
@@ -67,13 +114,17 @@ public final class GameServerHandler: TransportServerHandler {
     /// occasional reliable messages (64 in flight), channel 1 the rare snapshot too large for one
     /// packet (16), channels 2 and 3 one input and one snapshot per tick (unreliable: a handful
     /// queued at most). 128 packets of history is two seconds at 60 Hz, four times the ack window.
+    /// Largest messages fit each channel's use: 8 KiB for reliable game messages, 32 KiB for a
+    /// full snapshot of a large match, one packet for inputs and ordinary snapshots. The memory
+    /// budget is the library default (1 MiB); the server sets its own from ``GameServerLimits``.
     public static func connectionConfiguration() -> ConnectionConfiguration {
         let windows = [64, 16, 8, 8]
+        let largest = [8 * 1024, 32 * 1024, Netcode.maxPayloadBytes, Netcode.maxPayloadBytes]
         var configuration = ConnectionConfiguration(
-            channels: zip(ChannelKind.allCases, windows).map { kind, window in
-                ChannelConfiguration(kind: kind, sendQueueSize: window, receiveQueueSize: window)
+            channels: zip(ChannelKind.allCases, zip(windows, largest)).map { kind, sizes in
+                ChannelConfiguration(kind: kind, sendQueueSize: sizes.0, receiveQueueSize: sizes.0, maxMessageBytes: sizes.1)
             },
-            sentPacketHistory: 128, receivedPacketHistory: 128)
+            sentPacketHistory: 128, receivedPacketHistory: 128, maxReassemblyBytes: 256 * 1024)
         configuration.budgetBytesPerTick = 16 * 1024
         return configuration
     }
@@ -102,9 +153,12 @@ public final class GameServerHandler: TransportServerHandler {
             matches[matchID] = created
             return created
         }()
-        guard let connection = try? ChannelConnection(configuration: connectionConfiguration) else { return context.disconnect(clientIndex) }
+        guard let connection = try? ChannelConnection(configuration: connectionConfiguration, pool: memoryPool) else {
+            return context.disconnect(clientIndex)
+        }
         let player = ticket?.playerID ?? clientID
-        members[clientIndex] = Member(matchID: matchID, player: player, connection: connection)
+        members[clientIndex] = Member(
+            matchID: matchID, player: player, connection: connection, allowance: limits.packetBurst, now: now)
         match.members.insert(clientIndex)
         match.simulation.join(player, name: ticket?.displayName ?? "guest\(clientID % 10_000)")
         logger.info("player joined", metadata: ["match_id": "\(matchID)", "player_id": "\(player)"])
@@ -112,15 +166,35 @@ public final class GameServerHandler: TransportServerHandler {
 
     public func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer) {
         guard let member = members[clientIndex], let match = matches[member.matchID] else { return }
-        member.connection.handlePacket(bytes, now: context.now.seconds)
-        if member.connection.fault != nil {
-            logger.info("channel protocol violation", metadata: ["reason": "\(member.connection.fault.map(String.init(describing:)) ?? "")"])
-            return context.disconnect(clientIndex)
+        let now = context.now.seconds
+        // However fast a peer sends, it gets its share of the thread and no more: past its
+        // allowance its packets are dropped before any channel work (and not acknowledged).
+        member.packetAllowance = min(limits.packetBurst, member.packetAllowance + (now - member.allowanceUpdated) * limits.packetsPerSecond)
+        member.allowanceUpdated = now
+        guard member.packetAllowance >= 1 else {
+            rateLimitedPackets &+= 1
+            metrics.rateLimitedPackets.increment()
+            return
         }
+        member.packetAllowance -= 1
+        member.connection.handlePacket(bytes, now: now)
+        peakConnectionBytes = max(peakConnectionBytes, member.connection.heldBytes)
+        if let fault = member.connection.fault { return disconnect(clientIndex, member, for: fault, context: &context) }
         // Reliable messages on channel 0 are echoed: clients (and the load tester) use them to
-        // check end-to-end reliable delivery.
-        while let message = member.connection.receive(on: 0) { _ = try? member.connection.send(message, on: 0) }
-        while let message = member.connection.receive(on: SimHarness<Rules>.inputChannel) {
+        // check end-to-end reliable delivery. An echo the budget cannot hold yet stays in the
+        // receive queue, which back-pressures the peer, rather than being dropped.
+        while let size = member.connection.nextMessageSize(on: Channel.reliable) {
+            guard member.connection.canSend(size, on: Channel.reliable) else {
+                deferredEchoes &+= 1
+                break
+            }
+            guard let message = member.connection.receive(on: Channel.reliable) else { break }
+            _ = try? member.connection.send(message, on: Channel.reliable)
+        }
+        for channel in Channel.unread {
+            while member.connection.receive(on: channel) != nil { unreadChannelMessages &+= 1 }
+        }
+        while let message = member.connection.receive(on: Channel.input) {
             if message.first == GameMessages.spectate {
                 if !match.spectators.contains(clientIndex) {
                     match.spectators.insert(clientIndex)
@@ -131,6 +205,15 @@ public final class GameServerHandler: TransportServerHandler {
             guard !match.spectators.contains(clientIndex) else { continue }
             match.simulation.receive(message, from: member.player)
         }
+    }
+
+    private func disconnect(_ clientIndex: Int, _ member: Member, for fault: ChannelFault, context: inout TransportServer.Context) {
+        logger.info(
+            "channel protocol violation",
+            metadata: ["reason": "\(fault)", "match_id": "\(member.matchID)", "player_id": "\(member.player)", "held_bytes": "\(member.connection.heldBytes)"])
+        metrics.channelFaults[fault.kind]?.increment()
+        faults[fault.kind, default: 0] &+= 1
+        context.disconnect(clientIndex)
     }
 
     public func clientDisconnected(
@@ -197,8 +280,9 @@ public final class GameServerHandler: TransportServerHandler {
         }
         if now - lastMatchSweep >= 0.5 {
             lastMatchSweep = now
-            let ended = Set(directory.endDueMatches(now: now, wallClock: Date()))
-            for id in ended { if let match = matches[id] { disconnectAll(match, context: &context) } }
+            for id in directory.endDueMatches(now: now, wallClock: Date()) {
+                if let match = matches[id] { disconnectAll(match, context: &context) }
+            }
         }
     }
 
@@ -256,18 +340,28 @@ public final class GameServerHandler: TransportServerHandler {
             guard let member = members[clientIndex] else { continue }
             let snapshot = match.spectators.contains(clientIndex) ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
             if let snapshot {
-                let channel = snapshot.count <= connectionConfiguration.maxUnreliableMessageBytes ? SimHarness<Rules>.snapshotChannel : SimHarness<Rules>.largeSnapshotChannel
+                let channel = snapshot.count <= connectionConfiguration.maxUnreliableMessageBytes ? Channel.snapshot : Channel.largeSnapshot
                 _ = try? member.connection.send(snapshot, on: channel)
             }
             member.connection.generatePackets(now: context.now.seconds) { packet in context.send(packet, to: clientIndex) }
+            peakConnectionBytes = max(peakConnectionBytes, member.connection.heldBytes)
+            if let fault = member.connection.fault { disconnect(clientIndex, member, for: fault, context: &context) }
         }
         let sent = clock.uptimeNanoseconds()
         return (simulated &- start, sent &- simulated)
     }
 
     private func finish(_ match: RunningMatch, context: inout TransportServer.Context, now: Double) {
-        directory.end(matchID: match.id, now: now, wallClock: Date())
-        disconnectAll(match, context: &context)
+        for id in directory.end(matchID: match.id, now: now, wallClock: Date()) {
+            if let ended = matches[id] { disconnectAll(ended, context: &context) }
+        }
+    }
+
+    /// The server is stopping (after every client was disconnected): every match still running
+    /// is reported abandoned, with the time played so far.
+    public func serverStopped(now: Double) {
+        directory.abandonAll(now: now, wallClock: Date())
+        matches.removeAll()
     }
 
     private func disconnectAll(_ match: RunningMatch, context: inout TransportServer.Context) {

@@ -71,6 +71,11 @@ final class GameServerMetrics {
     let rttP50 = Gauge(label: "arbiter_client_rtt_seconds", dimensions: [("quantile", "0.5")])
     let rttP99 = Gauge(label: "arbiter_client_rtt_seconds", dimensions: [("quantile", "0.99")])
     let loss = Gauge(label: "arbiter_client_packet_loss")
+    let rateLimitedPackets = Counter(label: "arbiter_rate_limited_packets_total")
+    let channelFaults: [String: Counter] = Dictionary(uniqueKeysWithValues: ChannelFault.kinds.map {
+        ($0, Counter(label: "arbiter_channel_faults_total", dimensions: [("fault", $0)]))
+    })
+    let heldBytes = Gauge(label: "arbiter_connection_memory_bytes")
     private var reported = TransportCounters()
 
     /// Folds the endpoint's counters (since the last call) into the counters.

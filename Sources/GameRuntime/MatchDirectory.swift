@@ -23,9 +23,10 @@ public final class MatchDirectory: Sendable {
         public var connected: Bool
     }
 
-    /// What a finished match reports. Placement 1 is the winner.
-    public struct Report: Sendable, Equatable {
-        public struct Line: Sendable, Equatable {
+    /// What a finished match reports. Placement 1 is the winner. An abandoned match (no one
+    /// ever connected, or the server shut down under it) counts for no one's statistics.
+    public struct Report: Sendable, Equatable, Codable {
+        public struct Line: Sendable, Equatable, Codable {
             public var playerID: UInt64
             public var score: Int
             public var kills: Int
@@ -37,6 +38,14 @@ public final class MatchDirectory: Sendable {
         public var matchID: UInt64
         public var endedAt: Date
         public var lines: [Line]
+        public var abandoned: Bool
+
+        public init(matchID: UInt64, endedAt: Date, lines: [Line], abandoned: Bool) {
+            self.matchID = matchID
+            self.endedAt = endedAt
+            self.lines = lines
+            self.abandoned = abandoned
+        }
     }
 
     struct Match {
@@ -45,6 +54,8 @@ public final class MatchDirectory: Sendable {
         var players: [UInt64: PlayerLine] = [:]
         var connectedSince: [UInt64: Double] = [:]
         var lastDeparture: Double?
+        /// Connect tokens for the match are valid until then: it waits for their holders.
+        var reservedUntil: Double = 0
         /// The game declared the match over (score limit) before its time ran out.
         var over = false
     }
@@ -80,6 +91,22 @@ public final class MatchDirectory: Sendable {
             return id
         }
     }
+
+    /// Keeps `matchID` open for a player who holds a connect token valid until `until` (seconds
+    /// on the directory's clock), so that the token is never turned away for a match that lapsed
+    /// while its holder was connecting. False if the match is not running here: the caller must
+    /// not hand out a token for it.
+    public func reserve(matchID: UInt64, until: Double) -> Bool {
+        state.withLock { matches in
+            guard var match = matches[matchID] else { return false }
+            match.reservedUntil = max(match.reservedUntil, until)
+            matches[matchID] = match
+            return true
+        }
+    }
+
+    /// Whether `matchID` runs here.
+    public func contains(_ matchID: UInt64) -> Bool { state.withLock { $0[matchID] != nil } }
 
     /// A player connected with `ticket` (nil: a token without one).
     public func playerConnected(_ ticket: MatchTicket?, now: Double) -> Admission {
@@ -121,10 +148,11 @@ public final class MatchDirectory: Sendable {
         state.withLock { $0[matchID]?.settings }
     }
 
-    /// Ends a match now (the game decided it is over) and publishes its report.
-    public func end(matchID: UInt64, now: Double, wallClock: Date) {
+    /// Ends a match now (the game decided it is over) and publishes its report. Returns every
+    /// match the sweep ended, this one and any other that was due.
+    public func end(matchID: UInt64, now: Double, wallClock: Date) -> [UInt64] {
         state.withLock { matches in matches[matchID]?.over = true }
-        _ = endDueMatches(now: now, wallClock: wallClock)
+        return endDueMatches(now: now, wallClock: wallClock)
     }
 
     public func scoreboard(matchID: UInt64, now: Double) -> [PlayerLine]? {
@@ -146,13 +174,29 @@ public final class MatchDirectory: Sendable {
                 if match.over || now - match.createdAt >= Double(match.settings.timeLimitSeconds) { return true }
                 if match.connectedSince.isEmpty {
                     let quietSince = match.lastDeparture ?? match.createdAt
-                    return now - quietSince >= idleSeconds
+                    return now - quietSince >= idleSeconds && now >= match.reservedUntil
                 }
                 return false
             }
             for (id, _) in due { matches.removeValue(forKey: id) }
             return Array(due)
         }
+        publish(ended, now: now, wallClock: wallClock, abandoned: false)
+        return ended.map(\.0)
+    }
+
+    /// Ends every match as abandoned (the server is shutting down), with the time played so
+    /// far, publishes their reports and stops publishing.
+    public func abandonAll(now: Double, wallClock: Date) {
+        let all: [(UInt64, Match)] = state.withLock { matches in
+            defer { matches.removeAll() }
+            return Array(matches)
+        }
+        publish(all, now: now, wallClock: wallClock, abandoned: true)
+        reportSink.finish()
+    }
+
+    private func publish(_ ended: [(UInt64, Match)], now: Double, wallClock: Date, abandoned: Bool) {
         for (id, match) in ended {
             var lines = match.players.values.map { player -> PlayerLine in
                 var player = player
@@ -160,12 +204,17 @@ public final class MatchDirectory: Sendable {
                 return player
             }
             lines.sort { $0.score != $1.score ? $0.score > $1.score : ($0.secondsPlayed != $1.secondsPlayed ? $0.secondsPlayed > $1.secondsPlayed : $0.playerID < $1.playerID) }
-            let report = Report(matchID: id, endedAt: wallClock, lines: lines.enumerated().map { index, line in
-                Report.Line(playerID: line.playerID, score: line.score, kills: line.kills, deaths: line.deaths, placement: index + 1, secondsPlayed: line.secondsPlayed)
-            })
-            if !report.lines.isEmpty { reportSink.yield(report) }
+            let report = Report(
+                matchID: id, endedAt: wallClock,
+                lines: lines.enumerated().map { index, line in
+                    Report.Line(
+                        playerID: line.playerID, score: line.score, kills: line.kills, deaths: line.deaths, placement: index + 1,
+                        secondsPlayed: line.secondsPlayed)
+                },
+                // A match no one ever connected to was not played: the session closes as abandoned.
+                abandoned: abandoned || lines.isEmpty)
+            reportSink.yield(report)
         }
-        return ended.map(\.0)
     }
 
     /// Stops publishing (shutdown).

@@ -9,10 +9,13 @@ public protocol TransportServerHandler: AnyObject {
     func clientDisconnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason)
     /// Called after every endpoint update (every `updateInterval`).
     func tick(_ context: inout TransportServer.Context)
+    /// Called once when the loop has stopped and every client was disconnected.
+    func serverStopped(now: Double)
 }
 
 extension TransportServerHandler {
     public func tick(_ context: inout TransportServer.Context) {}
+    public func serverStopped(now: Double) {}
 }
 
 /// Runs a ``ServerEndpoint`` on a real UDP socket: batched receive, the endpoint's timers on
@@ -141,6 +144,7 @@ public final class TransportServer {
         endpoint.disconnectAll(now: now, sink: &sink)
         deliverEvents(handler: handler, now: now)
         outgoing.flush()
+        handler.serverStopped(now: now.seconds)
     }
 
     /// Drains the socket (a bounded number of batches, so timers still run under a flood).

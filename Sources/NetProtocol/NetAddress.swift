@@ -125,6 +125,11 @@ public struct NetAddress: Hashable, Sendable, CustomStringConvertible {
     /// True for 0.0.0.0 and ::.
     public var isUnspecified: Bool { high == 0 && low == 0 }
 
+    /// 127.0.0.0/8 or ::1: reachable from this machine only.
+    public var isLoopback: Bool {
+        family == .ipv4 ? ipv4Octets[0] == 127 : ipv6Groups == [0, 0, 0, 0, 0, 0, 0, 1]
+    }
+
     public var description: String {
         switch family {
         case .ipv4:

@@ -55,6 +55,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
+    @Option(name: .customLong("connection-budget"), help: "Bytes one game connection may make the server hold (queues, reassemblies, history); over it the peer is back-pressured, then disconnected (over_budget).")
+    var connectionBudget: Int = GameServerLimits().connectionBudgetBytes
+
+    @Option(name: .customLong("memory-budget"), help: "Bytes all game connections together may hold.")
+    var memoryBudget: Int = GameServerLimits().totalBudgetBytes
+
+    @Option(name: .customLong("max-tick-rate"), help: "Highest tick rate a game may choose, 10...240.")
+    var maxTickRate: Int = MatchLimits().maxTickRate
+
+    @Option(name: .customLong("max-matches-per-account"), help: "Running matches one account may be in at once.")
+    var maxMatchesPerAccount: Int = MatchLimits().maxConcurrentMatchesPerAccount
+
+    @Option(name: .customLong("metrics-token"), help: "Require 'Authorization: Bearer TOKEN' on GET /metrics (default: open). Also ARBITER_METRICS_TOKEN.")
+    var metricsToken: String?
+
     func run() async throws {
         let udpAddress = try parseAddress(udp, option: "--udp")
         guard let httpAddress = NetAddress(http) else { throw ValidationError("--http must be HOST:PORT or [IPv6]:PORT; got '\(http)'") }
@@ -69,7 +84,18 @@ struct Serve: AsyncParsableCommand {
         default: throw ValidationError("--password-cost must be interactive or minimum")
         }
         guard (1...64).contains(maxConcurrentHashes) else { throw ValidationError("--max-concurrent-hashes must be 1...64") }
+        guard (64 * 1024...1 << 30).contains(connectionBudget) else { throw ValidationError("--connection-budget must be 65536...1073741824 bytes") }
+        guard memoryBudget >= connectionBudget else { throw ValidationError("--memory-budget must be at least --connection-budget") }
+        guard (10...MatchLimits.highestTickRate).contains(maxTickRate) else { throw ValidationError("--max-tick-rate must be 10...240") }
+        guard (1...100).contains(maxMatchesPerAccount) else { throw ValidationError("--max-matches-per-account must be 1...100") }
+        let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["ARBITER_METRICS_TOKEN"]
         lineBufferedOutput()
+        // Everything this process creates (database, WAL, keys, outbox) is owner-only.
+        umask(0o077)
+        if tlsCert == nil && !httpAddress.isLoopback {
+            FileHandle.standardError.write(Data(
+                "serve: warning: the control port listens on \(httpAddress) without TLS: passwords and session tokens cross the network in the clear (use --tls-cert/--tls-key)\n".utf8))
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -91,7 +117,10 @@ struct Serve: AsyncParsableCommand {
         try DataDirectory.prepare(dataDir)
         let key = try DataDirectory.loadOrCreateTokenKey(in: dataDir)
         let vault = try DataDirectory.loadOrCreateEmailVault(in: dataDir)
-        let database = try AppDatabase.file(at: (dataDir as NSString).appendingPathComponent("arbiter.sqlite"))
+        let databasePath = (dataDir as NSString).appendingPathComponent("arbiter.sqlite")
+        let database = try AppDatabase.file(at: databasePath)
+        DataDirectory.restrict([databasePath, databasePath + "-wal", databasePath + "-shm"])
+        let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let directory = MatchDirectory()
         let transport = try TransportServer(
@@ -103,8 +132,17 @@ struct Serve: AsyncParsableCommand {
             database: database, hosting: InProcessMatchHost(directory: directory, serverAddress: gameAddress),
             minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
             maxConcurrentHashes: maxConcurrentHashes,
-            observability: Observability(metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }),
+            observability: Observability(
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }, metricsToken: metricsToken),
+            matchLimits: MatchLimits(maxConcurrentMatchesPerAccount: maxMatchesPerAccount, maxTickRate: maxTickRate),
             logger: logger)
+        // Reports a previous process could not deliver are stored first; then every session it
+        // left running is closed as abandoned (this process's game server runs none of them), so
+        // each game is joinable again.
+        let forwarder = MatchReportForwarder(directory: directory, recorder: services.recorder, outbox: outbox, retryInterval: .seconds(5), logger: logger)
+        let abandoned = try await services.recorder.abandonInterruptedMatches()
+        if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
+        let limits = GameServerLimits(connectionBudgetBytes: connectionBudget, totalBudgetBytes: memoryBudget)
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
             let text = httpAddress.description
@@ -118,13 +156,16 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { port in
                 print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(id, radix: 16))")
             })
+        let handler = GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard, limits: limits)
+        // Shut down in reverse: the game server first (it reports its running matches as
+        // abandoned), then the forwarder once those reports are stored, the control port last.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: application),
-                    .init(service: TransportServerService(server: transport, handler: GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard))),
+                    .init(service: forwarder),
                     .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
-                    .init(service: MatchReportForwarder(directory: directory, recorder: services.recorder, logger: logger)),
+                    .init(service: TransportServerService(server: transport, handler: handler)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
@@ -141,8 +182,15 @@ struct Serve: AsyncParsableCommand {
 
 /// The data directory's files: created owner-only on first start, read afterwards.
 enum DataDirectory {
+    /// Creates the folder if needed and makes it owner-only every time, not only when new.
     static func prepare(_ path: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard chmod(path, 0o700) == 0 else { throw ValidationError("cannot make \(path) owner-only: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Makes existing data files owner-only (a file copied in, or left by an older version).
+    static func restrict(_ paths: [String]) {
+        for path in paths where FileManager.default.fileExists(atPath: path) { chmod(path, 0o600) }
     }
 
     static func loadOrCreateTokenKey(in directory: String) throws -> SymmetricKey {
@@ -167,7 +215,8 @@ enum DataDirectory {
         if let data = FileManager.default.contents(atPath: path) {
             var info = stat()
             if stat(path, &info) == 0 && info.st_mode & 0o077 != 0 {
-                FileHandle.standardError.write(Data("serve: warning: \(path) is readable by others; chmod 600 it\n".utf8))
+                FileHandle.standardError.write(Data("serve: \(path) was readable by others: made it owner-only (0600)\n".utf8))
+                chmod(path, 0o600)
             }
             return String(decoding: data, as: UTF8.self)
         }

@@ -191,7 +191,10 @@ import Testing
 
             let stats = try await client.call(.get, "/v1/players/\(players[2].id)/statistics", token: players[0].token)
             #expect(stats.int("games_played") == 2)
-            #expect(stats.int("wins") == 1)
+            // Third of four in the first match; alone in the second, which counts no win.
+            #expect(stats.int("wins") == 0)
+            let winner = try await client.call(.get, "/v1/players/\(players[1].id)/statistics", token: players[0].token)
+            #expect(winner.int("wins") == 1)
             #expect(stats.int("total_score") == 55)
             #expect(stats.int("best_score") == 45)
             #expect(try await client.call(.get, "/v1/leaderboards/nope", token: players[0].token).status == .notFound)

@@ -23,6 +23,9 @@ struct DirectoryHost: MatchHosting {
             LiveScore(playerID: Int64(bitPattern: $0.playerID), displayName: $0.displayName, score: $0.score, kills: $0.kills, deaths: $0.deaths)
         }
     }
+    func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
+        directory.reserve(matchID: matchID, until: seconds)
+    }
 }
 
 /// A control port on an in-memory database with the cheapest password hashing.

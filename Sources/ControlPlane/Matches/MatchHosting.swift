@@ -56,6 +56,10 @@ public protocol MatchHosting: Sendable {
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement
     /// The live scoreboard, or nil if the host does not know the match (it ended, or crashed).
     func scoreboard(matchID: UInt64) async -> [LiveScore]?
+    /// Holds the match open for a connect token valid for `seconds` more, and says whether the
+    /// host runs it. The join route hands out a token only after `true`: a token for a match the
+    /// game server would refuse is never given.
+    func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool
 }
 
 /// What a match reports when it ends.
@@ -82,11 +86,16 @@ public struct MatchResults: Sendable, Equatable {
     public var matchID: UInt64
     public var endedAt: Date
     public var players: [PlayerResult]
+    /// The match did not finish (its server stopped, or no one connected): the session is
+    /// closed as `abandoned`, participations keep their time played, and no statistic, board or
+    /// win changes.
+    public var abandoned: Bool
 
-    public init(matchID: UInt64, endedAt: Date, players: [PlayerResult]) {
+    public init(matchID: UInt64, endedAt: Date, players: [PlayerResult], abandoned: Bool = false) {
         self.matchID = matchID
         self.endedAt = endedAt
         self.players = players
+        self.abandoned = abandoned
     }
 }
 

@@ -32,10 +32,25 @@ public final class ResultsRecorder: Sendable {
             guard var session = try GameSessionRecord.filter(Column("match_id") == matchID).fetchOne(db), let sessionID = session.id else {
                 return (.unknownMatch, [])
             }
-            guard session.status != "finished" else { return (.duplicate, []) }
-            session.status = "finished"
+            guard session.status == "running" else { return (.duplicate, []) }
+            session.status = results.abandoned ? "abandoned" : "finished"
             session.endTime = results.endedAt
             try session.update(db)
+            if results.abandoned {
+                for result in results.players {
+                    try db.execute(
+                        sql: """
+                            UPDATE player_game_sessions SET end_time = COALESCE(end_time, ?), time_played_seconds = ?
+                            WHERE game_session_id = ? AND player_id = ?
+                            """, arguments: [results.endedAt, result.timePlayedSeconds, sessionID, result.playerID])
+                }
+                try db.execute(
+                    sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL",
+                    arguments: [results.endedAt, sessionID])
+                return (.recorded, [])
+            }
+            // A win needs someone to beat.
+            let contested = results.players.count >= 2
             var updates: [LeaderboardCache.Update] = []
             let boards = try Row.fetchAll(
                 db, sql: "SELECT id, key, operator FROM leaderboards WHERE key IN ('global', ?)", arguments: ["game:\(session.gameID)"])
@@ -58,7 +73,7 @@ public final class ResultsRecorder: Sendable {
                 }
                 var stats = try PlayerStatisticsRecord.fetchOne(db, key: result.playerID) ?? PlayerStatisticsRecord(playerID: result.playerID)
                 stats.gamesPlayed += 1
-                stats.wins += result.placement == 1 ? 1 : 0
+                stats.wins += contested && result.placement == 1 ? 1 : 0
                 stats.kills += result.kills
                 stats.deaths += result.deaths
                 stats.totalScore += result.score
@@ -87,26 +102,54 @@ public final class ResultsRecorder: Sendable {
         if outcome == .recorded {
             await leaderboards.apply(updates)
             for result in results.players { await presence.setInMatch(result.playerID, false) }
-            logger.info("match results recorded", metadata: ["match_id": "\(results.matchID)", "players": "\(results.players.count)"])
+            logger.info(
+                results.abandoned ? "match recorded as abandoned" : "match results recorded",
+                metadata: ["match_id": "\(results.matchID)", "players": "\(results.players.count)"])
         }
         return outcome
+    }
+
+    /// Closes one running session as abandoned (its match is gone from the game server).
+    @discardableResult
+    public func abandon(matchID: UInt64, now: Date = Date()) async throws -> Bool {
+        try await database.writer.write { db in
+            let matchID = Int64(bitPattern: matchID)
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM game_sessions WHERE match_id = ? AND status = 'running'", arguments: [matchID])
+            else { return false }
+            try Self.close(sessionID: id, as: "abandoned", at: now, db)
+            return true
+        }
+    }
+
+    /// At start: every session a previous process left `running` is closed as abandoned
+    /// (participations ended, nothing counted), so each game is joinable again. Only for a
+    /// control port whose game server runs in the same process, which owns every match.
+    public func abandonInterruptedMatches(now: Date = Date()) async throws -> Int {
+        try await database.writer.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM game_sessions WHERE status = 'running'")
+            for id in ids { try Self.close(sessionID: id, as: "abandoned", at: now, db) }
+            return ids.count
+        }
+    }
+
+    private static func close(sessionID: Int64, as status: String, at now: Date, _ db: Database) throws {
+        try db.execute(sql: "UPDATE game_sessions SET status = ?, end_time = ? WHERE id = ?", arguments: [status, now, sessionID])
+        try db.execute(sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL", arguments: [now, sessionID])
     }
 
     /// Closes running sessions that outlived their time limit plus `grace` without reporting
     /// (a crashed or lost game server): marked `timed_out`, participations ended.
     public func closeAbandonedMatches(now: Date = Date(), grace: TimeInterval = 120) async throws -> Int {
         try await database.writer.write { db in
-            let rows = try Row.fetchAll(
+            // Measured by the session's own limit (fixed when it started), not the game's now.
+            let ids = try Int64.fetchAll(
                 db,
                 sql: """
                     SELECT s.id FROM game_sessions s JOIN games g ON g.id = s.game_id
-                    WHERE s.status = 'running' AND s.start_time < datetime(?, '-' || (g.time_limit_seconds + ?) || ' seconds')
+                    WHERE s.status = 'running'
+                    AND s.start_time < datetime(?, '-' || (COALESCE(s.time_limit_seconds, g.time_limit_seconds) + ?) || ' seconds')
                     """, arguments: [now, Int(grace)])
-            let ids: [Int64] = rows.map { $0["id"] }
-            for id in ids {
-                try db.execute(sql: "UPDATE game_sessions SET status = 'timed_out', end_time = ? WHERE id = ?", arguments: [now, id])
-                try db.execute(sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL", arguments: [now, id])
-            }
+            for id in ids { try Self.close(sessionID: id, as: "timed_out", at: now, db) }
             return ids.count
         }
     }

@@ -92,7 +92,7 @@ enum GameRules {
     static let modes: Set<String> = ["arena"]
     static let maps: Set<String> = ["default", "empty"]
 
-    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord) throws {
+    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord, limits: MatchLimits) throws {
         guard let body else { return }
         if let mode = body.mode {
             guard modes.contains(mode) else { throw APIError.invalid("mode must be one of: \(modes.sorted().joined(separator: ", "))", code: "invalid_settings") }
@@ -103,7 +103,9 @@ enum GameRules {
             game.maxPlayers = value
         }
         if let value = body.tickRate {
-            guard (10...240).contains(value) else { throw APIError.invalid("tick_rate must be 10...240", code: "invalid_settings") }
+            guard (10...limits.maxTickRate).contains(value) else {
+                throw APIError.invalid("tick_rate must be 10...\(limits.maxTickRate) on this server", code: "invalid_settings")
+            }
             game.tickRate = value
         }
         if let value = body.scoreLimit {
@@ -141,6 +143,8 @@ extension ControlPlaneRoutes {
         let hosting = services.hosting
         let minter = services.minter
         let presence = services.presence
+        let recorder = services.recorder
+        let matchLimits = services.matchLimits
 
         @Sendable func response(_ game: GameRecord, _ db: Database) throws -> GameResponse {
             let members = try GameMemberRecord.filter(Column("game_id") == game.id).fetchCount(db)
@@ -178,7 +182,7 @@ extension ControlPlaneRoutes {
                 id: nil, name: body.name.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description ?? "",
                 createdBy: me, mode: "arena", maxPlayers: 16, tickRate: 60, scoreLimit: 20, timeLimitSeconds: 600,
                 visibility: "public", status: "open", createdAt: Date())
-            try GameRules.apply(body.settings, to: &game)
+            try GameRules.apply(body.settings, to: &game, limits: matchLimits)
             let draft = game
             let created = try await database.writer.write { db -> GameResponse in
                 var game = draft
@@ -227,7 +231,7 @@ extension ControlPlaneRoutes {
                 guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
                 if let name = body.name { game.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
                 if let description = body.description { game.description = description }
-                try GameRules.apply(body.settings, to: &game)
+                try GameRules.apply(body.settings, to: &game, limits: matchLimits)
                 try game.update(db)
                 return try response(game, db)
             }
@@ -340,8 +344,16 @@ extension ControlPlaneRoutes {
                 let name = try PlayerRecord.fetchOne(db, key: me)?.displayName ?? identity.username
                 return (game, running, name)
             }
-            // 2. Start a match when none runs (outside the transaction: it may take a while).
+            // 2. A session whose match the game server no longer runs (it crashed, or the match
+            //    lapsed unjoined) is closed as abandoned, and a fresh match starts: a token is
+            //    only handed out for a match the server holds open for it.
+            let reservation = Double(minter.expireSeconds) + 5
             var session = running
+            if let stale = session, !(await hosting.reserve(matchID: UInt64(bitPattern: stale.matchID), forSeconds: reservation)) {
+                try await recorder.abandon(matchID: UInt64(bitPattern: stale.matchID))
+                session = nil
+            }
+            // 3. Start a match when none runs (outside the transaction: it may take a while).
             if session == nil {
                 let settings = MatchSettings(mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds, map: game.map)
                 let placement: MatchPlacement
@@ -355,19 +367,33 @@ extension ControlPlaneRoutes {
                     if let other = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").fetchOne(db) { return other }
                     var record = GameSessionRecord(
                         id: nil, gameID: id, matchID: Int64(bitPattern: placement.matchID), serverAddress: placement.serverAddress.description,
-                        startTime: Date(), endTime: nil, status: "running")
+                        startTime: Date(), endTime: nil, status: "running", timeLimitSeconds: game.timeLimitSeconds)
                     try record.insert(db)
                     return record
                 }
             }
-            guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress) else {
+            guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress),
+                await hosting.reserve(matchID: UInt64(bitPattern: session.matchID), forSeconds: reservation)
+            else {
                 throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
             }
-            // 3. Take a place in the match, all or nothing: a full match changes nothing.
+            // 4. Take a place in the match, all or nothing: a full match changes nothing.
+            let concurrentLimit = matchLimits.maxConcurrentMatchesPerAccount
             try await database.writer.write { db in
                 let active = PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("end_time") == nil)
                 let alreadyIn = try active.filter(Column("player_id") == me).fetchCount(db) > 0
                 if !alreadyIn {
+                    let elsewhere = try Int.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) FROM player_game_sessions p JOIN game_sessions s ON s.id = p.game_session_id
+                            WHERE p.player_id = ? AND p.end_time IS NULL AND s.status = 'running' AND s.id <> ?
+                            """, arguments: [me, sessionID]) ?? 0
+                    guard elsewhere < concurrentLimit else {
+                        throw APIError.conflict(
+                            "you are in \(elsewhere) running matches already (at most \(concurrentLimit)); leave one first",
+                            code: "too_many_matches")
+                    }
                     guard try active.fetchCount(db) < game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }
                     if var earlier = try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("player_id") == me).fetchOne(db) {
                         earlier.endTime = nil  // rejoining after leaving

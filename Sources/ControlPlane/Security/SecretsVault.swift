@@ -89,4 +89,11 @@ enum SessionToken {
         _ = crypto_generichash(&out, 32, bytes, UInt64(bytes.count), nil, 0)
         return Data(out)
     }
+
+    /// Compares two secrets in time that does not depend on where they differ (their hashes,
+    /// so lengths leak nothing either).
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(hash(a)), Array(hash(b)))
+        return sodium_memcmp(x, y, x.count) == 0
+    }
 }

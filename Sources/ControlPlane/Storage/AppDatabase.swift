@@ -154,6 +154,30 @@ public struct AppDatabase: Sendable {
                 t.add(column: "map", .text).notNull().defaults(to: "default")
             }
         }
+        migrator.registerMigration("v3-session-recovery") { db in
+            // SQLite cannot change a CHECK constraint in place: the table is rebuilt (GRDB runs
+            // migrations with foreign keys off, so nothing cascades) to allow 'abandoned' (a
+            // match its server lost: crash, shutdown, no one connected) and to keep each
+            // session's own time limit, so that editing the game does not end a running match.
+            try db.create(table: "game_sessions_v3") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("game_id", .integer).notNull().indexed().references("games", onDelete: .cascade)
+                t.column("match_id", .integer).notNull().unique()
+                t.column("server_address", .text).notNull()
+                t.column("start_time", .datetime).notNull()
+                t.column("end_time", .datetime)
+                t.column("status", .text).notNull().check { ["running", "finished", "timed_out", "abandoned"].contains($0) }
+                t.column("time_limit_seconds", .integer)
+            }
+            try db.execute(sql: """
+                INSERT INTO game_sessions_v3 (id, game_id, match_id, server_address, start_time, end_time, status, time_limit_seconds)
+                SELECT s.id, s.game_id, s.match_id, s.server_address, s.start_time, s.end_time, s.status, g.time_limit_seconds
+                FROM game_sessions s LEFT JOIN games g ON g.id = s.game_id
+                """)
+            try db.drop(table: "game_sessions")
+            try db.rename(table: "game_sessions_v3", to: "game_sessions")
+            try db.create(index: "game_sessions_running", on: "game_sessions", columns: ["status", "game_id"])
+        }
         return migrator
     }
 }

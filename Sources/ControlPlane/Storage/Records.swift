@@ -133,6 +133,8 @@ struct GameSessionRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     var startTime: Date
     var endTime: Date?
     var status: String
+    /// The game's time limit when the match started (what the janitor measures it by).
+    var timeLimitSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, status
@@ -141,6 +143,7 @@ struct GameSessionRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case serverAddress = "server_address"
         case startTime = "start_time"
         case endTime = "end_time"
+        case timeLimitSeconds = "time_limit_seconds"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -72,7 +72,7 @@ public struct ArenaRules: GameRules {
         /// Player ids in join order: iteration order is part of determinism.
         var order: [PlayerID] = []
         var projectiles: [Projectile] = []
-        var nextEntity: EntityID = 1
+        var entityIDs = EntityIDAllocator()
         /// Positions of players over the last ticks, for lag-compensated hitscan.
         var history: [(tick: UInt32, positions: [PlayerID: (Int32, Int32, Bool)])] = []
         var tick: UInt32 = 0
@@ -133,16 +133,17 @@ public struct ArenaRules: GameRules {
 
     public func addPlayer(_ player: PlayerID, name: String, to state: inout State, tick: UInt32) -> EntityID {
         if let existing = state.players[player] { return existing.entity }
-        let entity = state.nextEntity
-        state.nextEntity = state.nextEntity == EntityID.max ? 1 : state.nextEntity + 1
+        // Players are few (64 at most) and ids 65,535: an urgent id always exists.
+        let entity = state.entityIDs.allocate(tick: tick, urgent: true) ?? 0
         state.players[player] = Player(id: player, entity: entity, name: name, respawnTick: tick)
         state.order.append(player)
         return entity
     }
 
     public func removePlayer(_ player: PlayerID, from state: inout State) {
-        state.players.removeValue(forKey: player)
+        if let gone = state.players.removeValue(forKey: player) { state.entityIDs.release(gone.entity, tick: state.tick) }
         state.order.removeAll { $0 == player }
+        for projectile in state.projectiles where projectile.owner == player { state.entityIDs.release(projectile.entity, tick: state.tick) }
         state.projectiles.removeAll { $0.owner == player }
     }
 
@@ -216,12 +217,13 @@ public struct ArenaRules: GameRules {
                 state.players[id]?.projectileReadyTick = tick + tuning.projectileCooldownTicks
                 events.append(.fired(id, hitscan: false))
                 let (dx, dy) = Self.direction(player.aim)
-                let entity = state.nextEntity
-                state.nextEntity = state.nextEntity == EntityID.max ? 1 : state.nextEntity + 1
+                // No id free (every one live or resting): the shot fizzles rather than reuse one.
+                if let entity = state.entityIDs.allocate(tick: tick) {
                 state.projectiles.append(Projectile(
                     entity: entity, owner: id, ownerEntity: player.entity, x: player.x, y: player.y,
                     vx: Int32((dx * Double(tuning.projectileSpeed)).rounded()), vy: Int32((dy * Double(tuning.projectileSpeed)).rounded()),
                     expiresTick: tick + tuning.projectileLifetimeTicks))
+                }
             }
         }
         // Projectiles fly, hit walls or players, expire.
@@ -230,13 +232,17 @@ public struct ArenaRules: GameRules {
         for var projectile in state.projectiles {
             projectile.x &+= projectile.vx
             projectile.y &+= projectile.vy
-            if tick >= projectile.expiresTick || state.map.walls.contains(where: { $0.contains(x: projectile.x, y: projectile.y) }) { continue }
+            if tick >= projectile.expiresTick || state.map.walls.contains(where: { $0.contains(x: projectile.x, y: projectile.y) }) {
+                state.entityIDs.release(projectile.entity, tick: tick)
+                continue
+            }
             let hit = state.order.first { id in
                 guard id != projectile.owner, let target = state.players[id], target.alive else { return false }
                 return abs(target.x - projectile.x) <= Self.halfSize && abs(target.y - projectile.y) <= Self.halfSize
             }
             if let hit {
                 events += damage(hit, by: projectile.owner, amount: Self.projectileDamage, in: &state, tick: tick, tuning: tuning)
+                state.entityIDs.release(projectile.entity, tick: tick)
                 continue
             }
             surviving.append(projectile)

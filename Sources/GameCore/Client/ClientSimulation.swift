@@ -61,7 +61,7 @@ public final class ClientSimulation<Rules: GameRules> {
         if pending.count > 256 { pending.removeFirst(pending.count - 256) }
         if predicts, let current = predicted { predicted = rules.predict(current, input: input, settings: settings) }
         let recent = pending.suffix(InputMessage<Rules.Input>.maxInputs).reversed().map(\.input)
-        let message = InputMessage(ackedSnapshot: newestTick, viewTick: UInt32(max(0, renderTick(now: now))), newestSequence: inputSequence, inputs: recent)
+        let message = InputMessage(ackedSnapshot: newestTick, viewTick: UInt32(max(0, min(Double(UInt32.max), renderTick(now: now).rounded(.down)))), newestSequence: inputSequence, inputs: recent)
         return message.encoded(with: rules)
     }
 

@@ -64,12 +64,27 @@ public struct ConnectionConfiguration: Sendable, Equatable {
     public var receivedPacketHistory: Int
     /// Memory all partially received large messages may use together, in bytes.
     public var maxReassemblyBytes: Int
+    /// Everything the peer can make this end hold, in bytes: send queues (what we queued for it,
+    /// including echoes, until it acknowledges), receive queues, unfinished reassemblies,
+    /// finished messages waiting for an earlier id, and the fixed packet history. A packet that
+    /// would take the connection over it is refused (not acknowledged: back-pressure); a send
+    /// beyond it fails with ``ChannelSendError/overBudget``. Send queues may take at most half
+    /// of what is left beside the fixed part and the headroom kept for head-of-line messages.
+    /// The default (4 MiB) suits these defaults' 256 KiB messages and deep queues; the game
+    /// server's match connections use 1 MiB (`GameServerLimits`).
+    public var memoryBudgetBytes: Int
+    /// Seconds a connection may stay pressed against its budget (refusing the peer's packets,
+    /// held bytes above three quarters of the budget) before it faults with
+    /// ``ChannelFault/overBudget``. An honest peer on a lossy link fills the gap it is waiting on
+    /// within a resend or two; a peer that holds an id back never does.
+    public var overBudgetGraceSeconds: Double
 
     public init(
         channels: [ChannelConfiguration] = ConnectionConfiguration.standardChannels, maxPacketBytes: Int = 1200,
         fragmentBytes: Int = 384, budgetBytesPerTick: Int = 8 * 1024, bandwidthBytesPerSecond: Int? = nil,
         minimumResendDelay: Double = 0.03, maximumResendDelay: Double = 1.0, initialResendDelay: Double = 0.1, sentPacketHistory: Int = 1024,
-        receivedPacketHistory: Int = 1024, maxReassemblyBytes: Int = 2 * 1024 * 1024
+        receivedPacketHistory: Int = 1024, maxReassemblyBytes: Int = 2 * 1024 * 1024, memoryBudgetBytes: Int = 4 * 1024 * 1024,
+        overBudgetGraceSeconds: Double = 2
     ) {
         self.channels = channels
         self.maxPacketBytes = maxPacketBytes
@@ -82,6 +97,8 @@ public struct ConnectionConfiguration: Sendable, Equatable {
         self.sentPacketHistory = sentPacketHistory
         self.receivedPacketHistory = receivedPacketHistory
         self.maxReassemblyBytes = maxReassemblyBytes
+        self.memoryBudgetBytes = memoryBudgetBytes
+        self.overBudgetGraceSeconds = overBudgetGraceSeconds
     }
 
     /// One channel of each kind, in the order reliable-ordered, reliable-unordered,
@@ -98,6 +115,8 @@ public struct ConnectionConfiguration: Sendable, Equatable {
         case bandwidth(Int)
         case history(Int)
         case reassembly(Int)
+        case resendDelay
+        case memoryBudget(Int)
     }
 
     /// Largest message an unreliable channel can carry: one packet's worth.
@@ -115,6 +134,9 @@ public struct ConnectionConfiguration: Sendable, Equatable {
             guard history >= 64, history <= 32768, 65536 % history == 0 else { throw .history(history) }
         }
         guard maxReassemblyBytes >= 0 else { throw .reassembly(maxReassemblyBytes) }
+        // A zero floor would let one resend pass send the same fragment twice.
+        guard minimumResendDelay > 0, maximumResendDelay >= minimumResendDelay, initialResendDelay > 0 else { throw .resendDelay }
+        guard overBudgetGraceSeconds >= 0 else { throw .memoryBudget(memoryBudgetBytes) }
         for (index, channel) in channels.enumerated() {
             let powers = (0...15).map { 1 << $0 }
             guard powers.contains(channel.sendQueueSize), powers.contains(channel.receiveQueueSize) else {
@@ -125,6 +147,10 @@ public struct ConnectionConfiguration: Sendable, Equatable {
                 let maxFragments = (channel.maxMessageBytes + fragmentBytes - 1) / fragmentBytes
                 guard channel.maxMessageBytes >= 1, maxFragments <= 65535, channel.maxMessageBytes <= maxReassemblyBytes || channel.maxMessageBytes <= fragmentBytes
                 else { throw .maxMessageBytes(channel: index) }
+                // The largest message must fit the send share (half of what the budget leaves
+                // beside the fixed part and the head-of-line headroom), or it could never be sent.
+                let sendCost = channel.maxMessageBytes + ReliableChannel.partOverheadBytes * max(1, maxFragments)
+                guard sendCost <= ChannelConnection.sendShareBytes(of: self) else { throw .memoryBudget(memoryBudgetBytes) }
             } else {
                 guard channel.maxMessageBytes >= 1 else { throw .maxMessageBytes(channel: index) }
             }

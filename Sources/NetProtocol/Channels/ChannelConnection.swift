@@ -9,6 +9,8 @@
 public final class ChannelConnection {
     public let configuration: ConnectionConfiguration
     public private(set) var fault: ChannelFault?
+    /// The budget shared with the other connections of this thread, if any.
+    public let pool: ChannelMemoryPool?
 
     struct SentPacket {
         var time: Double = 0
@@ -41,12 +43,31 @@ public final class ChannelConnection {
     private var estimator = StatisticsEstimator()
     private var tokens: Double
     private var lastRefill: Double?
-    private var reassemblyBytes = 0
     private let packetBuffer: UnsafeMutableRawBufferPointer
+    private let fixedBytes: Int
+    /// The most the send queues may hold together: half of what the budget leaves beyond the
+    /// fixed part and the headroom. Receiving always keeps the other half, so two ends that
+    /// both send as fast as they can never fill each other's budget with their own queues and
+    /// stop acknowledging each other.
+    private let sendShareBytes: Int
+    /// Kept free for head-of-line messages (see ``ReliableChannel/isHead(_:)``): the largest
+    /// reliable message's charge.
+    private let headroomBytes: Int
+    /// What this connection last told the pool it holds.
+    private var reportedBytes = 0
+    /// Since when the peer's packets have been refused (window or budget) with no reliable
+    /// message delivered since: a peer that keeps it so past the grace period is faulted.
+    private var pressedSince: Double?
 
-    public init(configuration: ConnectionConfiguration = ConnectionConfiguration()) throws(ConnectionConfiguration.Invalid) {
+    /// - Parameter pool: a budget shared with other connections; the connection counts what it
+    ///   holds in it for as long as it lives.
+    public init(configuration: ConnectionConfiguration = ConnectionConfiguration(), pool: ChannelMemoryPool? = nil) throws(ConnectionConfiguration.Invalid) {
         try configuration.validate()
         self.configuration = configuration
+        self.pool = pool
+        fixedBytes = Self.fixedBytes(of: configuration)
+        headroomBytes = Self.headroomBytes(of: configuration)
+        sendShareBytes = Self.sendShareBytes(of: configuration)
         sentPackets = SequenceBuffer(capacity: configuration.sentPacketHistory, blank: SentPacket())
         // Room for what the remembered packets can carry on average; older entries are lapped.
         sentEntries = [SentEntry](repeating: SentEntry(), count: configuration.sentPacketHistory * 8)
@@ -59,9 +80,89 @@ public final class ChannelConnection {
         }
         tokens = Double(configuration.bandwidthBytesPerSecond ?? 0)
         packetBuffer = .allocate(byteCount: configuration.maxPacketBytes, alignment: 16)
+        reportHeldBytes()
     }
 
-    deinit { packetBuffer.deallocate() }
+    deinit {
+        pool?.adjust(by: -reportedBytes)
+        packetBuffer.deallocate()
+    }
+
+    /// Memory a connection with `configuration` takes before anything is sent or received:
+    /// packet history, the channels' windows, the packet buffer.
+    public static func fixedBytes(of configuration: ConnectionConfiguration) -> Int {
+        let history = configuration.sentPacketHistory * (MemoryLayout<SentPacket>.stride + 4 + 8 * MemoryLayout<SentEntry>.stride)
+            + configuration.receivedPacketHistory * (MemoryLayout<Bool>.stride + 4)
+        let channels = configuration.channels.reduce(0) { sum, channel in
+            sum + (channel.kind.isReliable ? ReliableChannel.fixedBytes(channel) : UnreliableChannel.fixedBytes(channel))
+        }
+        return MemoryLayout<ChannelConnection>.size + history + channels + configuration.maxPacketBytes
+    }
+
+    static func headroomBytes(of configuration: ConnectionConfiguration) -> Int {
+        configuration.channels.reduce(0) { largest, channel in
+            guard channel.kind.isReliable else { return largest }
+            let fragments = (channel.maxMessageBytes + configuration.fragmentBytes - 1) / configuration.fragmentBytes
+            return max(largest, ReliableChannel.reassemblyCharge(fragments: max(1, fragments), fragmentBytes: configuration.fragmentBytes))
+        }
+    }
+
+    static func sendShareBytes(of configuration: ConnectionConfiguration) -> Int {
+        max(0, (configuration.memoryBudgetBytes - fixedBytes(of: configuration) - headroomBytes(of: configuration)) / 2)
+    }
+
+    /// Bytes the send queues hold now.
+    private var sendHeldBytes: Int {
+        var total = 0
+        for channel in reliable { if let channel { total += channel.sendHeldBytes } }
+        for channel in unreliable { if let channel { total += channel.sendHeldBytes } }
+        return total
+    }
+
+    /// What a send may still take: the budget's rest, within the send share.
+    private var remainingSendBudget: Int { min(remainingBudget, sendShareBytes - sendHeldBytes) }
+
+    /// Everything the connection holds now, in bytes, counted against
+    /// ``ConnectionConfiguration/memoryBudgetBytes``: the fixed part, send queues until
+    /// acknowledged, received messages until taken, unfinished reassemblies.
+    public var heldBytes: Int {
+        var total = fixedBytes
+        for channel in reliable { if let channel { total += channel.sendHeldBytes + channel.receiveHeldBytes } }
+        for channel in unreliable { if let channel { total += channel.sendHeldBytes + channel.receiveHeldBytes } }
+        return total
+    }
+
+    /// Bytes this connection may still take: its own budget's rest, or the pool's if smaller.
+    private var remainingBudget: Int {
+        let own = configuration.memoryBudgetBytes - heldBytes
+        guard let pool else { return own }
+        return min(own, pool.availableBytes)
+    }
+
+    /// Unreliable messages live one tick (sending) or until read: counted against the
+    /// connection's own budget but never refused for the pool, so that a pool filled by others
+    /// does not starve an honest client of its snapshots and inputs.
+    private var remainingOwnBudget: Int { configuration.memoryBudgetBytes - heldBytes }
+    private var remainingOwnSendBudget: Int { min(remainingOwnBudget, sendShareBytes - sendHeldBytes) }
+
+    private func reportHeldBytes() {
+        guard let pool else { return }
+        let held = heldBytes
+        pool.adjust(by: held - reportedBytes)
+        reportedBytes = held
+    }
+
+    /// Faults the connection once its peer has kept it refusing packets, with nothing
+    /// delivered, for longer than the grace period: an honest peer fills the gap delivery waits
+    /// for within a resend or two; one that holds an id back never does.
+    private func checkPressure(now: Double) {
+        guard let since = pressedSince else { return }
+        if heldBytes == fixedBytes {
+            pressedSince = nil
+        } else if now - since > configuration.overBudgetGraceSeconds {
+            fail(.overBudget)
+        }
+    }
 
     /// The latest measurements.
     public var statistics: ConnectionStatistics { estimator.statistics }
@@ -81,17 +182,40 @@ public final class ChannelConnection {
     public func send(_ bytes: [UInt8], on channel: Int) throws(ChannelSendError) -> MessageHandle? {
         guard fault == nil else { throw .connectionFaulted }
         guard configuration.channels.indices.contains(channel) else { throw .invalidChannel(channel) }
+        defer { reportHeldBytes() }
         if let reliableChannel = reliable[channel] {
-            return MessageHandle(channel: channel, id: try reliableChannel.send(bytes))
+            return MessageHandle(channel: channel, id: try reliableChannel.send(bytes, budget: remainingSendBudget))
         }
-        try unreliable[channel]?.send(bytes, maxBytes: configuration.maxUnreliableMessageBytes)
+        try unreliable[channel]?.send(bytes, maxBytes: configuration.maxUnreliableMessageBytes, budget: remainingOwnSendBudget)
         return nil
+    }
+
+    /// Whether a message of `byteCount` bytes could be queued on `channel` now (size, queue and
+    /// budget), so that a caller can leave work undone (back-pressure) rather than fail it.
+    public func canSend(_ byteCount: Int, on channel: Int) -> Bool {
+        guard fault == nil, configuration.channels.indices.contains(channel) else { return false }
+        if let reliableChannel = reliable[channel] { return reliableChannel.canSend(byteCount, budget: remainingSendBudget) }
+        return byteCount <= min(configuration.maxUnreliableMessageBytes, configuration.channels[channel].maxMessageBytes)
+            && byteCount + UnreliableChannel.messageOverheadBytes <= remainingOwnSendBudget
     }
 
     /// The next message received on `channel`, if any.
     public func receive(on channel: Int) -> [UInt8]? {
         guard configuration.channels.indices.contains(channel) else { return nil }
-        return reliable[channel]?.receive() ?? unreliable[channel]?.receive()
+        if let message = reliable[channel]?.receive() {
+            pressedSince = nil  // delivery progressed
+            reportHeldBytes()
+            return message
+        }
+        guard let message = unreliable[channel]?.receive() else { return nil }
+        reportHeldBytes()
+        return message
+    }
+
+    /// The size of the message ``receive(on:)`` would return next, without taking it.
+    public func nextMessageSize(on channel: Int) -> Int? {
+        guard configuration.channels.indices.contains(channel) else { return nil }
+        return reliable[channel]?.nextMessageSize ?? unreliable[channel]?.nextMessageSize
     }
 
     /// Acknowledged bytes of a reliable message, for progress bars on large messages.
@@ -125,17 +249,29 @@ public final class ChannelConnection {
                 return
             }
         }
+        checkPressure(now: now)
+        guard fault == nil else { return }
+        defer { reportHeldBytes() }
         // First pass: validate every entry and make sure all can be stored, so that a packet is
         // either applied whole (and acked) or not at all.
         let entriesStart = reader.offset
         var backPressure = false
-        let reassemblyBudget = configuration.maxReassemblyBytes - reassemblyBytes
+        var overBudget = false
+        let budget = remainingBudget
+        var reassemblyBudget = configuration.maxReassemblyBytes - reliable.reduce(0) { $0 + ($1?.reassemblingBytes ?? 0) }
+        var cost = 0
         while reader.remaining > 0 {
             guard let entry = ChannelWire.readEntry(&reader, hasID: carriesID) else { return fail(.malformedPacket) }
             if let channel = reliable[entry.channel] {
-                switch channel.admit(entry, reassemblyBudget: reassemblyBudget) {
-                case .accept, .ignore: break
+                // Only a head-of-line message may use the headroom.
+                let allowance = budget - cost - (channel.isHead(entry.id) ? 0 : headroomBytes)
+                switch channel.admit(entry, budget: allowance, reassemblyBudget: reassemblyBudget) {
+                case .accept(let entryCost):
+                    cost += entryCost
+                    if entry.fragment != nil { reassemblyBudget -= entryCost }
+                case .ignore: break
                 case .backPressure: backPressure = true
+                case .overBudget: overBudget = true
                 case .fault(let fault): return fail(fault)
                 }
             } else if let channel = unreliable[entry.channel] {
@@ -143,18 +279,31 @@ public final class ChannelConnection {
             }
         }
         if let ack = header.ack { processAcks(ack, now: now) }
-        if backPressure {
+        if backPressure || overBudget {
             estimator.statistics.backPressuredPackets &+= 1
+            if overBudget { estimator.statistics.overBudgetPackets &+= 1 }
+            if pressedSince == nil { pressedSince = now }
+            // The packet stays unacknowledged, so the sender resends all of it; but what delivery
+            // waits for is taken now (a duplicate later is ignored), or a full window could never
+            // drain. Unreliable entries of a refused packet are dropped.
+            reader = WireReader(packet, offset: entriesStart)
+            while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, hasID: carriesID) {
+                guard let channel = reliable[entry.channel], channel.isHead(entry.id) else { continue }
+                if case .accept = channel.admit(entry, budget: remainingBudget, reassemblyBudget: .max) {
+                    channel.apply(entry, statistics: &estimator.statistics)
+                }
+            }
+            checkPressure(now: now)
             return
         }
         reader = WireReader(packet, offset: entriesStart)
         while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, hasID: carriesID) {
             if let channel = reliable[entry.channel] {
-                if case .accept = channel.admit(entry, reassemblyBudget: configuration.maxReassemblyBytes - reassemblyBytes) {
-                    reassemblyBytes += channel.apply(entry, statistics: &estimator.statistics)
+                if case .accept = channel.admit(entry, budget: .max, reassemblyBudget: .max) {
+                    channel.apply(entry, statistics: &estimator.statistics)
                 }
             } else if let channel = unreliable[entry.channel] {
-                channel.apply(entry, statistics: &estimator.statistics)
+                channel.apply(entry, budget: remainingOwnBudget, statistics: &estimator.statistics)
             }
         }
         receivedPackets.insert(header.sequence, true)
@@ -204,6 +353,7 @@ public final class ChannelConnection {
     }
 
     private func acknowledge(_ packetSequence: UInt16, now: Double, sampleRTT: Bool) {
+        defer { reportHeldBytes() }
         // Only packets we actually sent and not yet acked; a forged ack for a future sequence
         // finds nothing.
         guard sequence.isNewer(than: packetSequence), let packet = sentPackets[packetSequence], !packet.acked else { return }
@@ -223,7 +373,9 @@ public final class ChannelConnection {
     /// channels filled in priority order; an ack-only packet when only acks are owed. Each packet
     /// is valid only during the `emit` call.
     public func generatePackets(now: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
+        checkPressure(now: now)
         guard fault == nil else { return }
+        defer { reportHeldBytes() }
         refillTokens(now: now)
         updateLoss(now: now)
         estimator.refreshBandwidth(now: now)

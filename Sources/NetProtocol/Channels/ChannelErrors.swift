@@ -7,6 +7,9 @@ public enum ChannelSendError: Error, Equatable, Sendable {
     case messageTooLarge(maxBytes: Int)
     /// The channel's send queue is full: the peer has not acknowledged enough yet.
     case queueFull
+    /// Queueing it would take the connection (or every connection together) over its memory
+    /// budget: the peer has not acknowledged enough yet.
+    case overBudget
     /// The connection broke off after a protocol violation; see ``ChannelConnection/fault``.
     case connectionFaulted
 }
@@ -26,6 +29,9 @@ public enum ChannelFault: Error, Equatable, Sendable, CustomStringConvertible {
     case messageIDOutsideWindow(channel: Int, id: UInt16)
     /// Fragments of one message disagree with each other.
     case inconsistentFragments(channel: Int, id: UInt16)
+    /// The peer kept the connection pressed against its memory budget for longer than the
+    /// grace period (for example by holding back one message id so nothing is ever delivered).
+    case overBudget
 
     public var description: String {
         switch self {
@@ -35,6 +41,26 @@ public enum ChannelFault: Error, Equatable, Sendable, CustomStringConvertible {
         case .oversizedMessage(let channel, let bytes): "oversized_message(channel \(channel), \(bytes) bytes)"
         case .messageIDOutsideWindow(let channel, let id): "message_id_outside_window(channel \(channel), id \(id))"
         case .inconsistentFragments(let channel, let id): "inconsistent_fragments(channel \(channel), id \(id))"
+        case .overBudget: "over_budget"
+        }
+    }
+
+    /// Every ``kind``, for metrics that are created up front.
+    public static let kinds = [
+        "malformed_packet", "invalid_channel", "invalid_fragment", "oversized_message", "message_id_outside_window",
+        "inconsistent_fragments", "over_budget",
+    ]
+
+    /// The kind alone, without numbers: a bounded label for metrics.
+    public var kind: String {
+        switch self {
+        case .malformedPacket: "malformed_packet"
+        case .invalidChannel: "invalid_channel"
+        case .invalidFragment: "invalid_fragment"
+        case .oversizedMessage: "oversized_message"
+        case .messageIDOutsideWindow: "message_id_outside_window"
+        case .inconsistentFragments: "inconsistent_fragments"
+        case .overBudget: "over_budget"
         }
     }
 }

@@ -29,6 +29,8 @@ public struct ConnectionStatistics: Sendable, Equatable {
     public var duplicatePackets: UInt64 = 0
     /// Packets refused (not acked) because a receive queue or the reassembly memory was full.
     public var backPressuredPackets: UInt64 = 0
+    /// Of those, packets refused because storing them would have passed the memory budget.
+    public var overBudgetPackets: UInt64 = 0
     /// Unreliable messages that found no room in this tick's packets, or overflowed the
     /// receiver's queue, or arrived older than one already delivered (sequenced).
     public var unreliableDropped: UInt64 = 0

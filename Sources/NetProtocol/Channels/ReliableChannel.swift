@@ -47,7 +47,22 @@ final class ReliableChannel {
         var isComplete = false
         /// Unordered channels hand a message over at once and keep this marker for dedup.
         var delivered = false
+        /// What the message is charged against the budget until the application takes it.
+        var charge = 0
     }
+
+    /// A part (whole message or fragment) in flight, in the order it was last sent. Sending
+    /// and resending take from the front and push to the back, so finding what is due costs
+    /// nothing per queued fragment. Entries of parts acknowledged since are skipped when reached.
+    struct InFlight {
+        var id: UInt16
+        var part: UInt16
+        var sentAt: Double
+    }
+
+    /// Bookkeeping a queued or held part costs beyond its payload (per-fragment send times and
+    /// flags, the in-flight entry), charged against the connection's budget.
+    static let partOverheadBytes = 32
 
     let index: Int
     let configuration: ChannelConfiguration
@@ -57,11 +72,23 @@ final class ReliableChannel {
     private(set) var nextSendID: UInt16 = 0
     private(set) var oldestUnacked: UInt16 = 0
     private var outgoing: SequenceBuffer<Outgoing>
+    private var inFlight: Ring<InFlight>
+    /// The first message (and its first part) never sent yet; every message from it to
+    /// `nextSendID` waits for its first send.
+    private var unsentID: UInt16 = 0
+    private var unsentPart = 0
     /// Receiving: the window starts at the next id to hand over (ordered) or the oldest id not
     /// yet received (unordered).
     private var expected: UInt16 = 0
     private var incoming: SequenceBuffer<Incoming>
-    private var ready: Ring<[UInt8]>
+    private var ready: Ring<(bytes: [UInt8], charge: Int)>
+    /// Bytes queued to send (payloads and overhead) until acknowledged.
+    private(set) var sendHeldBytes = 0
+    /// Bytes held on the receiving side: reassembly buffers, finished messages waiting for an
+    /// earlier id or for the application.
+    private(set) var receiveHeldBytes = 0
+    /// The part of it in reassemblies not finished yet.
+    private(set) var reassemblingBytes = 0
 
     init(index: Int, configuration: ChannelConfiguration, fragmentBytes: Int) {
         self.index = index
@@ -70,17 +97,39 @@ final class ReliableChannel {
         self.fragmentBytes = fragmentBytes
         outgoing = SequenceBuffer(capacity: configuration.sendQueueSize, blank: Outgoing())
         incoming = SequenceBuffer(capacity: configuration.receiveQueueSize, blank: Incoming())
+        inFlight = Ring(capacity: configuration.sendQueueSize)
         ready = Ring(capacity: 16)
+    }
+
+    /// Memory the channel's fixed structures take, whatever flows through it.
+    static func fixedBytes(_ configuration: ChannelConfiguration) -> Int {
+        configuration.sendQueueSize * (MemoryLayout<Outgoing>.stride + 4 + MemoryLayout<InFlight>.stride)
+            + configuration.receiveQueueSize * (MemoryLayout<Incoming>.stride + 4) + 16 * MemoryLayout<[UInt8]?>.stride
     }
 
     // MARK: Sending
 
     var queuedCount: Int { nextSendID.distance(from: oldestUnacked) }
 
-    func send(_ bytes: [UInt8]) throws(ChannelSendError) -> UInt16 {
+    /// What queueing a message of `byteCount` bytes costs against the budget.
+    func sendCost(_ byteCount: Int) -> Int {
+        byteCount + Self.partOverheadBytes * max(1, fragmentsNeeded(byteCount))
+    }
+
+    private func fragmentsNeeded(_ byteCount: Int) -> Int {
+        byteCount > fragmentBytes ? (byteCount + fragmentBytes - 1) / fragmentBytes : 0
+    }
+
+    /// Whether a message of `byteCount` bytes could be queued now, given `budget` bytes left.
+    func canSend(_ byteCount: Int, budget: Int) -> Bool {
+        byteCount <= configuration.maxMessageBytes && queuedCount < configuration.sendQueueSize && sendCost(byteCount) <= budget
+    }
+
+    func send(_ bytes: [UInt8], budget: Int) throws(ChannelSendError) -> UInt16 {
         guard bytes.count <= configuration.maxMessageBytes else { throw .messageTooLarge(maxBytes: configuration.maxMessageBytes) }
         guard queuedCount < configuration.sendQueueSize else { throw .queueFull }
-        let fragments = bytes.count > fragmentBytes ? (bytes.count + fragmentBytes - 1) / fragmentBytes : 0
+        guard sendCost(bytes.count) <= budget else { throw .overBudget }
+        let fragments = fragmentsNeeded(bytes.count)
         var message = Outgoing(bytes: bytes, fragmentCount: fragments)
         if fragments > 0 {
             message.fragmentLastSent = [Double](repeating: -.infinity, count: fragments)
@@ -89,6 +138,7 @@ final class ReliableChannel {
         let id = nextSendID
         outgoing.insert(id, message)
         nextSendID &+= 1
+        sendHeldBytes += sendCost(bytes.count)
         return id
     }
 
@@ -99,46 +149,70 @@ final class ReliableChannel {
         return nil
     }
 
-    /// Writes due messages and fragments while they fit. `record` notes what went into the
-    /// packet. Returns whether anything is still due that did not fit.
+    /// Writes what is due while it fits: resends whose delay has passed, oldest first, then
+    /// parts never sent, in id order. `record` notes what went into the packet and may refuse
+    /// (the packet's entry table is full). Returns whether anything due was left out.
     func write(
         to writer: inout WireWriter, limit: Int, now: Double, resendDelay: Double,
         statistics: inout ConnectionStatistics, record: (UInt16, Int) -> Bool
     ) -> Bool {
-        var leftOver = false
-        var id = oldestUnacked
-        while id != nextSendID {
-            if limit - writer.offset < 1 + 2 + 1 + 1 { return true }
-            let current = id
-            id &+= 1
-            let stillDue = outgoing.modify(current) { message -> Bool in
-                guard !message.isComplete else { return false }
-                var missed = false
-                for part in 0..<max(1, message.fragmentCount) where !message.isAcked(part) {
-                    let lastSent = message.sentAt(part)
-                    guard now - lastSent >= resendDelay else { continue }
-                    let start = message.fragmentCount == 0 ? 0 : part * fragmentBytes
-                    let end = message.fragmentCount == 0 ? message.bytes.count : min(message.bytes.count, start + fragmentBytes)
-                    let isFragment = message.fragmentCount > 0
-                    let needed = ChannelWire.entryHeaderBytes(hasID: true, isFragment: isFragment, length: end - start) + (end - start)
-                    guard limit - writer.offset >= needed else {
-                        missed = true
-                        continue
-                    }
-                    guard record(current, isFragment ? part : -1) else { return true }
-                    message.bytes.withUnsafeBytes { raw in
-                        ChannelWire.writeEntry(
-                            channel: index, id: current, fragment: isFragment ? (part, message.fragmentCount) : nil,
-                            payload: UnsafeRawBufferPointer(rebasing: raw[start..<end]), to: &writer)
-                    }
-                    if lastSent > -.infinity { statistics.resends &+= 1 } else if part == 0 { statistics.messagesSent &+= 1 }
-                    message.markSent(part, at: now)
-                }
-                return missed
+        // Each entry is looked at once per call at most: what is resent goes to the back.
+        var resendChecks = inFlight.count
+        while resendChecks > 0, let head = inFlight.first {
+            resendChecks -= 1
+            let part = Int(head.part)
+            guard let message = outgoing[head.id], part < max(1, message.fragmentCount), !message.isAcked(part),
+                message.sentAt(part) == head.sentAt
+            else {
+                inFlight.popFirst()  // acknowledged (or superseded) since it was sent
+                continue
             }
-            if stillDue == true { leftOver = true }
+            guard now - head.sentAt >= resendDelay else { break }
+            switch writePart(of: head.id, part: part, to: &writer, limit: limit, now: now, record: record) {
+            case .written:
+                statistics.resends &+= 1
+                inFlight.popFirst()
+            case .doesNotFit, .refused:
+                return true
+            }
         }
-        return leftOver
+        while unsentID != nextSendID {
+            switch writePart(of: unsentID, part: unsentPart, to: &writer, limit: limit, now: now, record: record) {
+            case .written:
+                if unsentPart == 0 { statistics.messagesSent &+= 1 }
+                unsentPart += 1
+                if unsentPart >= max(1, outgoing[unsentID]?.fragmentCount ?? 0) {
+                    unsentID &+= 1
+                    unsentPart = 0
+                }
+            case .doesNotFit, .refused:
+                return true
+            }
+        }
+        return false
+    }
+
+    private enum PartWrite { case written, doesNotFit, refused }
+
+    private func writePart(
+        of id: UInt16, part: Int, to writer: inout WireWriter, limit: Int, now: Double, record: (UInt16, Int) -> Bool
+    ) -> PartWrite {
+        outgoing.modify(id) { message -> PartWrite in
+            let isFragment = message.fragmentCount > 0
+            let start = isFragment ? part * fragmentBytes : 0
+            let end = isFragment ? min(message.bytes.count, start + fragmentBytes) : message.bytes.count
+            let needed = ChannelWire.entryHeaderBytes(hasID: true, isFragment: isFragment, length: end - start) + (end - start)
+            guard limit - writer.offset >= needed else { return .doesNotFit }
+            guard record(id, isFragment ? part : -1) else { return .refused }
+            message.bytes.withUnsafeBytes { raw in
+                ChannelWire.writeEntry(
+                    channel: index, id: id, fragment: isFragment ? (part, message.fragmentCount) : nil,
+                    payload: UnsafeRawBufferPointer(rebasing: raw[start..<end]), to: &writer)
+            }
+            message.markSent(part, at: now)
+            inFlight.push(InFlight(id: id, part: UInt16(part), sentAt: now))
+            return .written
+        } ?? .refused
     }
 
     /// A packet carrying (id, fragment) was acknowledged.
@@ -153,7 +227,8 @@ final class ReliableChannel {
                 message.ackedBytes += min(message.bytes.count, start + fragmentBytes) - start
             }
         }
-        while oldestUnacked != nextSendID, outgoing[oldestUnacked]?.isComplete ?? true {
+        while oldestUnacked != nextSendID, oldestUnacked != unsentID, outgoing[oldestUnacked]?.isComplete ?? true {
+            if let message = outgoing[oldestUnacked] { sendHeldBytes -= sendCost(message.bytes.count) }
             outgoing.remove(oldestUnacked)
             oldestUnacked &+= 1
         }
@@ -162,16 +237,22 @@ final class ReliableChannel {
     // MARK: Receiving
 
     enum Admission {
-        case accept
+        /// Storable; `cost` more bytes will be held once applied.
+        case accept(cost: Int)
         /// Already delivered or older than the window: ignore, still ack.
         case ignore
-        /// Cannot be stored now: refuse the whole packet (no ack) so the sender retries.
+        /// Outside the receive window for now: refuse the whole packet (no ack) so the sender
+        /// retries.
         case backPressure
+        /// Would take the connection over its memory budget: refuse the packet, like
+        /// back-pressure, and count it towards the over-budget fault.
+        case overBudget
         case fault(ChannelFault)
     }
 
-    /// Checks an entry without applying it. `reassemblyBudget` is what the connection has left.
-    func admit(_ entry: ChannelWire.Entry, reassemblyBudget: Int) -> Admission {
+    /// Checks an entry without applying it. `budget` is what the connection has left;
+    /// `reassemblyBudget` what unfinished reassemblies may still take.
+    func admit(_ entry: ChannelWire.Entry, budget: Int, reassemblyBudget: Int) -> Admission {
         let distance = entry.id.distance(from: expected)
         if distance >= 0x8000 { return .ignore }
         if distance >= configuration.receiveQueueSize {
@@ -184,8 +265,12 @@ final class ReliableChannel {
             guard entry.payload.count <= fragmentBytes else {
                 return .fault(.oversizedMessage(channel: index, bytes: entry.payload.count))
             }
-            if let existing, existing.fragmentCount > 0 { return .fault(.inconsistentFragments(channel: index, id: entry.id)) }
-            return .accept
+            if let existing {
+                if existing.fragmentCount > 0 { return .fault(.inconsistentFragments(channel: index, id: entry.id)) }
+                return .ignore
+            }
+            let cost = entry.payload.count + Self.partOverheadBytes
+            return cost <= budget ? .accept(cost: cost) : .overBudget
         }
         let maxFragments = (configuration.maxMessageBytes + fragmentBytes - 1) / fragmentBytes
         guard fragment.count >= 2, fragment.count <= maxFragments, fragment.index < fragment.count else {
@@ -200,22 +285,37 @@ final class ReliableChannel {
         if let existing {
             if existing.isComplete || existing.delivered { return .ignore }
             guard existing.fragmentCount == fragment.count else { return .fault(.inconsistentFragments(channel: index, id: entry.id)) }
-            return .accept
+            return .accept(cost: 0)
         }
-        return fragment.count * fragmentBytes <= reassemblyBudget ? .accept : .backPressure
+        let cost = Self.reassemblyCharge(fragments: fragment.count, fragmentBytes: fragmentBytes)
+        if cost > reassemblyBudget { return .backPressure }
+        return cost <= budget ? .accept(cost: cost) : .overBudget
     }
 
-    /// Applies an admitted entry. Returns the change in reassembly memory.
-    func apply(_ entry: ChannelWire.Entry, statistics: inout ConnectionStatistics) -> Int {
-        var memoryChange = 0
+    /// Whether `id` is the message delivery waits for: the next in order (ordered) or the oldest
+    /// not yet received (unordered). Its entries are taken even from a refused packet, from
+    /// headroom kept for it, so that a full window can always drain.
+    func isHead(_ id: UInt16) -> Bool { id == expected }
+
+    /// A reassembly buffer holds whole fragments from its first fragment on, until delivered.
+    static func reassemblyCharge(fragments: Int, fragmentBytes: Int) -> Int {
+        fragments * fragmentBytes + fragments + partOverheadBytes
+    }
+
+    /// Applies an admitted entry (its cost is added to ``receiveHeldBytes``).
+    func apply(_ entry: ChannelWire.Entry, statistics: inout ConnectionStatistics) {
         if !incoming.contains(entry.id) {
             var fresh = Incoming()
             if let fragment = entry.fragment {
                 fresh.fragmentCount = fragment.count
                 fresh.received = [Bool](repeating: false, count: fragment.count)
                 fresh.bytes = [UInt8](repeating: 0, count: fragment.count * fragmentBytes)
-                memoryChange += fresh.bytes.count
+                fresh.charge = Self.reassemblyCharge(fragments: fragment.count, fragmentBytes: fragmentBytes)
+                reassemblingBytes += fresh.charge
+            } else {
+                fresh.charge = entry.payload.count + Self.partOverheadBytes
             }
+            receiveHeldBytes += fresh.charge
             incoming.insert(entry.id, fresh)
         }
         let completed: Bool = incoming.modify(entry.id) { message -> Bool in
@@ -230,8 +330,9 @@ final class ReliableChannel {
                 }
                 if fragment.index == fragment.count - 1 { message.length = start + entry.payload.count }
                 guard message.receivedCount == message.fragmentCount else { return false }
-                memoryChange -= message.bytes.count
+                // The storage keeps its capacity, so the charge stays that of whole fragments.
                 message.bytes.removeLast(message.bytes.count - message.length)
+                reassemblingBytes -= message.charge
             } else {
                 message.bytes = Array(entry.payload)
                 message.length = entry.payload.count
@@ -239,12 +340,13 @@ final class ReliableChannel {
             message.isComplete = true
             return true
         } ?? false
-        guard completed else { return memoryChange }
+        guard completed else { return }
         statistics.messagesReceived &+= 1
         if !ordered {
             incoming.modify(entry.id) { message in
-                ready.push(message.bytes)
+                ready.push((message.bytes, message.charge))
                 message.bytes = []
+                message.charge = 0
                 message.delivered = true
             }
             while incoming[expected]?.delivered == true {
@@ -252,15 +354,26 @@ final class ReliableChannel {
                 expected &+= 1
             }
         }
-        return memoryChange
+    }
+
+    /// Size of the message ``receive()`` would return next, if any.
+    var nextMessageSize: Int? {
+        if !ordered { return ready.first?.bytes.count }
+        guard let message = incoming[expected], message.isComplete else { return nil }
+        return message.bytes.count
     }
 
     /// The next message for the application, if any.
     func receive() -> [UInt8]? {
-        if !ordered { return ready.popFirst() }
+        if !ordered {
+            guard let next = ready.popFirst() else { return nil }
+            receiveHeldBytes -= next.charge
+            return next.bytes
+        }
         guard let message = incoming[expected], message.isComplete else { return nil }
         incoming.remove(expected)
         expected &+= 1
+        receiveHeldBytes -= message.charge
         return message.bytes
     }
 }

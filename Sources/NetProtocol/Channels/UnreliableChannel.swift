@@ -8,6 +8,15 @@ final class UnreliableChannel {
     private var ready: Ring<[UInt8]>
     private var nextSequence: UInt16 = 0
     private var newestDelivered: UInt16?
+    /// Bytes queued to send (until this tick's packets are built) and received but not yet
+    /// taken, each message with a small overhead.
+    private(set) var sendHeldBytes = 0
+    private(set) var receiveHeldBytes = 0
+    static let messageOverheadBytes = 16
+
+    static func fixedBytes(_ configuration: ChannelConfiguration) -> Int {
+        16 * (MemoryLayout<(UInt16, [UInt8])?>.stride + MemoryLayout<[UInt8]?>.stride)
+    }
 
     init(index: Int, configuration: ChannelConfiguration) {
         self.index = index
@@ -17,10 +26,12 @@ final class UnreliableChannel {
         ready = Ring(capacity: 16)
     }
 
-    func send(_ bytes: [UInt8], maxBytes: Int) throws(ChannelSendError) {
+    func send(_ bytes: [UInt8], maxBytes: Int, budget: Int) throws(ChannelSendError) {
         let limit = min(maxBytes, configuration.maxMessageBytes)
         guard bytes.count <= limit else { throw .messageTooLarge(maxBytes: limit) }
         guard queue.count < configuration.sendQueueSize else { throw .queueFull }
+        guard bytes.count + Self.messageOverheadBytes <= budget else { throw .overBudget }
+        sendHeldBytes += bytes.count + Self.messageOverheadBytes
         queue.push((nextSequence, bytes))
         nextSequence &+= 1
     }
@@ -36,6 +47,7 @@ final class UnreliableChannel {
                 ChannelWire.writeEntry(channel: index, id: sequenced ? sequence : nil, fragment: nil, payload: raw, to: &writer)
             }
             statistics.messagesSent &+= 1
+            sendHeldBytes -= bytes.count + Self.messageOverheadBytes
             queue.popFirst()
         }
         return false
@@ -45,6 +57,7 @@ final class UnreliableChannel {
     func dropUnsent(statistics: inout ConnectionStatistics) {
         statistics.unreliableDropped &+= UInt64(queue.count)
         queue.removeAll()
+        sendHeldBytes = 0
     }
 
     func admit(_ entry: ChannelWire.Entry, maxBytes: Int) -> ChannelFault? {
@@ -54,7 +67,9 @@ final class UnreliableChannel {
         return nil
     }
 
-    func apply(_ entry: ChannelWire.Entry, statistics: inout ConnectionStatistics) {
+    /// Stores a received message, dropping the oldest waiting one when the queue is full; over
+    /// `budget` the new message itself is dropped (counted), since unreliable messages may be.
+    func apply(_ entry: ChannelWire.Entry, budget: Int, statistics: inout ConnectionStatistics) {
         if sequenced {
             if let newest = newestDelivered, !entry.id.isNewer(than: newest) {
                 statistics.unreliableStale &+= 1
@@ -62,13 +77,25 @@ final class UnreliableChannel {
             }
             newestDelivered = entry.id
         }
-        if ready.count >= configuration.receiveQueueSize {
-            ready.popFirst()
+        if ready.count >= configuration.receiveQueueSize, let dropped = ready.popFirst() {
+            receiveHeldBytes -= dropped.count + Self.messageOverheadBytes
             statistics.unreliableDropped &+= 1
         }
+        let cost = entry.payload.count + Self.messageOverheadBytes
+        guard cost <= budget else {
+            statistics.unreliableDropped &+= 1
+            return
+        }
+        receiveHeldBytes += cost
         ready.push(Array(entry.payload))
         statistics.messagesReceived &+= 1
     }
 
-    func receive() -> [UInt8]? { ready.popFirst() }
+    var nextMessageSize: Int? { ready.first?.count }
+
+    func receive() -> [UInt8]? {
+        guard let message = ready.popFirst() else { return nil }
+        receiveHeldBytes -= message.count + Self.messageOverheadBytes
+        return message
+    }
 }
