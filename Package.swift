@@ -109,7 +109,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "BotSwarmTests", dependencies: ["BotSwarm", "GameRuntime", "NetProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "BotSwarmTests",
+            dependencies: [
+                "BotSwarm", "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",

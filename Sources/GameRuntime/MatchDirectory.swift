@@ -33,6 +33,15 @@ public final class MatchDirectory: Sendable {
             public var deaths: Int
             public var placement: Int
             public var secondsPlayed: Double
+
+            public init(playerID: UInt64, score: Int, kills: Int, deaths: Int, placement: Int, secondsPlayed: Double) {
+                self.playerID = playerID
+                self.score = score
+                self.kills = kills
+                self.deaths = deaths
+                self.placement = placement
+                self.secondsPlayed = secondsPlayed
+            }
         }
 
         public var matchID: UInt64
