@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
         .library(name: "BotSwarm", targets: ["BotSwarm"]),
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
         .executable(name: "botswarm", targets: ["botswarm"]),
     ],
@@ -50,6 +51,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "ArbiterClient", dependencies: ["GameCore", "GameRuntime", "NetProtocol"], swiftSettings: strict),
+        // Every decoder of untrusted bytes as a fuzz target; the libFuzzer executables live in
+        // Fuzz/ (tools/fuzz), the seed replays in FuzzTargetsTests.
+        .target(name: "FuzzTargets", dependencies: ["NetProtocol", "GameCore"], swiftSettings: strict),
         .target(
             name: "ControlPlane",
             dependencies: [
@@ -118,6 +122,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",
             dependencies: ["GameRuntime", "NetProtocol", "GameCore", "ArbiterClient"],

@@ -1608,7 +1608,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "joinGame",
         "summary": "Join a game's match",
-        "description": "Joins the game (public games, or private ones the caller is a member of or invited to), starting a match when none runs, and returns a connect token for the UDP game server.",
+        "description": "Joins the game (public games, or private ones the caller is a member of or invited to), starting a match when none runs, and returns a connect token for the UDP game server. A token is only handed out for a match the game server holds open for it; a session whose match the server no longer runs (a crash, or no one connected) is closed as `abandoned` and a fresh match starts.",
         "tags": [
           "games"
         ],
@@ -1684,7 +1684,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "`game_closed`, or `match_full` (the match already has max_players participants).",
+            "description": "`game_closed`, `match_full` (the match already has max_players participants), or `too_many_matches` (the caller is already in as many running matches as the server allows one account, 2 by default).",
             "content": {
               "application/json": {
                 "schema": {
@@ -2082,7 +2082,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "metrics",
         "summary": "Prometheus metrics",
-        "description": "Every metric in the Prometheus text exposition format: tick duration histogram, overruns, connected clients, matches, datagrams and bytes by direction, drops by reason, client RTT and loss, control-port request latency by route, logins, registrations, chat messages. Labels are bounded (no per-player labels).",
+        "description": "Every metric in the Prometheus text exposition format: tick duration histogram, overruns, connected clients, matches, datagrams and bytes by direction, drops by reason, client RTT and loss, channel faults by kind, rate-limited packets, control-port request latency by route, logins, registrations, chat messages. Labels are bounded (no per-player labels). When the server runs with `--metrics-token`, the request needs `Authorization: Bearer` that token (401 otherwise).",
         "security": [],
         "tags": [
           "server"
@@ -2094,6 +2094,16 @@ enum OpenAPIDocument {
               "text/plain": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "`unauthorized`: the server requires the metrics bearer token and the request did not carry it.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
                 }
               }
             }
@@ -2441,6 +2451,7 @@ enum OpenAPIDocument {
           },
           "tick_rate": {
             "type": "integer",
+            "description": "Ticks per second: at most 128 unless the server allows up to 240 (`--max-tick-rate`); above the server's limit answers 422.",
             "minimum": 10,
             "maximum": 240
           },

@@ -95,39 +95,10 @@ public final class GameServerHandler: TransportServerHandler {
         memoryPool = ChannelMemoryPool(limitBytes: limits.totalBudgetBytes)
     }
 
-    /// Channels of a match connection, by what they carry.
-    public enum Channel {
-        /// Reliable-ordered messages, echoed back by the server (end-to-end reliability checks).
-        public static let reliable = 0
-        /// Server to client: snapshots too large for one packet (reliable-unordered).
-        public static let largeSnapshot = 1
-        /// Client to server: input messages and the spectate request (unreliable).
-        public static let input = 2
-        /// Server to client: snapshots (unreliable-sequenced).
-        public static let snapshot = 3
-        /// Channels the server never reads: what arrives on them is dropped, never buffered.
-        static let unread = [largeSnapshot, snapshot]
-    }
+    typealias Channel = MatchChannels
 
-    /// The channel settings both ends of a match connection use. Per-player connections are many,
-    /// so each window is sized to its traffic rather than the library defaults: channel 0 carries
-    /// occasional reliable messages (64 in flight), channel 1 the rare snapshot too large for one
-    /// packet (16), channels 2 and 3 one input and one snapshot per tick (unreliable: a handful
-    /// queued at most). 128 packets of history is two seconds at 60 Hz, four times the ack window.
-    /// Largest messages fit each channel's use: 8 KiB for reliable game messages, 32 KiB for a
-    /// full snapshot of a large match, one packet for inputs and ordinary snapshots. The memory
-    /// budget is the library default (1 MiB); the server sets its own from ``GameServerLimits``.
-    public static func connectionConfiguration() -> ConnectionConfiguration {
-        let windows = [64, 16, 8, 8]
-        let largest = [8 * 1024, 32 * 1024, Netcode.maxPayloadBytes, Netcode.maxPayloadBytes]
-        var configuration = ConnectionConfiguration(
-            channels: zip(ChannelKind.allCases, zip(windows, largest)).map { kind, sizes in
-                ChannelConfiguration(kind: kind, sendQueueSize: sizes.0, receiveQueueSize: sizes.0, maxMessageBytes: sizes.1)
-            },
-            sentPacketHistory: 128, receivedPacketHistory: 128, maxReassemblyBytes: 256 * 1024)
-        configuration.budgetBytesPerTick = 16 * 1024
-        return configuration
-    }
+    /// The channel settings both ends of a match connection use (``MatchChannels``).
+    public static func connectionConfiguration() -> ConnectionConfiguration { MatchChannels.connectionConfiguration() }
 
     /// Live matches and their players (for stats).
     public var matchCount: Int { matches.count }
@@ -191,7 +162,7 @@ public final class GameServerHandler: TransportServerHandler {
             guard let message = member.connection.receive(on: Channel.reliable) else { break }
             _ = try? member.connection.send(message, on: Channel.reliable)
         }
-        for channel in Channel.unread {
+        for channel in Channel.unreadByServer {
             while member.connection.receive(on: channel) != nil { unreadChannelMessages &+= 1 }
         }
         while let message = member.connection.receive(on: Channel.input) {
