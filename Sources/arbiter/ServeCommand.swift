@@ -52,6 +52,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-hashes"), help: "Password hashes computed at once; more wait.")
     var maxConcurrentHashes: Int = 2
 
+    @Option(name: .customLong("registrations-per-address"), help: "Registrations one client address may make per 10 minutes (also the burst).")
+    var registrationsPerAddress: Int = 5
+
+    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored).")
+    var trustedProxies: [String] = []
+
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
@@ -69,6 +75,10 @@ struct Serve: AsyncParsableCommand {
         default: throw ValidationError("--password-cost must be interactive or minimum")
         }
         guard (1...64).contains(maxConcurrentHashes) else { throw ValidationError("--max-concurrent-hashes must be 1...64") }
+        guard (1...1_000_000).contains(registrationsPerAddress) else { throw ValidationError("--registrations-per-address must be 1...1000000") }
+        var limits = ControlPortLimits()
+        limits.registrationsPerAddress = .init(rate: Double(registrationsPerAddress) / 600, burst: Double(registrationsPerAddress))
+        limits.trustedProxies = Set(trustedProxies)
         lineBufferedOutput()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -104,7 +114,7 @@ struct Serve: AsyncParsableCommand {
             minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
             maxConcurrentHashes: maxConcurrentHashes,
             observability: Observability(metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }),
-            logger: logger)
+            limits: limits, logger: logger)
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
             let text = httpAddress.description
