@@ -228,3 +228,27 @@ final class Counter: Sendable {
         }
     }
 }
+
+@Suite struct OpenAPIAbuseDocumentationTests {
+    @Test func theDocumentDescribesTheNewLimits() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        func responses(_ path: String, _ method: String) -> Set<String> {
+            Set((paths[path]?[method]?["responses"] as? [String: Any])?.keys.map { $0 } ?? [])
+        }
+        func parameters(_ path: String, _ method: String) -> Set<String> {
+            Set((paths[path]?[method]?["parameters"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? [])
+        }
+        #expect(responses("/v1/accounts", "post").isSuperset(of: ["201", "409", "429", "503"]))
+        #expect(responses("/v1/sessions", "post").isSuperset(of: ["200", "401", "429", "503"]))
+        #expect(responses("/v1/games", "post").contains("409"))
+        for path in ["/v1/invites", "/v1/friends"] {
+            #expect(parameters(path, "get") == ["limit", "cursor"], "\(path)")
+            #expect(responses(path, "get").contains("400"), "\(path)")
+        }
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+        for list in ["InviteList", "FriendList"] {
+            #expect((schemas[list]?["properties"] as? [String: Any])?["next_cursor"] != nil, "\(list)")
+        }
+    }
+}

@@ -131,3 +131,30 @@ import Testing
         }
     }
 }
+
+@Suite struct TextLimitTests {
+    @Test func namesAndDescriptionsAreLimitedInUTF8Bytes() async throws {
+        let plane = try await TestControlPlane()
+        try await plane.application.test(.router) { client in
+            let player = try await client.register("namer")
+            let zalgo = "e" + String(repeating: "\u{301}", count: 300)  // one character, 601 bytes
+            #expect(zalgo.count == 1)
+            func create(_ name: String, description: String? = nil) async throws -> Reply {
+                var body: [String: Any] = ["name": name]
+                if let description { body["description"] = description }
+                return try await client.call(.post, "/v1/games", token: player.token, json: body)
+            }
+            #expect(try await create(String(repeating: "a", count: 128)).status == .created)
+            #expect(try await create(String(repeating: "a", count: 129)).errorCode == "invalid_name")
+            #expect(try await create(String(repeating: "😀", count: 33)).errorCode == "invalid_name")  // 33 characters, 132 bytes
+            #expect(try await create(zalgo).errorCode == "invalid_name")
+            #expect(try await create("ok", description: String(repeating: "é", count: 2000)).status == .created)  // 4000 bytes
+            #expect(try await create("ok", description: String(repeating: "é", count: 2001)).errorCode == "invalid_description")
+
+            #expect(try await client.call(.patch, "/v1/me", token: player.token, json: ["display_name": zalgo]).errorCode == "invalid_display_name")
+            let emoji = String(repeating: "😀", count: 16)  // 64 bytes
+            #expect(try await client.call(.patch, "/v1/me", token: player.token, json: ["display_name": emoji]).string("display_name") == emoji)
+            #expect(try await client.call(.patch, "/v1/me", token: player.token, json: ["display_name": emoji + "a"]).status == .unprocessableContent)
+        }
+    }
+}

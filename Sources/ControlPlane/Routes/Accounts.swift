@@ -69,7 +69,7 @@ public final class Accounts: Sendable {
         let allowed = username.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
         }
-        guard (3...32).contains(username.count), allowed else {
+        guard (3...32).contains(username.utf8.count), allowed else {
             throw APIError.invalid("username must be 3 to 32 characters of A-Z, a-z, 0-9, _ and -", code: "invalid_username")
         }
     }
@@ -89,10 +89,15 @@ public final class Accounts: Sendable {
         }
     }
 
+    /// Longest display name, in UTF-8 bytes (not characters: one character can be any size).
+    static let maxDisplayNameBytes = 64
+
     static func validateDisplayName(_ name: String) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...32).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
-            throw APIError.invalid("display_name must be 1 to 32 printable characters", code: "invalid_display_name")
+        guard (1...maxDisplayNameBytes).contains(trimmed.utf8.count),
+            trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) })
+        else {
+            throw APIError.invalid("display_name must be 1 to \(maxDisplayNameBytes) bytes of printable UTF-8", code: "invalid_display_name")
         }
         return trimmed
     }

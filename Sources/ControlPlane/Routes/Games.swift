@@ -125,13 +125,20 @@ enum GameRules {
         }
     }
 
+    /// Longest game name and description, in UTF-8 bytes: characters (grapheme clusters) are no
+    /// measure of size, since one can hold any number of combining marks.
+    static let maxNameBytes = 128
+    static let maxDescriptionBytes = 4000
+
     static func validateText(name: String?, description: String?) throws {
         if let name {
             let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...64).contains(trimmed.count) else { throw APIError.invalid("name must be 1 to 64 characters", code: "invalid_name") }
+            guard (1...maxNameBytes).contains(trimmed.utf8.count) else {
+                throw APIError.invalid("name must be 1 to \(maxNameBytes) bytes of UTF-8", code: "invalid_name")
+            }
         }
-        if let description, description.count > 1000 {
-            throw APIError.invalid("description must be at most 1000 characters", code: "invalid_description")
+        if let description, description.utf8.count > maxDescriptionBytes {
+            throw APIError.invalid("description must be at most \(maxDescriptionBytes) bytes of UTF-8", code: "invalid_description")
         }
     }
 }
