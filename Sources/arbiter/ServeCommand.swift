@@ -134,6 +134,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: application),
                     .init(service: TransportServerService(server: transport, handler: GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard))),
                     .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
+                    .init(service: ChatJanitor(services: services, logger: logger)),
                     .init(service: MatchReportForwarder(directory: directory, recorder: services.recorder, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -221,6 +221,30 @@ import Testing
         }
     }
 
+    @Test func theJanitorPrunesExpiredMessagesInEveryChannel() async throws {
+        var limits = TestControlPlane.testLimits
+        limits.chatRetentionSeconds = 24 * 3600
+        let plane = try await TestControlPlane(limits: limits)
+        let sender = try await plane.application.test(.router) { client in try await client.register("old_timer").id }
+        let now = Date()
+        try await plane.services.database.writer.write { db in
+            // 25 stale messages across channels nobody writes to any more, then 3 fresh ones.
+            for index in 0..<25 {
+                var record = ChatMessageRecord(id: nil, channel: "dm:\(index):\(index + 1)", senderID: sender, body: "stale", createdAt: now.addingTimeInterval(-3 * 24 * 3600))
+                try record.insert(db)
+            }
+            for channel in ["lobby", "game:1", "dm:1:2"] {
+                var record = ChatMessageRecord(id: nil, channel: channel, senderID: sender, body: "fresh", createdAt: now.addingTimeInterval(-3600))
+                try record.insert(db)
+            }
+        }
+        let janitor = ChatJanitor(services: plane.services, logger: Logger(label: "test"))
+        #expect(try await janitor.pruneExpired(now: now, batch: 10) == 25)
+        let left = try await plane.services.database.writer.read { db in try String.fetchAll(db, sql: "SELECT body FROM chat_messages") }
+        #expect(left == ["fresh", "fresh", "fresh"])
+        #expect(try await janitor.pruneExpired(now: now) == 0)
+    }
+
     // MARK: The outbox and the hub, without sockets
 
     @Test func anOutboxHoldsAtMostItsLimitAndEndsWhenAReaderFallsBehind() async throws {

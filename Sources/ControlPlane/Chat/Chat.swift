@@ -348,8 +348,8 @@ struct ChatChannels: Sendable {
 
 /// How long chat history is kept: the newest `perChannel` messages of each channel, none older
 /// than `maxAge`. Enforced on every insert into a channel (the rows past either bound are
-/// deleted in the same transaction) and on every read (older rows are never served, even in a
-/// channel nobody has written to since).
+/// deleted in the same transaction), on every read (older rows are never served), and by
+/// ``ChatJanitor`` in channels nobody writes to any more.
 struct ChatRetention: Sendable {
     let perChannel: Int
     let maxAge: TimeInterval
