@@ -2137,7 +2137,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "`not_found`: no such channel (bad name, DM with oneself) or no such DM player.",
+            "description": "`not_found`: no such channel (bad name, DM with oneself), no such DM player, or `game:{id}` of a game that does not exist or is private and not visible to the caller.",
             "content": {
               "application/json": {
                 "schema": {

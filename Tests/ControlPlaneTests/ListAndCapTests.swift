@@ -36,6 +36,11 @@ import Testing
             #expect(hidden.body == missing.body)
             #expect(try await client.call(.get, "/v1/leaderboards/game:\(secret)", token: stranger.token).body == missing.body)
             #expect(try await client.call(.get, "/v1/games/\(secret)", token: stranger.token).status == .notFound)
+            // Its chat channel too: 404 like a game that does not exist, not 403.
+            let hiddenChat = try await client.call(.get, "/v1/chat/game:\(secret)/messages", token: stranger.token)
+            #expect(hiddenChat.status == .notFound)
+            #expect(hiddenChat.body == (try await client.call(.get, "/v1/chat/game:999999/messages", token: stranger.token)).body)
+            #expect(try await client.call(.get, "/v1/chat/game:\(open)/messages", token: stranger.token).status == .forbidden)
 
             #expect(try await client.call(.get, "/v1/leaderboards/game-\(secret)", token: owner.token).status == .ok)
             #expect(try await client.call(.get, "/v1/leaderboards/game-\(secret)", token: guest.token).status == .ok)

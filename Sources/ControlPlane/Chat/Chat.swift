@@ -322,7 +322,8 @@ struct ChatChannels: Sendable {
         if label == "lobby" { return "lobby" }
         if label.hasPrefix("game:"), let id = Int64(label.dropFirst(5)), id > 0 {
             let allowed = try await database.writer.read { db -> Bool? in
-                guard let game = try GameRecord.fetchOne(db, key: id) else { return nil }
+                // A private game's channel is as invisible as the game: 404, not 403.
+                guard let game = try? GameAccess.visibleGame(id, to: player, db) else { return nil }
                 if game.createdBy == player { return true }
                 return try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player])
             }
