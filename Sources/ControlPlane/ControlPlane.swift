@@ -18,25 +18,31 @@ public struct ControlPlaneServices: Sendable {
     public let recorder: ResultsRecorder
     public let observability: Observability
     public let matchLimits: MatchLimits
+    public let limits: ControlPortLimits
 
     /// - Parameters:
     ///   - passwordCost: Argon2id cost; `.interactive` in production.
     ///   - maxConcurrentHashes: hashes in flight at once (each holds the cost's memory).
     ///   - sessionLifetime: seconds a session token lives.
+    ///   - limits: rate limits, queue bounds and per-account caps.
     public static func make(
         database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
         sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
-        matchLimits: MatchLimits = MatchLimits(), logger: Logger = Logger(label: "arbiter.control")
+        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
+        logger: Logger = Logger(label: "arbiter.control")
     ) async throws -> ControlPlaneServices {
-        let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes)
-        let accounts = try await Accounts(database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime)
+        let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes, maxWaiters: limits.maxHashWaiters)
+        let chat = ChatHub(limits: limits)
+        let accounts = try await Accounts(
+            database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, limits: limits, chat: chat)
         let leaderboards = LeaderboardCache(database: database)
         let presence = Presence()
         let recorder = ResultsRecorder(database: database, leaderboards: leaderboards, presence: presence, logger: logger)
         return ControlPlaneServices(
-            database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: ChatHub(),
-            hosting: hosting, minter: minter, recorder: recorder, observability: observability, matchLimits: matchLimits)
+            database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: chat,
+            hosting: hosting, minter: minter, recorder: recorder, observability: observability, matchLimits: matchLimits,
+            limits: limits)
     }
 }
 
@@ -53,6 +59,7 @@ public struct ControlPlaneRoutes: Sendable {
         let router = Router(context: ArbiterRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: services.limits.trustedProxies))
         router.get("/healthz") { _, _ -> [String: String] in ["status": "ok"] }
         let observability = services.observability
         router.get("/metrics") { request, _ -> Response in

@@ -93,7 +93,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "register",
         "summary": "Register an account",
-        "description": "Creates a player and a first session. Usernames and email addresses are unique.",
+        "description": "Creates a player and a first session. Usernames are unique (compared without case) and a taken one is answered 409 `username_taken`: usernames are public anyway. Whether an email address is already registered is never revealed: a taken address registers exactly like a free one (201, a session, the address shown back), but only the first account to register an address holds its claim. Registrations are rate limited per client address (burst 5, then 5 per 10 minutes); the password is hashed whatever the outcome.",
         "tags": [
           "accounts"
         ],
@@ -153,7 +153,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "`username_taken` or `email_taken`.",
+            "description": "`username_taken`: the username is taken (compared without case).",
             "content": {
               "application/json": {
                 "schema": {
@@ -181,6 +181,44 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "429": {
+            "description": "`rate_limited`: too many registrations from this client address.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "`busy`: every password-hashing slot is taken and the waiting line (32 by default) is full; nothing was done. Retry after `Retry-After` seconds.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -189,7 +227,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "login",
         "summary": "Log in",
-        "description": "Exchanges a username and password for a session token. Failed attempts are rate limited per username (burst 5, then 5 a minute) and per client address (burst 20, then 20 a minute).",
+        "description": "Exchanges a username and password for a session token. Every attempt is charged to its failure budgets *before* the password is checked, and a success gives the charge back: per username and client address (burst 5, then 5 a minute), per client address (burst 20, then 20 a minute), and per username from all addresses (burst 100, then 100 an hour; addresses that logged in to or registered the account before are exempt from this one, so other people's failures do not lock the owner out). Unknown usernames are treated exactly like wrong passwords.",
         "tags": [
           "accounts"
         ],
@@ -246,7 +284,26 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "`rate_limited`: too many failed attempts.",
+            "description": "`rate_limited`: a failure budget is spent (see the description); nothing was checked.",
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "`busy`: every password-hashing slot is taken and the waiting line (32 by default) is full; nothing was done. Retry after `Retry-After` seconds.",
             "headers": {
               "Retry-After": {
                 "description": "Seconds to wait before trying again.",
@@ -271,7 +328,7 @@ enum OpenAPIDocument {
       "delete": {
         "operationId": "logout",
         "summary": "Log out",
-        "description": "Revokes the session whose token authenticated this request.",
+        "description": "Revokes the session whose token authenticated this request, and closes the chat WebSockets that authenticated with it (`session_ended`).",
         "tags": [
           "accounts"
         ],
@@ -296,7 +353,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "refreshSession",
         "summary": "Refresh the session",
-        "description": "Issues a new token for the same player; the token used for this request stops working.",
+        "description": "Issues a new token for the same player; the token used for this request stops working, and the chat WebSockets that authenticated with it are closed (`session_ended`).",
         "tags": [
           "accounts"
         ],
@@ -542,7 +599,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "listFriends",
         "summary": "Friends and requests",
-        "description": "The caller's friends, and friend requests in both directions.",
+        "description": "The caller's friends, and friend requests in both directions, by username, a page at a time: follow `next_cursor` until it is absent.",
         "tags": [
           "friends"
         ],
@@ -557,6 +614,16 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "description": "`invalid_query`: `limit` outside 1-100, or `cursor` longer than 64 bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "401": {
             "description": "`unauthorized`: the `Authorization: Bearer <token>` header is missing, or the token is unknown, expired or revoked.",
             "content": {
@@ -567,12 +634,36 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Entries per page.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "description": "The `next_cursor` of the previous page (the last username on it).",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9_-]{1,32}$"
+            }
+          }
+        ]
       },
       "post": {
         "operationId": "requestFriend",
         "summary": "Send a friend request",
-        "description": "Asks a player (by username) to be friends. Asking someone who already asked you accepts their request.",
+        "description": "Asks a player (by username) to be friends. Asking someone who already asked you accepts their request. An account may have at most 200 requests of its own pending at once.",
         "tags": [
           "friends"
         ],
@@ -698,7 +789,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "`already_requested`: the caller already asked that player.",
+            "description": "`already_requested`: the caller already asked that player; `too_many_friend_requests`: the caller has the most pending requests allowed (200 by default).",
             "content": {
               "application/json": {
                 "schema": {
@@ -895,7 +986,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "createGame",
         "summary": "Create a game",
-        "description": "Creates a game; the caller becomes its creator and first member, and the game gets its own leaderboard `game-{id}`.",
+        "description": "Creates a game; the caller becomes its creator and first member, and the game gets its own leaderboard `game-{id}`. An account may have at most 100 open games at once.",
         "tags": [
           "games"
         ],
@@ -983,6 +1074,16 @@ enum OpenAPIDocument {
           },
           "401": {
             "description": "`unauthorized`: the `Authorization: Bearer <token>` header is missing, or the token is unknown, expired or revoked.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "`too_many_games`: the caller has the most open games allowed (100 by default); close one first.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1428,7 +1529,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "`game_closed`, `already_member` or `already_invited`.",
+            "description": "`game_closed`, `already_member` or `already_invited`; or `too_many_invites`: the caller has the most pending invites out allowed (200 by default).",
             "content": {
               "application/json": {
                 "schema": {
@@ -1464,7 +1565,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "listInvites",
         "summary": "Pending invites",
-        "description": "The caller's pending game invites.",
+        "description": "The caller's pending game invites, oldest first, a page at a time: follow `next_cursor` until it is absent.",
         "tags": [
           "games"
         ],
@@ -1479,6 +1580,16 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "description": "`invalid_query`: `limit` outside 1-100, or `cursor` not a non-negative integer.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
           "401": {
             "description": "`unauthorized`: the `Authorization: Bearer <token>` header is missing, or the token is unknown, expired or revoked.",
             "content": {
@@ -1489,14 +1600,38 @@ enum OpenAPIDocument {
               }
             }
           }
-        }
+        },
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Invites per page.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "description": "The `next_cursor` of the previous page.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{1,18}$"
+            }
+          }
+        ]
       }
     },
     "/v1/invites/{id}/accept": {
       "post": {
         "operationId": "acceptInvite",
         "summary": "Accept an invite",
-        "description": "Accepts a pending invite addressed to the caller, making them a member of the game.",
+        "description": "Accepts a pending invite addressed to the caller, making them a member of the game. Answers with the first page of the caller's remaining pending invites.",
         "tags": [
           "games"
         ],
@@ -1552,7 +1687,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "declineInvite",
         "summary": "Decline an invite",
-        "description": "Declines a pending invite addressed to the caller.",
+        "description": "Declines a pending invite addressed to the caller. Answers with the first page of the caller's remaining pending invites.",
         "tags": [
           "games"
         ],
@@ -1710,7 +1845,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "leaveGame",
         "summary": "Leave a game",
-        "description": "Gives up membership of the game. The creator cannot leave (close the game instead).",
+        "description": "Gives up membership of the game. The creator cannot leave (close the game instead). The player's chat sockets are unsubscribed from `game:{id}` (each is sent `{\"type\": \"left\", \"channel\", \"reason\": \"left_game\"}`).",
         "tags": [
           "games"
         ],
@@ -1825,7 +1960,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "getLeaderboard",
         "summary": "A leaderboard page",
-        "description": "A page of a leaderboard, ranked by score (highest first, ties by player id): from rank `cursor`, or centred on the player given by `around`.",
+        "description": "A page of a leaderboard, ranked by score (highest first, ties by player id): from rank `cursor`, or centred on the player given by `around`. A private game's board is visible only to those who may see the game.",
         "tags": [
           "leaderboards"
         ],
@@ -1905,7 +2040,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "`not_found`: no such board, or the `around` player has no entry on it.",
+            "description": "`not_found`: no such board, a private game's board the caller may not see (answered exactly like a board that does not exist), or the `around` player has no entry on it.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1921,7 +2056,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "getChatHistory",
         "summary": "Chat history",
-        "description": "Stored messages of a channel, newest first.",
+        "description": "Stored messages of a channel, newest first. History is kept for 30 days and at most the newest 10 000 messages per channel (by default); older messages are deleted and never served.",
         "tags": [
           "chat"
         ],
@@ -2002,7 +2137,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "`not_found`: no such channel (bad name, DM with oneself) or no such DM player.",
+            "description": "`not_found`: no such channel (bad name, DM with oneself), no such DM player, or `game:{id}` of a game that does not exist or is private and not visible to the caller.",
             "content": {
               "application/json": {
                 "schema": {
@@ -2018,7 +2153,7 @@ enum OpenAPIDocument {
       "get": {
         "operationId": "chatSocket",
         "summary": "Chat (WebSocket)",
-        "description": "Upgrades to a WebSocket (send `Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`). Authenticate with `Authorization: Bearer <token>` or, where a browser cannot set headers, the `token` query parameter. While connected the player counts as online for their friends.\n\nThe protocol is JSON in text frames (binary frames are answered with an `unsupported` error; frames are at most 16 KiB).\n\nClient to server:\n- `{\"type\": \"join\", \"channel\": C}`: subscribe to channel C; answered `{\"type\": \"joined\", \"channel\": C}`.\n- `{\"type\": \"leave\", \"channel\": C}`: unsubscribe; answered `{\"type\": \"left\", \"channel\": C}`.\n- `{\"type\": \"send\", \"channel\": C, \"body\": \"...\"}`: post to a joined channel (1 to 500 characters; at most 10 in a burst, then 5 a second per player). The message is stored and relayed to every subscriber, including the sender.\n\nChannels: `lobby` (everyone), `game:{id}` (that game's members and creator), or `dm:{player id}` (the direct conversation between the caller and that player).\n\nServer to client:\n- a message: `{\"type\": \"message\", \"id\", \"channel\", \"sender_id\", \"sender_name\", \"body\", \"sent_at\"}` (a ChatMessage; `channel` as the receiver names it, so a DM from player 7 arrives to player 42 as `dm:7`).\n- `{\"type\": \"joined\"|\"left\", \"channel\"}` acknowledgements.\n- `{\"type\": \"error\", \"code\", \"message\"}`, with codes `invalid_command`, `not_joined`, `invalid_body`, `rate_limited`, `forbidden`, `not_found`, `unsupported` and `internal`. Errors do not close the connection.\n\nAn upgrade request is always accepted; without a valid session the server sends one `{\"type\":\"error\",\"code\":\"unauthorized\"}` frame and closes the socket with code 1008 (policy violation).",
+        "description": "Upgrades to a WebSocket (send `Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version: 13`). Authenticate with `Authorization: Bearer <token>` or, where a browser cannot set headers, the `token` query parameter. While connected the player counts as online for their friends.\n\nThe protocol is JSON in text frames (binary frames are answered with an `unsupported` error; frames are at most 16 KiB).\n\nClient to server:\n- `{\"type\": \"join\", \"channel\": C}`: subscribe to channel C; answered `{\"type\": \"joined\", \"channel\": C}`.\n- `{\"type\": \"leave\", \"channel\": C}`: unsubscribe; answered `{\"type\": \"left\", \"channel\": C}`.\n- `{\"type\": \"send\", \"channel\": C, \"body\": \"...\"}`: post to a joined channel (1 to 500 bytes of UTF-8, not characters; at most 10 in a burst, then 5 a second per player). The message is stored and relayed to every subscriber, including the sender.\n\nChannels: `lobby` (everyone), `game:{id}` (that game's members and creator), or `dm:{player id}` (the direct conversation between the caller and that player).\n\nServer to client:\n- a message: `{\"type\": \"message\", \"id\", \"channel\", \"sender_id\", \"sender_name\", \"body\", \"sent_at\"}` (a ChatMessage; `channel` as the receiver names it, so a DM from player 7 arrives to player 42 as `dm:7`).\n- `{\"type\": \"joined\"|\"left\", \"channel\"}` acknowledgements; `left` also arrives unasked, with `\"reason\": \"left_game\"`, when the player leaves that game.\n- `{\"type\": \"error\", \"code\", \"message\"}`, with codes `invalid_command`, `not_joined`, `invalid_body`, `rate_limited`, `forbidden`, `not_found`, `unsupported` and `internal`. Errors do not close the connection.\n\nAn upgrade request is always accepted; without a valid session the server sends one `{\"type\":\"error\",\"code\":\"unauthorized\"}` frame and closes the socket with code 1008 (policy violation). It closes a socket the same way, after an error frame, with code `too_many_connections` when the account already has the most chat sockets open (4 by default), `session_ended` when the session the socket authenticated with is logged out or refreshed, and `slow_consumer` when frames waiting for the client to read them would exceed 64 KiB (a slow reader is disconnected, not buffered for).",
         "tags": [
           "chat"
         ],
@@ -2301,7 +2436,11 @@ enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/FriendEntry"
             },
-            "description": "Sorted by username."
+            "description": "Sorted by username (without case)."
+          },
+          "next_cursor": {
+            "type": "string",
+            "description": "Pass as `cursor` for the next page; absent on the last page."
           }
         },
         "required": [
@@ -2378,16 +2517,16 @@ enum OpenAPIDocument {
           "name": {
             "type": "string",
             "minLength": 1,
-            "maxLength": 64,
-            "description": "1 to 64 characters after trimming whitespace."
+            "maxLength": 128,
+            "description": "1 to 128 bytes of UTF-8 after trimming whitespace."
           },
           "description": {
             "type": [
               "string",
               "null"
             ],
-            "maxLength": 1000,
-            "description": "At most 1000 characters; defaults to empty."
+            "maxLength": 4000,
+            "description": "At most 4000 bytes of UTF-8; defaults to empty."
           },
           "settings": {
             "oneOf": [
@@ -2567,15 +2706,16 @@ enum OpenAPIDocument {
               "null"
             ],
             "minLength": 1,
-            "maxLength": 64,
-            "description": "1 to 64 characters after trimming whitespace."
+            "maxLength": 128,
+            "description": "1 to 128 bytes of UTF-8 after trimming whitespace."
           },
           "description": {
             "type": [
               "string",
               "null"
             ],
-            "maxLength": 1000
+            "maxLength": 4000,
+            "description": "At most 4000 bytes of UTF-8."
           },
           "settings": {
             "oneOf": [
@@ -2689,6 +2829,10 @@ enum OpenAPIDocument {
               "$ref": "#/components/schemas/Invite"
             },
             "description": "The caller's pending invites, oldest first."
+          },
+          "next_cursor": {
+            "type": "string",
+            "description": "Pass as `cursor` for the next page; absent on the last page."
           }
         },
         "required": [
@@ -2945,8 +3089,8 @@ enum OpenAPIDocument {
               "null"
             ],
             "minLength": 1,
-            "maxLength": 32,
-            "description": "1 to 32 printable characters after trimming whitespace. Absent or null leaves it unchanged."
+            "maxLength": 64,
+            "description": "1 to 64 bytes of printable UTF-8 after trimming whitespace. Absent or null leaves it unchanged."
           }
         },
         "required": []
@@ -2991,13 +3135,13 @@ enum OpenAPIDocument {
             "minLength": 3,
             "maxLength": 32,
             "pattern": "^[A-Za-z0-9_-]{3,32}$",
-            "description": "3 to 32 characters of A-Z, a-z, 0-9, `_` and `-`; unique."
+            "description": "3 to 32 characters of A-Z, a-z, 0-9, `_` and `-`; unique (without case)."
           },
           "email": {
             "type": "string",
             "format": "email",
             "maxLength": 254,
-            "description": "A valid address (at most 254 bytes, local part at most 64); unique. Stored encrypted."
+            "description": "A valid address (at most 254 bytes, local part at most 64). Stored encrypted. Whether it is registered already is never revealed."
           },
           "password": {
             "type": "string",
@@ -3011,8 +3155,8 @@ enum OpenAPIDocument {
               "null"
             ],
             "minLength": 1,
-            "maxLength": 32,
-            "description": "1 to 32 printable characters after trimming whitespace; defaults to the username."
+            "maxLength": 64,
+            "description": "1 to 64 bytes of printable UTF-8 after trimming whitespace; defaults to the username."
           }
         },
         "required": [

@@ -52,6 +52,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-hashes"), help: "Password hashes computed at once; more wait.")
     var maxConcurrentHashes: Int = 2
 
+    @Option(name: .customLong("registrations-per-address"), help: "Registrations one client address may make per 10 minutes (also the burst).")
+    var registrationsPerAddress: Int = 5
+
+    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored).")
+    var trustedProxies: [String] = []
+
     @Option(help: "Stop after this many seconds (default: run until interrupted).")
     var seconds: Double?
 
@@ -89,6 +95,10 @@ struct Serve: AsyncParsableCommand {
         guard (10...MatchLimits.highestTickRate).contains(maxTickRate) else { throw ValidationError("--max-tick-rate must be 10...240") }
         guard (1...100).contains(maxMatchesPerAccount) else { throw ValidationError("--max-matches-per-account must be 1...100") }
         let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["ARBITER_METRICS_TOKEN"]
+        guard (1...1_000_000).contains(registrationsPerAddress) else { throw ValidationError("--registrations-per-address must be 1...1000000") }
+        var limits = ControlPortLimits()
+        limits.registrationsPerAddress = .init(rate: Double(registrationsPerAddress) / 600, burst: Double(registrationsPerAddress))
+        limits.trustedProxies = Set(trustedProxies)
         lineBufferedOutput()
         // Everything this process creates (database, WAL, keys, outbox) is owner-only.
         umask(0o077)
@@ -135,14 +145,14 @@ struct Serve: AsyncParsableCommand {
             observability: Observability(
                 metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }, metricsToken: metricsToken),
             matchLimits: MatchLimits(maxConcurrentMatchesPerAccount: maxMatchesPerAccount, maxTickRate: maxTickRate),
-            logger: logger)
+            limits: limits, logger: logger)
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
         let forwarder = MatchReportForwarder(directory: directory, recorder: services.recorder, outbox: outbox, retryInterval: .seconds(5), logger: logger)
         let abandoned = try await services.recorder.abandonInterruptedMatches()
         if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
-        let limits = GameServerLimits(connectionBudgetBytes: connectionBudget, totalBudgetBytes: memoryBudget)
+        let gameLimits = GameServerLimits(connectionBudgetBytes: connectionBudget, totalBudgetBytes: memoryBudget)
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
             let text = httpAddress.description
@@ -156,7 +166,7 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { port in
                 print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(id, radix: 16))")
             })
-        let handler = GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard, limits: limits)
+        let handler = GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard, limits: gameLimits)
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.
         let group = ServiceGroup(
@@ -165,6 +175,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: application),
                     .init(service: forwarder),
                     .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
+                    .init(service: ChatJanitor(services: services, logger: logger)),
                     .init(service: TransportServerService(server: transport, handler: handler)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

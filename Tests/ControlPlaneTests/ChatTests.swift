@@ -120,15 +120,16 @@ actor Signal {
                 #expect(try await next()["code"] as? String == "invalid_body")
                 try await outbound.write(.text("garbage"))
                 #expect(try await next()["code"] as? String == "invalid_command")
-                // Burst of 10, then the limit: the 11th message in a row is refused.
+                // Burst of 10, then the limit (5 a second): of 20 in a row, the first 10 pass and
+                // later ones are refused, however slowly this machine sends them (< 2 s).
                 var codes: [String] = []
-                for index in 0..<11 {
+                for index in 0..<20 {
                     try await outbound.write(.text("{\"type\":\"send\",\"channel\":\"lobby\",\"body\":\"m\(index)\"}"))
                     let reply = try await next()
                     codes.append(reply["type"] as? String == "message" ? "ok" : (reply["code"] as? String ?? "?"))
                 }
                 #expect(codes.prefix(10).allSatisfy { $0 == "ok" })
-                #expect(codes.last == "rate_limited")
+                #expect(codes.dropFirst(10).contains("rate_limited"), "\(codes)")
                 try await outbound.close(.normalClosure, reason: nil)
             }
         }

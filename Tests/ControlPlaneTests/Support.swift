@@ -6,25 +6,27 @@ import HummingbirdTesting
 import NetProtocol
 import Testing
 
-/// The game-hosting side for tests: the real match directory, no sockets.
+/// The game-hosting side for tests: the real match directory, no sockets, on the same
+/// monotonic clock a real game server sweeps the directory with.
 struct DirectoryHost: MatchHosting {
     let directory: MatchDirectory
     let serverAddress: NetAddress
+    let clock = SystemClock()
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let id = directory.create(
             settings: .init(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map),
-            now: 0)
+            now: clock.monotonicSeconds())
         return MatchPlacement(matchID: id, serverAddress: serverAddress)
     }
 
     func scoreboard(matchID: UInt64) async -> [LiveScore]? {
-        directory.scoreboard(matchID: matchID, now: 0)?.map {
+        directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds())?.map {
             LiveScore(playerID: Int64(bitPattern: $0.playerID), displayName: $0.displayName, score: $0.score, kills: $0.kills, deaths: $0.deaths)
         }
     }
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
-        directory.reserve(matchID: matchID, until: seconds)
+        directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
     }
 }
 
@@ -36,13 +38,26 @@ struct TestControlPlane {
     let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
     static let protocolID: UInt64 = 0xC0DE
 
-    init(serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil) async throws {
+    /// The production limits, except that router tests may register freely, and may name the
+    /// client address in `X-Forwarded-For` (router tests have no peer address: it is "unknown").
+    static var testLimits: ControlPortLimits {
+        var limits = ControlPortLimits()
+        limits.registrationsPerAddress = .init(rate: 1000, burst: 1000)
+        limits.trustedProxies = ["unknown"]
+        return limits
+    }
+
+    init(
+        serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil,
+        limits: ControlPortLimits = TestControlPlane.testLimits, maxConcurrentHashes: Int = 4
+    ) async throws {
         var random = SystemRandomSource()
         key = SymmetricKey(random: &random)
         directory = MatchDirectory()
         services = try await ControlPlaneServices.make(
             database: try database ?? AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
-            minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum, maxConcurrentHashes: 4)
+            minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum,
+            maxConcurrentHashes: maxConcurrentHashes, limits: limits)
     }
 
     var application: some ApplicationProtocol {
@@ -55,6 +70,8 @@ struct Reply {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let json: [String: Any]
+    /// The body as sent.
+    var body = Data()
 
     subscript(key: String) -> Any? { json[key] }
     func string(_ key: String) -> String? { json[key] as? String }
@@ -64,22 +81,26 @@ struct Reply {
 
 extension TestClientProtocol {
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: [String: Any]? = nil, raw: String? = nil) async throws -> Reply {
+    func call(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: [String: Any]? = nil, raw: String? = nil, from address: String? = nil
+    ) async throws -> Reply {
         var headers = HTTPFields()
         if let token { headers[.authorization] = "Bearer \(token)" }
+        // Believed only because the test plane trusts the router tests' "unknown" peer as a proxy.
+        if let address { headers[HTTPFields.Element.Name("X-Forwarded-For")!] = address }
         var body: ByteBuffer?
         if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)) }
         if let raw { body = ByteBuffer(string: raw) }
         return try await execute(uri: path, method: method, headers: headers, body: body) { response in
             let data = Data(buffer: response.body)
             let parsed = (data.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: data) as? [String: Any])) ?? [:]
-            return Reply(status: response.status, headers: response.headers, json: parsed)
+            return Reply(status: response.status, headers: response.headers, json: parsed, body: data)
         }
     }
 
     /// Registers `name` and returns its session token and player id.
-    func register(_ name: String, password: String = "correct horse battery") async throws -> (token: String, id: Int64) {
-        let reply = try await call(.post, "/v1/accounts", json: ["username": name, "email": "\(name)@example.com", "password": password])
+    func register(_ name: String, password: String = "correct horse battery", from address: String? = nil) async throws -> (token: String, id: Int64) {
+        let reply = try await call(.post, "/v1/accounts", json: ["username": name, "email": "\(name)@example.com", "password": password], from: address)
         #expect(reply.status == .created, "register \(name): \(reply.json)")
         let player = reply["player"] as? [String: Any]
         return (reply.string("token") ?? "", Int64(player?["id"] as? Int ?? 0))

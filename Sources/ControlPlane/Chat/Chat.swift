@@ -3,45 +3,266 @@ import GRDB
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import Synchronization
 
 /// Relays chat between WebSocket connections and persists every message.
+///
+/// Each socket registers here with the session it authenticated with; the hub holds it to the
+/// per-account socket cap, closes it when that session ends (logout, refresh), unsubscribes it
+/// from `game:{id}` when its player leaves the game, and drops it when its outbox overflows.
 public actor ChatHub {
-    struct Subscriber {
+    struct Connection {
         let playerID: Int64
-        /// The name the subscriber joined the channel by ("dm:42" for them is "dm:7" for 42).
-        let label: String
-        let outbox: AsyncStream<String>.Continuation
+        let sessionID: Int64
+        let outbox: ChatOutbox
+        /// Canonical channel name -> the label this connection joined it by ("dm:42" for them is
+        /// "dm:7" for 42).
+        var channels: [String: String] = [:]
     }
 
-    private var channels: [String: [UUID: Subscriber]] = [:]
-    private var joined: [UUID: Set<String>] = [:]
+    private let socketsPerAccount: Int
+    private var connections: [UUID: Connection] = [:]
+    private var channels: [String: Set<UUID>] = [:]
+    private var socketsByPlayer: [Int64: Int] = [:]
 
-    func join(_ connection: UUID, player: Int64, channel: String, label: String, outbox: AsyncStream<String>.Continuation) {
-        channels[channel, default: [:]][connection] = Subscriber(playerID: player, label: label, outbox: outbox)
-        joined[connection, default: []].insert(channel)
+    init(limits: ControlPortLimits) { socketsPerAccount = limits.chatSocketsPerAccount }
+
+    /// Admits a new socket; false when its account already holds the most sockets allowed.
+    func register(_ connection: UUID, player: Int64, session: Int64, outbox: ChatOutbox) -> Bool {
+        guard socketsByPlayer[player, default: 0] < socketsPerAccount else { return false }
+        socketsByPlayer[player, default: 0] += 1
+        connections[connection] = Connection(playerID: player, sessionID: session, outbox: outbox)
+        return true
+    }
+
+    /// Forgets a socket and its subscriptions (idempotent).
+    func remove(_ connection: UUID) {
+        guard let removed = connections.removeValue(forKey: connection) else { return }
+        for channel in removed.channels.keys { unlink(connection, from: channel) }
+        let remaining = socketsByPlayer[removed.playerID, default: 1] - 1
+        socketsByPlayer[removed.playerID] = remaining > 0 ? remaining : nil
+    }
+
+    func join(_ connection: UUID, channel: String, label: String) {
+        guard connections[connection] != nil else { return }
+        connections[connection]?.channels[channel] = label
+        channels[channel, default: []].insert(connection)
     }
 
     func leave(_ connection: UUID, channel: String) {
-        channels[channel]?.removeValue(forKey: connection)
+        connections[connection]?.channels.removeValue(forKey: channel)
+        unlink(connection, from: channel)
+    }
+
+    private func unlink(_ connection: UUID, from channel: String) {
+        channels[channel]?.remove(connection)
         if channels[channel]?.isEmpty == true { channels.removeValue(forKey: channel) }
-        joined[connection]?.remove(channel)
     }
 
-    func leaveAll(_ connection: UUID) {
-        for channel in joined[connection] ?? [] { leave(connection, channel: channel) }
-        joined.removeValue(forKey: connection)
-    }
+    func isJoined(_ connection: UUID, channel: String) -> Bool { connections[connection]?.channels[channel] != nil }
 
-    func isJoined(_ connection: UUID, channel: String) -> Bool { joined[connection]?.contains(channel) == true }
-
-    /// Sends `message` to every subscriber of `channel`, labelled as each of them knows it.
-    func broadcast(_ message: ChatMessage, channel: String) {
-        for subscriber in channels[channel]?.values ?? [:].values {
-            var copy = message
-            copy.channel = subscriber.label
-            if let text = ChatWire.encode(copy) { subscriber.outbox.yield(text) }
+    /// Closes every socket that authenticated with `session` (it was revoked or replaced).
+    func endSession(_ session: Int64) {
+        for (id, connection) in connections where connection.sessionID == session {
+            connection.outbox.finish(.sessionEnded)
+            remove(id)
         }
     }
+
+    /// Unsubscribes every socket of `player` from `channel`, telling each why.
+    func unsubscribe(player: Int64, from channel: String, reason: String) {
+        for (id, connection) in connections where connection.playerID == player {
+            guard let label = connection.channels[channel] else { continue }
+            leave(id, channel: channel)
+            if !connection.outbox.send(ChatWire.event("left", channel: label, reason: reason)) { remove(id) }
+        }
+    }
+
+    /// Sends `message` to every subscriber of `channel`, labelled as each of them knows it. A
+    /// subscriber whose outbox cannot take it is disconnected.
+    func broadcast(_ message: ChatMessage, channel: String) {
+        for id in channels[channel] ?? [] {
+            guard let subscriber = connections[id], let label = subscriber.channels[channel] else { continue }
+            var copy = message
+            copy.channel = label
+            guard let text = ChatWire.encode(copy) else { continue }
+            if !subscriber.outbox.send(text) { remove(id) }
+        }
+    }
+
+    /// Sockets open now (for tests).
+    var socketCount: Int { connections.count }
+
+    /// Sockets subscribed to `channel` now (for tests).
+    func subscriberCount(_ channel: String) -> Int { channels[channel]?.count ?? 0 }
+}
+
+/// The frames waiting to be written to one chat socket, bounded in bytes. A reader that falls
+/// so far behind that a frame would take the outbox over its limit is not buffered for: the
+/// outbox drops what it holds and ends with ``Ending/slowConsumer``, and the socket is closed.
+/// One task reads it (the socket's writer); any task may send.
+final class ChatOutbox: AsyncSequence, Sendable {
+    typealias Element = String
+
+    /// Why the socket is being closed by the server.
+    struct Ending: Sendable, Equatable {
+        let code: String
+        let message: String
+
+        static let sessionEnded = Ending(code: "session_ended", message: "the session this socket authenticated with has ended")
+        static let slowConsumer = Ending(code: "slow_consumer", message: "the socket did not read its messages fast enough")
+    }
+
+    private struct State {
+        var frames: [String] = []
+        var head = 0
+        var bytes = 0
+        var finished = false
+        var ending: Ending?
+        var reader: CheckedContinuation<String?, Never>?
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// The most bytes (UTF-8) that may wait.
+    let limit: Int
+    private let state = Mutex(State())
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Bytes waiting now.
+    var bytesWaiting: Int { state.withLock { $0.bytes } }
+    /// Why the server ended the outbox, if it did.
+    var ending: Ending? { state.withLock { $0.ending } }
+
+    /// Queues `text`. False when the outbox has ended, or ends now because `text` would take it
+    /// over its limit (a frame larger than the whole limit never fits, even in an empty outbox).
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        let size = text.utf8.count
+        enum Action {
+            case none
+            case hand(CheckedContinuation<String?, Never>)
+            case overflowed(CheckedContinuation<String?, Never>?, [CheckedContinuation<Void, Never>])
+            case refused
+        }
+        let action = state.withLock { state -> Action in
+            guard !state.finished else { return .refused }
+            if size <= limit, let reader = state.reader {
+                // The reader waits only when nothing is queued: the frame goes straight to it.
+                state.reader = nil
+                return .hand(reader)
+            }
+            guard state.bytes + size <= limit else {
+                state.frames = []
+                state.head = 0
+                state.bytes = 0
+                state.finished = true
+                state.ending = .slowConsumer
+                defer {
+                    state.reader = nil
+                    state.finishWaiters = []
+                }
+                return .overflowed(state.reader, state.finishWaiters)
+            }
+            state.frames.append(text)
+            state.bytes += size
+            return .none
+        }
+        switch action {
+        case .none: return true
+        case .hand(let reader):
+            reader.resume(returning: text)
+            return true
+        case .overflowed(let reader, let waiters):
+            reader?.resume(returning: nil)
+            for waiter in waiters { waiter.resume() }
+            return false
+        case .refused: return false
+        }
+    }
+
+    /// Ends the outbox: the reader gets what is queued (nothing, when `ending` is given: the
+    /// socket is to be closed now), then the end.
+    func finish(_ ending: Ending? = nil) {
+        let (reader, waiters) = state.withLock { state -> (CheckedContinuation<String?, Never>?, [CheckedContinuation<Void, Never>]) in
+            guard !state.finished else { return (nil, []) }
+            state.finished = true
+            state.ending = ending
+            if ending != nil {
+                state.frames = []
+                state.head = 0
+                state.bytes = 0
+            }
+            defer {
+                state.reader = nil
+                state.finishWaiters = []
+            }
+            return (state.reader, state.finishWaiters)
+        }
+        reader?.resume(returning: nil)
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the outbox has ended.
+    func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.finishWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// The next frame, or nil once the outbox has ended and been drained (or the task is cancelled).
+    func next() async -> String? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+                enum Step {
+                    case frame(String)
+                    case end
+                    case wait
+                }
+                let step = state.withLock { state -> Step in
+                    if state.head < state.frames.count {
+                        let frame = state.frames[state.head]
+                        state.head += 1
+                        state.bytes -= frame.utf8.count
+                        if state.head == state.frames.count {
+                            state.frames.removeAll(keepingCapacity: true)
+                            state.head = 0
+                        } else if state.head >= 64, state.head * 2 >= state.frames.count {
+                            state.frames.removeFirst(state.head)
+                            state.head = 0
+                        }
+                        return .frame(frame)
+                    }
+                    if state.finished || Task.isCancelled { return .end }
+                    state.reader = continuation
+                    return .wait
+                }
+                switch step {
+                case .frame(let frame): continuation.resume(returning: frame)
+                case .end: continuation.resume(returning: nil)
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            let reader = state.withLock { state -> CheckedContinuation<String?, Never>? in
+                defer { state.reader = nil }
+                return state.reader
+            }
+            reader?.resume(returning: nil)
+        }
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let outbox: ChatOutbox
+        func next() async -> String? { await outbox.next() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(outbox: self) }
 }
 
 /// A chat message as clients see it.
@@ -80,8 +301,10 @@ enum ChatWire {
         (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func event(_ type: String, channel: String) -> String {
-        encode(["type": type, "channel": channel]) ?? ""
+    static func event(_ type: String, channel: String, reason: String? = nil) -> String {
+        var fields = ["type": type, "channel": channel]
+        if let reason { fields["reason"] = reason }
+        return encode(fields) ?? ""
     }
 
     static func error(_ code: String, _ message: String) -> String {
@@ -99,7 +322,8 @@ struct ChatChannels: Sendable {
         if label == "lobby" { return "lobby" }
         if label.hasPrefix("game:"), let id = Int64(label.dropFirst(5)), id > 0 {
             let allowed = try await database.writer.read { db -> Bool? in
-                guard let game = try GameRecord.fetchOne(db, key: id) else { return nil }
+                // A private game's channel is as invisible as the game: 404, not 403.
+                guard let game = try? GameAccess.visibleGame(id, to: player, db) else { return nil }
                 if game.createdBy == player { return true }
                 return try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player])
             }
@@ -123,14 +347,44 @@ struct ChatChannels: Sendable {
     }
 }
 
-extension ControlPlaneRoutes {
-    static let maxChatCharacters = 500
+/// How long chat history is kept: the newest `perChannel` messages of each channel, none older
+/// than `maxAge`. Enforced on every insert into a channel (the rows past either bound are
+/// deleted in the same transaction), on every read (older rows are never served), and by
+/// ``ChatJanitor`` in channels nobody writes to any more.
+struct ChatRetention: Sendable {
+    let perChannel: Int
+    let maxAge: TimeInterval
 
+    init(limits: ControlPortLimits) {
+        perChannel = limits.chatMessagesPerChannel
+        maxAge = limits.chatRetentionSeconds
+    }
+
+    func cutoff(now: Date) -> Date { now.addingTimeInterval(-maxAge) }
+
+    /// Deletes what `channel` holds beyond the bounds. Uses the (channel, id) index: ids grow
+    /// with time, so the oldest rows are the lowest ids.
+    func prune(_ channel: String, now: Date, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM chat_messages WHERE channel = ? AND id <= (
+                    SELECT id FROM chat_messages WHERE channel = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                """, arguments: [channel, channel, perChannel])
+        try db.execute(
+            sql: """
+                DELETE FROM chat_messages WHERE id IN (
+                    SELECT id FROM chat_messages WHERE channel = ? ORDER BY id LIMIT 256) AND created_at < ?
+                """, arguments: [channel, cutoff(now: now)])
+    }
+}
+
+extension ControlPlaneRoutes {
     /// The history route on the HTTP router, and a plain `GET /v1/chat` that answers 401 without
     /// a session and 426 (upgrade required) with one.
     func addChatRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
         let database = services.database
         let channels = ChatChannels(database: database)
+        let retention = ChatRetention(limits: services.limits)
 
         group.get("/v1/chat/:channel/messages") { request, context -> ChatHistory in
             let me = try context.requireIdentity().playerID
@@ -142,14 +396,15 @@ extension ControlPlaneRoutes {
                 guard let value = Int64(text), value > 0 else { throw APIError.badRequest("before must be a message id", code: "invalid_query") }
                 before = value
             }
+            let cutoff = retention.cutoff(now: Date())
             // Rows become Sendable values inside the read, so the asynchronous read is the one used.
             let messages = try await database.writer.read { [before] db in
                 try Row.fetchAll(
                     db,
                     sql: """
                         SELECT m.id, m.sender_id, p.username, m.body, m.created_at FROM chat_messages m JOIN players p ON p.id = m.sender_id
-                        WHERE m.channel = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?
-                        """, arguments: [canonical, before, limit]
+                        WHERE m.channel = ? AND m.id < ? AND m.created_at >= ? ORDER BY m.id DESC LIMIT ?
+                        """, arguments: [canonical, before, cutoff, limit]
                 ).map {
                     ChatMessage(id: $0["id"], channel: label, senderID: $0["sender_id"], senderName: $0["username"], body: $0["body"], sentAt: $0["created_at"])
                 }
@@ -164,14 +419,20 @@ extension ControlPlaneRoutes {
 
     /// The WebSocket route. The upgrade is always accepted: a missing or bad session gets an
     /// `unauthorized` error frame and a close with code 1008 (policy violation), since an HTTP
-    /// status cannot be sent once the upgrade is under way.
+    /// status cannot be sent once the upgrade is under way. The server closes a socket the same
+    /// way (an error frame, then 1008) when its account already has the most sockets allowed
+    /// (`too_many_connections`), when its session ends (`session_ended`: logout or refresh) and
+    /// when it reads too slowly for its outbox (`slow_consumer`).
     func addChatWebSocket(_ router: Router<ArbiterRequestContext>) {
         let database = services.database
         let hub = services.chat
         let presence = services.presence
         let accounts = services.accounts
         let limiter = chatLimiter
-        let channels = ChatChannels(database: database)
+        let limits = services.limits
+        let chat = ChatCommandContext(
+            hub: hub, channels: ChatChannels(database: database), limiter: limiter, database: database,
+            retention: ChatRetention(limits: limits), maxBodyBytes: limits.chatMessageBytes)
         router.ws("/v1/chat") { inbound, outbound, context in
             let token = AuthMiddleware.token(in: context.request, allowQuery: true)
             guard let token, let identity = try? await accounts.identity(forToken: token) else {
@@ -181,95 +442,122 @@ extension ControlPlaneRoutes {
             }
             let me = identity.playerID
             let connection = UUID()
-            let (stream, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(256))
+            let outbox = ChatOutbox(limit: limits.chatOutboxBytes)
+            guard await hub.register(connection, player: me, session: identity.sessionID, outbox: outbox) else {
+                try await outbound.write(.text(ChatWire.error(
+                    "too_many_connections", "an account may have at most \(limits.chatSocketsPerAccount) chat sockets open")))
+                try await outbound.close(.policyViolation, reason: "too_many_connections")
+                return
+            }
+            // A session revoked between the check above and the registration: close at once.
+            if try await accounts.identity(forToken: token) == nil { outbox.finish(.sessionEnded) }
             await presence.connected(me)
-            defer {
-                outbox.finish()
-                Task {
-                    await hub.leaveAll(connection)
-                    await presence.disconnected(me)
-                }
-            }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await text in stream { try await outbound.write(.text(text)) }
-                }
-                group.addTask {
-                    for try await message in inbound.messages(maxSize: 16 * 1024) {
-                        guard case .text(let text) = message else {
-                            outbox.yield(ChatWire.error("unsupported", "send JSON text frames"))
-                            continue
+            var failure: (any Error)?
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await text in outbox { try await outbound.write(.text(text)) }
+                        if let ending = outbox.ending {
+                            try await outbound.write(.text(ChatWire.error(ending.code, ending.message)))
+                            try await outbound.close(.policyViolation, reason: ending.code)
                         }
-                        await Self.handleChatCommand(
-                            text, player: identity, connection: connection, outbox: outbox, hub: hub, channels: channels,
-                            limiter: limiter, database: database)
                     }
-                    outbox.finish()
+                    group.addTask {
+                        for try await message in inbound.messages(maxSize: 16 * 1024) {
+                            guard case .text(let text) = message else {
+                                outbox.send(ChatWire.error("unsupported", "send JSON text frames"))
+                                continue
+                            }
+                            await Self.handleChatCommand(text, player: identity, connection: connection, outbox: outbox, chat)
+                        }
+                        outbox.finish()
+                    }
+                    group.addTask {
+                        // A writer stuck on a reader that does not read must not hold the socket
+                        // open: once the server has ended the outbox, give it a moment, then stop.
+                        await outbox.finished()
+                        try await Task.sleep(for: .seconds(2))
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
-                try await group.next()
-                group.cancelAll()
+            } catch {
+                failure = error
             }
+            await hub.remove(connection)
+            await presence.disconnected(me)
+            if let failure { throw failure }
         }
     }
 
-    static func handleChatCommand(
-        _ text: String, player identity: Identity, connection: UUID, outbox: AsyncStream<String>.Continuation, hub: ChatHub,
-        channels: ChatChannels, limiter: RateLimiter, database: AppDatabase
-    ) async {
+    static func handleChatCommand(_ text: String, player identity: Identity, connection: UUID, outbox: ChatOutbox, _ chat: ChatCommandContext) async {
         let me = identity.playerID
         guard let data = text.data(using: .utf8), let command = try? JSONDecoder().decode(ChatCommand.self, from: data) else {
-            outbox.yield(ChatWire.error("invalid_command", "expected {\"type\": \"join\"|\"leave\"|\"send\", ...}"))
+            outbox.send(ChatWire.error("invalid_command", "expected {\"type\": \"join\"|\"leave\"|\"send\", ...}"))
             return
         }
         guard let label = command.channel else {
-            outbox.yield(ChatWire.error("invalid_command", "channel is required"))
+            outbox.send(ChatWire.error("invalid_command", "channel is required"))
             return
         }
         let canonical: String
         do {
-            canonical = try await channels.resolve(label, for: me)
+            canonical = try await chat.channels.resolve(label, for: me)
         } catch let error as APIError {
-            outbox.yield(ChatWire.error(error.code, error.message))
+            outbox.send(ChatWire.error(error.code, error.message))
             return
         } catch {
-            outbox.yield(ChatWire.error("internal", "could not check the channel"))
+            outbox.send(ChatWire.error("internal", "could not check the channel"))
             return
         }
         switch command.type {
         case "join":
-            await hub.join(connection, player: me, channel: canonical, label: label, outbox: outbox)
-            outbox.yield(ChatWire.event("joined", channel: label))
+            await chat.hub.join(connection, channel: canonical, label: label)
+            outbox.send(ChatWire.event("joined", channel: label))
         case "leave":
-            await hub.leave(connection, channel: canonical)
-            outbox.yield(ChatWire.event("left", channel: label))
+            await chat.hub.leave(connection, channel: canonical)
+            outbox.send(ChatWire.event("left", channel: label))
         case "send":
-            guard await hub.isJoined(connection, channel: canonical) else {
-                outbox.yield(ChatWire.error("not_joined", "join \(label) before sending to it"))
+            guard await chat.hub.isJoined(connection, channel: canonical) else {
+                outbox.send(ChatWire.error("not_joined", "join \(label) before sending to it"))
                 return
             }
             let body = command.body ?? ""
-            guard !body.isEmpty, body.count <= maxChatCharacters else {
-                outbox.yield(ChatWire.error("invalid_body", "messages are 1 to \(maxChatCharacters) characters"))
+            guard !body.isEmpty, body.utf8.count <= chat.maxBodyBytes else {
+                outbox.send(ChatWire.error("invalid_body", "messages are 1 to \(chat.maxBodyBytes) bytes of UTF-8"))
                 return
             }
-            if let wait = await limiter.take("chat:\(me)") {
-                outbox.yield(ChatWire.error("rate_limited", String(format: "slow down; retry in %.1f s", wait)))
+            if let wait = await chat.limiter.take("chat:\(me)") {
+                outbox.send(ChatWire.error("rate_limited", String(format: "slow down; retry in %.1f s", wait)))
                 return
             }
             do {
-                let record = try await database.writer.write { db -> ChatMessageRecord in
-                    var record = ChatMessageRecord(id: nil, channel: canonical, senderID: me, body: body, createdAt: Date())
+                let retention = chat.retention
+                let record = try await chat.database.writer.write { db -> ChatMessageRecord in
+                    let now = Date()
+                    var record = ChatMessageRecord(id: nil, channel: canonical, senderID: me, body: body, createdAt: now)
                     try record.insert(db)
+                    try retention.prune(canonical, now: now, db)
                     return record
                 }
                 let message = ChatMessage(id: record.id ?? 0, channel: canonical, senderID: me, senderName: identity.username, body: body, sentAt: record.createdAt)
-                await hub.broadcast(message, channel: canonical)
+                await chat.hub.broadcast(message, channel: canonical)
                 ControlPlaneMetrics.chatMessages.increment()
             } catch {
-                outbox.yield(ChatWire.error("internal", "the message could not be stored"))
+                outbox.send(ChatWire.error("internal", "the message could not be stored"))
             }
         default:
-            outbox.yield(ChatWire.error("invalid_command", "unknown type '\(command.type)'"))
+            outbox.send(ChatWire.error("invalid_command", "unknown type '\(command.type)'"))
         }
     }
+}
+
+/// What a chat command handler needs.
+struct ChatCommandContext: Sendable {
+    let hub: ChatHub
+    let channels: ChatChannels
+    let limiter: RateLimiter
+    let database: AppDatabase
+    let retention: ChatRetention
+    let maxBodyBytes: Int
 }

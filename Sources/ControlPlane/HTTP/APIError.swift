@@ -50,6 +50,12 @@ public struct APIError: HTTPResponseError, Sendable {
         headers[.retryAfter] = String(whole)
         return APIError(.tooManyRequests, "rate_limited", "too many attempts; retry after \(whole) s", headers: headers)
     }
+    /// 503 `busy`: the server will not queue more of this work now (e.g. password hashing).
+    static func busy(retryAfter seconds: Int = 1) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(max(1, seconds))
+        return APIError(.serviceUnavailable, "busy", "the server is busy; retry after \(max(1, seconds)) s", headers: headers)
+    }
 }
 
 /// Turns whatever a handler threw into the JSON error shape. Client mistakes become 4xx;
@@ -72,6 +78,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "the request body is too large")
+        } catch PasswordHashingError.busy {
+            throw APIError.busy()
+        } catch is CancellationError {
+            // The client went away (or the server is stopping): nobody reads this answer.
+            throw APIError(.serviceUnavailable, "cancelled", "the request was cancelled")
         } catch is DecodingError {
             throw APIError.badRequest("the request body is not the JSON this route expects", code: "invalid_body")
         } catch {

@@ -16,13 +16,17 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<ArbiterRequestContext>
     public var identity: Identity?
-    /// The peer's IP address, or "unknown" (e.g. in router tests).
-    public let clientAddress: String
+    /// The TCP peer's IP address, or "unknown" when the channel has none (e.g. router tests).
+    public let peerAddress: String
+    /// The address rate limits are keyed by: the peer's, or, when the peer is a trusted proxy,
+    /// the one it names (see ``ClientAddressMiddleware``).
+    public internal(set) var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = peerAddress
     }
 
     public var maxUploadSize: Int { 64 * 1024 }
@@ -77,6 +81,28 @@ struct AuthMiddleware: RouterMiddleware {
     }
 }
 
+/// Believes `X-Forwarded-For` only from the configured reverse proxies: when the peer is one of
+/// them, the header's last entry (the address the proxy itself saw) becomes the client address.
+/// Anyone else's header is ignored, so a client cannot pick the address its rate limits use.
+struct ClientAddressMiddleware: RouterMiddleware {
+    let trustedProxies: Set<String>
+    static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
+
+    func handle(
+        _ request: Request, context: ArbiterRequestContext,
+        next: (Request, ArbiterRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard trustedProxies.contains(context.peerAddress), let header = request.headers[Self.forwardedFor] else {
+            return try await next(request, context)
+        }
+        var context = context
+        let last = header.split(separator: ",").last.map { $0.trimmingCharacters(in: CharacterSet.whitespaces) } ?? ""
+        if !last.isEmpty, last.utf8.count <= 64 { context.clientAddress = last }
+        return try await next(request, context)
+    }
+}
+
+
 extension Request {
     /// Decodes the JSON body with the context's decoder; 400 with a clear message otherwise.
     func json<T: Decodable>(_ type: T.Type, context: ArbiterRequestContext) async throws -> T {
@@ -112,6 +138,13 @@ extension Request {
             throw APIError.badRequest("query parameter '\(name)' must be an integer in \(range.lowerBound)...\(range.upperBound)", code: "invalid_query")
         }
         return number
+    }
+
+    /// The `cursor` query parameter as a non-negative id (0 when absent); 400 when malformed.
+    func idCursor() throws -> Int64 {
+        guard let text = uri.queryParameters.get("cursor") else { return 0 }
+        guard let value = Int64(text), value >= 0 else { throw APIError.badRequest("invalid cursor", code: "invalid_query") }
+        return value
     }
 }
 

@@ -134,12 +134,27 @@ extension ControlPlaneRoutes {
         return nil
     }
 
+    /// The game a `game:{id}` board belongs to.
+    static func gameID(ofBoard key: String) -> Int64? {
+        guard key.hasPrefix("game:") else { return nil }
+        return Int64(key.dropFirst(5))
+    }
+
     func addLeaderboardRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
         let cache = services.leaderboards
         let database = services.database
         group.get("/v1/leaderboards/:board") { request, context -> LeaderboardResponse in
             let me = try context.requireIdentity().playerID
             guard let name = context.parameters.get("board"), let key = Self.boardKey(name) else { throw APIError.notFound("leaderboard") }
+            // A game's board is as visible as the game: a private game's board is 404 to
+            // everyone who may not see the game, exactly like the game itself.
+            if let gameID = Self.gameID(ofBoard: key) {
+                do {
+                    _ = try await database.writer.read { db in try GameAccess.visibleGame(gameID, to: me, db) }
+                } catch let error as APIError where error.status == .notFound {
+                    throw APIError.notFound("leaderboard")
+                }
+            }
             let limit = try request.queryInt("limit", default: 10, range: 1...100)
             var start = 0
             if let cursor = request.uri.queryParameters.get("cursor") {

@@ -1,3 +1,4 @@
+import CSodium
 import Foundation
 import GRDB
 import Hummingbird
@@ -8,17 +9,29 @@ public final class Accounts: Sendable {
     let hasher: PasswordHasher
     let vault: EmailVault
     let sessionLifetime: TimeInterval
-    private let failedLoginsByAccount = RateLimiter(rule: .init(rate: 5.0 / 60, burst: 5))
-    private let failedLoginsByAddress = RateLimiter(rule: .init(rate: 20.0 / 60, burst: 20))
+    let chat: ChatHub
+    private let failedLoginsByPair: RateLimiter
+    private let failedLoginsByAccount: RateLimiter
+    private let failedLoginsByAddress: RateLimiter
+    private let registrationsByAddress: RateLimiter
+    private let knownAddresses = KnownLoginAddresses()
     /// A hash of a random password, verified against when the username is unknown, so that
     /// response time does not reveal which usernames exist.
     private let decoyHash: String
 
-    init(database: AppDatabase, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval) async throws {
+    init(
+        database: AppDatabase, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, limits: ControlPortLimits,
+        chat: ChatHub
+    ) async throws {
         self.database = database
         self.hasher = hasher
         self.vault = vault
         self.sessionLifetime = sessionLifetime
+        self.chat = chat
+        failedLoginsByPair = RateLimiter(rule: limits.failedLoginsPerAccountAndAddress)
+        failedLoginsByAccount = RateLimiter(rule: limits.failedLoginsPerAccount)
+        failedLoginsByAddress = RateLimiter(rule: limits.failedLoginsPerAddress)
+        registrationsByAddress = RateLimiter(rule: limits.registrationsPerAddress)
         decoyHash = try await hasher.hash(UUID().uuidString)
     }
 
@@ -56,7 +69,7 @@ public final class Accounts: Sendable {
         let allowed = username.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
         }
-        guard (3...32).contains(username.count), allowed else {
+        guard (3...32).contains(username.utf8.count), allowed else {
             throw APIError.invalid("username must be 3 to 32 characters of A-Z, a-z, 0-9, _ and -", code: "invalid_username")
         }
     }
@@ -76,27 +89,58 @@ public final class Accounts: Sendable {
         }
     }
 
+    /// Longest display name, in UTF-8 bytes (not characters: one character can be any size).
+    static let maxDisplayNameBytes = 64
+
     static func validateDisplayName(_ name: String) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...32).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) }) else {
-            throw APIError.invalid("display_name must be 1 to 32 printable characters", code: "invalid_display_name")
+        guard (1...maxDisplayNameBytes).contains(trimmed.utf8.count),
+            trimmed.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) })
+        else {
+            throw APIError.invalid("display_name must be 1 to \(maxDisplayNameBytes) bytes of printable UTF-8", code: "invalid_display_name")
         }
         return trimmed
     }
 
-    func register(_ registration: Registration) async throws -> SessionResponse {
+    /// Registers an account and opens its first session.
+    ///
+    /// **Whether an email address is registered is never revealed.** Without a way to prove that
+    /// the caller owns the address (no mail is sent), any answer that differs between "address
+    /// free" and "address taken" tells the caller which it is, and usernames are public, so a
+    /// generic 409 for both kinds of conflict would still give it away whenever the username is
+    /// free (the caller simply picks a fresh one). The only answer that reveals nothing is the
+    /// one a fresh address gets, so a duplicate address registers like any other: 201, a
+    /// session, the address shown back to its typist. The first account to register an address
+    /// holds its *claim* (`email_hash` is the address's keyed hash, which stays unique); a later
+    /// account with the same address gets 32 random bytes there instead, so it holds no claim and
+    /// cannot take over the address or its owner's account. Anything that ever acts on the address
+    /// (recovery, notifications) must act only for the account holding the claim. Registrations
+    /// are rate limited per address, and the password is hashed before anything is looked up, so
+    /// the timing does not differ either. Usernames stay unique and a taken one is reported
+    /// (409 `username_taken`): they are public anyway.
+    func register(_ registration: Registration, clientAddress: String) async throws -> SessionResponse {
         try Self.validateUsername(registration.username)
         try Self.validateEmail(registration.email)
         try Self.validatePassword(registration.password)
         let displayName = try Self.validateDisplayName(registration.displayName ?? registration.username)
-        let passwordHash = try await hasher.hash(registration.password)
+        // Counted before the hash: each registration costs one, whatever its outcome.
+        if let wait = await registrationsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        let passwordHash: String
+        do {
+            passwordHash = try await hasher.hash(registration.password)
+        } catch {
+            await registrationsByAddress.refund(clientAddress)  // nothing was done for it
+            throw error
+        }
         let now = Date()
         let session = SessionToken.generate()
+        let claim = vault.keyedHash(registration.email)
         do {
-            return try await database.writer.write { db in
+            let response = try await database.writer.write { db in
+                let taken = try PlayerRecord.filter(Column("email_hash") == claim).fetchCount(db) > 0
                 var player = PlayerRecord(
                     id: nil, username: registration.username, displayName: displayName,
-                    email: self.vault.seal(registration.email), emailHash: self.vault.keyedHash(registration.email),
+                    email: self.vault.seal(registration.email), emailHash: taken ? Self.unclaimedEmailHash() : claim,
                     passwordHash: passwordHash, createdAt: now)
                 try player.insert(db)
                 guard let playerID = player.id else { throw APIError(.internalServerError, "internal", "insert failed") }
@@ -108,35 +152,89 @@ public final class Accounts: Sendable {
                 ControlPlaneMetrics.registrations.increment()
                 return SessionResponse(token: session.token, expiresAt: record.expiresAt, player: self.profile(player, playerID))
             }
+            await knownAddresses.insert(registration.username.lowercased(), clientAddress)
+            return response
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            if (error.message ?? "").contains("email") {
-                throw APIError.conflict("that email address is already registered", code: "email_taken")
-            }
+            // Only the username can collide: the email hash is either the free claim or random.
             throw APIError.conflict("that username is taken", code: "username_taken")
         }
+    }
+
+    /// What an account that does not hold its address's claim stores as `email_hash`: unique,
+    /// and equal to no address's keyed hash.
+    static func unclaimedEmailHash() -> Data {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        randombytes_buf(&bytes, 32)
+        return Data(bytes)
     }
 
     private func profile(_ player: PlayerRecord, _ id: Int64) -> PrivateProfile {
         PrivateProfile(id: id, username: player.username, displayName: player.displayName, email: vault.open(player.email) ?? "", createdAt: player.createdAt)
     }
 
+    /// Logs in, under three failure budgets, each charged *before* the password is verified, so
+    /// that a burst of parallel guesses runs no more verifications than the budgets hold:
+    ///
+    /// - per (account, address), default 5 a minute: what one guessing address meets;
+    /// - per address across accounts, default 20 a minute: password spraying;
+    /// - per account across addresses, default 100 an hour: a distributed guesser. An address
+    ///   that has logged in to (or registered) the account before is exempt from this one, so
+    ///   other people's failures never lock the owner out from a known address; from a new
+    ///   address the owner is held up only once strangers have spent the whole budget.
+    ///
+    /// A successful login gives back what it took (and clears its (account, address) budget).
+    /// Unknown usernames are charged and verified against a decoy hash exactly like known ones,
+    /// so neither the answer nor its timing reveals which usernames exist.
     func login(_ login: Login, clientAddress: String) async throws -> SessionResponse {
-        let accountKey = "account:" + login.username.lowercased()
-        let addressKey = "address:" + clientAddress
-        if let wait = await failedLoginsByAccount.retryAfter(accountKey) { throw APIError.tooManyRequests(retryAfter: wait) }
-        if let wait = await failedLoginsByAddress.retryAfter(addressKey) { throw APIError.tooManyRequests(retryAfter: wait) }
-        let player = try await database.writer.read { db in
-            try PlayerRecord.filter(Column("username") == login.username).fetchOne(db)
+        let account = login.username.lowercased()
+        guard (try? Self.validateUsername(login.username)) != nil else {
+            // No such account can exist (usernames are public, so their shape is no secret); the
+            // attempt still counts against the address.
+            if let wait = await failedLoginsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+            ControlPlaneMetrics.loginFailures.increment()
+            throw APIError(.unauthorized, "invalid_credentials", "unknown username or wrong password")
         }
-        let valid = try await hasher.verify(login.password, against: player?.passwordHash ?? decoyHash)
+        let pairKey = account + " " + clientAddress
+        if let wait = await failedLoginsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        if let wait = await failedLoginsByPair.take(pairKey) {
+            await failedLoginsByAddress.refund(clientAddress)
+            throw APIError.tooManyRequests(retryAfter: wait)
+        }
+        let chargedAccount: Bool
+        if let wait = await failedLoginsByAccount.take(account) {
+            guard await knownAddresses.contains(account, clientAddress) else {
+                await failedLoginsByAddress.refund(clientAddress)
+                await failedLoginsByPair.refund(pairKey)
+                throw APIError.tooManyRequests(retryAfter: wait)
+            }
+            chargedAccount = false
+        } else {
+            chargedAccount = true
+        }
+        func giveBack() async {
+            await failedLoginsByAddress.refund(clientAddress)
+            await failedLoginsByPair.refund(pairKey)
+            if chargedAccount { await failedLoginsByAccount.refund(account) }
+        }
+        let player: PlayerRecord?
+        let valid: Bool
+        do {
+            player = try await database.writer.read { db in
+                try PlayerRecord.filter(Column("username") == login.username).fetchOne(db)
+            }
+            valid = try await hasher.verify(login.password, against: player?.passwordHash ?? decoyHash)
+        } catch {
+            await giveBack()  // busy, cancelled or failed: no guess was checked
+            throw error
+        }
         guard valid, let player, let playerID = player.id else {
-            _ = await failedLoginsByAccount.take(accountKey)
-            _ = await failedLoginsByAddress.take(addressKey)
             ControlPlaneMetrics.loginFailures.increment()
             throw APIError(.unauthorized, "invalid_credentials", "unknown username or wrong password")
         }
         ControlPlaneMetrics.loginSuccesses.increment()
-        await failedLoginsByAccount.reset(accountKey)
+        await giveBack()
+        await failedLoginsByPair.reset(pairKey)
+        await knownAddresses.insert(account, clientAddress)
         let session = try await createSession(for: playerID)
         return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: profile(player, playerID))
     }
@@ -169,10 +267,12 @@ public final class Accounts: Sendable {
         }
     }
 
+    /// Revokes the session and closes the chat sockets that authenticated with it.
     func logout(_ identity: Identity) async throws {
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE id = ?", arguments: [Date(), identity.sessionID])
         }
+        await chat.endSession(identity.sessionID)
     }
 
     /// A new token for the same player; the old one stops working.
@@ -232,7 +332,7 @@ extension ControlPlaneRoutes {
         let accounts = services.accounts
         router.post("/v1/accounts") { request, context -> EditedResponse<Accounts.SessionResponse> in
             let body = try await request.json(Accounts.Registration.self, context: context)
-            return EditedResponse(status: .created, response: try await accounts.register(body))
+            return EditedResponse(status: .created, response: try await accounts.register(body, clientAddress: context.clientAddress))
         }
         router.post("/v1/sessions") { request, context -> Accounts.SessionResponse in
             let body = try await request.json(Accounts.Login.self, context: context)
@@ -268,5 +368,31 @@ extension ControlPlaneRoutes {
                 return (try PlayerStatisticsRecord.fetchOne(db, key: id) ?? PlayerStatisticsRecord(playerID: id)).response
             }
         }
+    }
+}
+
+/// Addresses each account has logged in (or registered) from, in memory: they are exempt from
+/// the account-wide failure budget. Bounded: a few addresses per account (newest kept) and a
+/// fixed number of accounts (the map is cleared when full; the exemption then lapses until the
+/// next successful login, which is safe).
+actor KnownLoginAddresses {
+    private var addresses: [String: [String]] = [:]
+    private let perAccount: Int
+    private let maxAccounts: Int
+
+    init(perAccount: Int = 8, maxAccounts: Int = 100_000) {
+        self.perAccount = perAccount
+        self.maxAccounts = maxAccounts
+    }
+
+    func contains(_ account: String, _ address: String) -> Bool { addresses[account]?.contains(address) == true }
+
+    func insert(_ account: String, _ address: String) {
+        if addresses[account] == nil, addresses.count >= maxAccounts { addresses.removeAll(keepingCapacity: true) }
+        var list = addresses[account, default: []]
+        list.removeAll { $0 == address }
+        list.append(address)
+        if list.count > perAccount { list.removeFirst(list.count - perAccount) }
+        addresses[account] = list
     }
 }

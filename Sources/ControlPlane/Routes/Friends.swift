@@ -13,6 +13,8 @@ struct FriendEntry: ResponseEncodable {
 
 struct FriendList: ResponseEncodable {
     var friends: [FriendEntry]
+    /// Pass as `cursor` for the next page; absent on the last.
+    var nextCursor: String?
 }
 
 struct FriendRequest: Decodable {
@@ -23,8 +25,11 @@ extension ControlPlaneRoutes {
     func addFriendRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
         let database = services.database
         let presence = services.presence
+        let limits = services.limits
 
-        @Sendable func list(_ me: Int64) async throws -> FriendList {
+        /// Friends and requests, by username, `limit` from after `cursor` (the last username of
+        /// the previous page; usernames are unique regardless of case, and compared without it).
+        @Sendable func list(_ me: Int64, after cursor: String = "", limit: Int = 50) async throws -> FriendList {
             // Plain Sendable tuples out of the read, so the asynchronous read is the one used.
             let rows = try await database.writer.read { db in
                 try Row.fetchAll(
@@ -32,22 +37,29 @@ extension ControlPlaneRoutes {
                     sql: """
                         SELECT f.requester_id, f.addressee_id, f.status, p.id AS other_id, p.username, p.display_name
                         FROM friendships f JOIN players p ON p.id = CASE WHEN f.requester_id = ? THEN f.addressee_id ELSE f.requester_id END
-                        WHERE f.requester_id = ? OR f.addressee_id = ? ORDER BY p.username
-                        """, arguments: [me, me, me]
+                        WHERE (f.requester_id = ? OR f.addressee_id = ?) AND p.username > ? ORDER BY p.username LIMIT ?
+                        """, arguments: [me, me, me, cursor, limit + 1]
                 ).map { row -> (status: String, other: Int64, username: String, displayName: String) in
                     let status: String = row["status"] == "accepted" ? "friend" : (row["requester_id"] == me ? "outgoing" : "incoming")
                     return (status, row["other_id"], row["username"], row["display_name"])
                 }
             }
+            let page = rows.prefix(limit)
             let online = await presence.onlinePlayers()
-            return FriendList(friends: rows.map { row in
-                FriendEntry(playerID: row.other, username: row.username, displayName: row.displayName, status: row.status,
-                            online: row.status == "friend" && online.contains(row.other))
-            })
+            return FriendList(
+                friends: page.map { row in
+                    FriendEntry(playerID: row.other, username: row.username, displayName: row.displayName, status: row.status,
+                                online: row.status == "friend" && online.contains(row.other))
+                },
+                nextCursor: rows.count > limit ? page.last?.username : nil)
         }
 
-        group.get("/v1/friends") { _, context -> FriendList in
-            try await list(try context.requireIdentity().playerID)
+        group.get("/v1/friends") { request, context -> FriendList in
+            let me = try context.requireIdentity().playerID
+            let limit = try request.queryInt("limit", default: 50, range: 1...100)
+            let cursor = request.uri.queryParameters.get("cursor") ?? ""
+            guard cursor.utf8.count <= 64 else { throw APIError.badRequest("invalid cursor", code: "invalid_query") }
+            return try await list(me, after: cursor, limit: limit)
         }
         // Asking someone who already asked you accepts their request.
         group.post("/v1/friends") { request, context -> EditedResponse<FriendList> in
@@ -67,6 +79,12 @@ extension ControlPlaneRoutes {
                 }
                 if try FriendshipRecord.filter(Column("requester_id") == me && Column("addressee_id") == otherID).fetchOne(db) != nil {
                     throw APIError.conflict("a request to that player already exists", code: "already_requested")
+                }
+                let pending = try FriendshipRecord.filter(Column("requester_id") == me && Column("status") == "pending").fetchCount(db)
+                guard pending < limits.pendingFriendRequestsPerAccount else {
+                    throw APIError.conflict(
+                        "an account may have at most \(limits.pendingFriendRequestsPerAccount) pending friend requests out",
+                        code: "too_many_friend_requests")
                 }
                 var record = FriendshipRecord(id: nil, requesterID: me, addresseeID: otherID, status: "pending", createdAt: Date())
                 try record.insert(db)

@@ -69,6 +69,7 @@ struct InviteResponse: ResponseEncodable {
 
 struct InviteList: ResponseEncodable {
     var invites: [InviteResponse]
+    var nextCursor: String?
 }
 
 struct JoinResponse: ResponseEncodable {
@@ -126,13 +127,20 @@ enum GameRules {
         }
     }
 
+    /// Longest game name and description, in UTF-8 bytes: characters (grapheme clusters) are no
+    /// measure of size, since one can hold any number of combining marks.
+    static let maxNameBytes = 128
+    static let maxDescriptionBytes = 4000
+
     static func validateText(name: String?, description: String?) throws {
         if let name {
             let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...64).contains(trimmed.count) else { throw APIError.invalid("name must be 1 to 64 characters", code: "invalid_name") }
+            guard (1...maxNameBytes).contains(trimmed.utf8.count) else {
+                throw APIError.invalid("name must be 1 to \(maxNameBytes) bytes of UTF-8", code: "invalid_name")
+            }
         }
-        if let description, description.count > 1000 {
-            throw APIError.invalid("description must be at most 1000 characters", code: "invalid_description")
+        if let description, description.utf8.count > maxDescriptionBytes {
+            throw APIError.invalid("description must be at most \(maxDescriptionBytes) bytes of UTF-8", code: "invalid_description")
         }
     }
 }
@@ -145,6 +153,8 @@ extension ControlPlaneRoutes {
         let presence = services.presence
         let recorder = services.recorder
         let matchLimits = services.matchLimits
+        let chat = services.chat
+        let limits = services.limits
 
         @Sendable func response(_ game: GameRecord, _ db: Database) throws -> GameResponse {
             let members = try GameMemberRecord.filter(Column("game_id") == game.id).fetchCount(db)
@@ -156,16 +166,9 @@ extension ControlPlaneRoutes {
                 createdAt: game.createdAt, memberCount: members)
         }
 
-        /// Members, the owner and invited players may see a private game; 404 for others, so a
-        /// private game's existence is not revealed.
+        /// See ``GameAccess/visibleGame(_:to:_:)``.
         @Sendable func visibleGame(_ id: Int64, to player: Int64, _ db: Database) throws -> GameRecord {
-            guard let game = try GameRecord.fetchOne(db, key: id) else { throw APIError.notFound("game") }
-            if game.visibility == "public" || game.createdBy == player { return game }
-            if try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player]) { return game }
-            if try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == player && Column("status") != "declined").fetchCount(db) > 0 {
-                return game
-            }
-            throw APIError.notFound("game")
+            try GameAccess.visibleGame(id, to: player, db)
         }
 
         @Sendable func ownedGame(_ id: Int64, by player: Int64, _ db: Database) throws -> GameRecord {
@@ -185,6 +188,11 @@ extension ControlPlaneRoutes {
             try GameRules.apply(body.settings, to: &game, limits: matchLimits)
             let draft = game
             let created = try await database.writer.write { db -> GameResponse in
+                let open = try GameRecord.filter(Column("created_by") == me && Column("status") == "open").fetchCount(db)
+                guard open < limits.openGamesPerAccount else {
+                    throw APIError.conflict(
+                        "an account may have at most \(limits.openGamesPerAccount) open games; close one first", code: "too_many_games")
+                }
                 var game = draft
                 try game.insert(db)
                 guard let id = game.id else { throw APIError(.internalServerError, "internal", "insert failed") }
@@ -270,6 +278,11 @@ extension ControlPlaneRoutes {
                 if try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": inviteeID]) {
                     throw APIError.conflict("that player is already a member", code: "already_member")
                 }
+                let pending = try InviteRecord.filter(Column("inviter_id") == me && Column("status") == "pending").fetchCount(db)
+                guard pending < limits.pendingInvitesPerAccount else {
+                    throw APIError.conflict(
+                        "an account may have at most \(limits.pendingInvitesPerAccount) pending invites out", code: "too_many_invites")
+                }
                 var record: InviteRecord
                 if let existing = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == inviteeID).fetchOne(db) {
                     guard existing.status == "declined" else { throw APIError.conflict("that player is already invited", code: "already_invited") }
@@ -290,24 +303,30 @@ extension ControlPlaneRoutes {
             return EditedResponse(status: .created, response: invite)
         }
 
-        @Sendable func invites(_ me: Int64, _ db: Database) throws -> InviteList {
+        /// The caller's pending invites in id order, `limit` from after `cursor` (an invite id).
+        @Sendable func invites(_ me: Int64, after cursor: Int64 = 0, limit: Int = 50, _ db: Database) throws -> InviteList {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT i.id, i.game_id, g.name AS game_name, i.inviter_id, p.username AS inviter_name, i.invitee_id, i.status, i.created_at
                     FROM invites i JOIN games g ON g.id = i.game_id JOIN players p ON p.id = i.inviter_id
-                    WHERE i.invitee_id = ? AND i.status = 'pending' ORDER BY i.id
-                    """, arguments: [me])
-            return InviteList(invites: rows.map {
-                InviteResponse(
-                    id: $0["id"], gameID: $0["game_id"], gameName: $0["game_name"], inviterID: $0["inviter_id"], inviterName: $0["inviter_name"],
-                    inviteeID: $0["invitee_id"], status: $0["status"], createdAt: $0["created_at"])
-            })
+                    WHERE i.invitee_id = ? AND i.status = 'pending' AND i.id > ? ORDER BY i.id LIMIT ?
+                    """, arguments: [me, cursor, limit + 1])
+            let page = rows.prefix(limit)
+            return InviteList(
+                invites: page.map {
+                    InviteResponse(
+                        id: $0["id"], gameID: $0["game_id"], gameName: $0["game_name"], inviterID: $0["inviter_id"], inviterName: $0["inviter_name"],
+                        inviteeID: $0["invitee_id"], status: $0["status"], createdAt: $0["created_at"])
+                },
+                nextCursor: rows.count > limit ? page.last.map { String($0["id"] as Int64) } : nil)
         }
 
-        group.get("/v1/invites") { _, context -> InviteList in
+        group.get("/v1/invites") { request, context -> InviteList in
             let me = try context.requireIdentity().playerID
-            return try await database.writer.read { db in try invites(me, db) }
+            let limit = try request.queryInt("limit", default: 50, range: 1...100)
+            let cursor = try request.idCursor()
+            return try await database.writer.read { db in try invites(me, after: cursor, limit: limit, db) }
         }
 
         for (action, status) in [("accept", "accepted"), ("decline", "declined")] {
@@ -430,6 +449,7 @@ extension ControlPlaneRoutes {
                         """, arguments: [Date(), me, id])
             }
             await presence.setInMatch(me, false)
+            await chat.unsubscribe(player: me, from: "game:\(id)", reason: "left_game")
             return .noContent
         }
 

@@ -1,5 +1,6 @@
 import CSodium
 import Foundation
+import Synchronization
 
 /// Argon2id password hashing (libsodium `crypto_pwhash_str`) off the event loops, with a bound
 /// on hashes in flight so that a login flood queues instead of exhausting memory
@@ -22,18 +23,30 @@ public final class PasswordHasher: Sendable {
     }
 
     public let cost: Cost
-    private let gate: ConcurrencyGate
+    let gate: ConcurrencyGate
     private let queue = DispatchQueue(label: "arbiter.password-hashing", attributes: .concurrent)
+    private let hashCount = Atomic<Int>(0)
+    private let verificationCount = Atomic<Int>(0)
 
-    public init(cost: Cost = .interactive, maxConcurrentHashes: Int = 2) {
+    /// - Parameters:
+    ///   - maxConcurrentHashes: hashes computed at once (each holds `cost.memoryBytes`).
+    ///   - maxWaiters: requests that may wait for a slot; beyond that ``hash(_:)`` and
+    ///     ``verify(_:against:)`` throw ``PasswordHashingError/busy`` at once (HTTP 503).
+    public init(cost: Cost = .interactive, maxConcurrentHashes: Int = 2, maxWaiters: Int = 32) {
         self.cost = cost
-        gate = ConcurrencyGate(limit: max(1, maxConcurrentHashes))
+        gate = ConcurrencyGate(limit: max(1, maxConcurrentHashes), maxWaiters: max(0, maxWaiters))
     }
+
+    /// Hashes computed so far (for tests and metrics).
+    public var hashes: Int { hashCount.load(ordering: .relaxed) }
+    /// Verifications computed so far (for tests and metrics).
+    public var verifications: Int { verificationCount.load(ordering: .relaxed) }
 
     /// The encoded hash (algorithm, parameters, salt and digest in one string).
     public func hash(_ password: String) async throws -> String {
         try await gate.run {
             try await self.offload {
+                self.hashCount.add(1, ordering: .relaxed)
                 var output = [CChar](repeating: 0, count: Int(crypto_pwhash_strbytes()))
                 // The length is passed explicitly, so the bytes may hold anything, NUL included.
                 let result = crypto_pwhash_str_alg(
@@ -49,6 +62,7 @@ public final class PasswordHasher: Sendable {
     public func verify(_ password: String, against encoded: String) async throws -> Bool {
         try await gate.run {
             try await self.offload {
+                self.verificationCount.add(1, ordering: .relaxed)
                 return crypto_pwhash_str_verify(encoded, password, UInt64(password.utf8.count)) == 0
             }
         }
@@ -61,35 +75,100 @@ public final class PasswordHasher: Sendable {
     }
 }
 
-enum PasswordHashingError: Error { case outOfMemory }
+public enum PasswordHashingError: Error, Sendable {
+    case outOfMemory
+    /// Every hashing slot is taken and the waiting line is full.
+    case busy
+}
 
-/// Lets at most `limit` operations run at once; the rest wait in arrival order.
-actor ConcurrencyGate {
+/// Lets at most `limit` operations run at once; up to `maxWaiters` more wait in arrival order,
+/// and the next one is refused with ``PasswordHashingError/busy``. A waiter whose task is
+/// cancelled leaves the line at once (throwing `CancellationError`) and never runs; a slot handed
+/// to a waiter that was cancelled in the same instant is given back before anything runs.
+final class ConcurrencyGate: Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var running = 0
+        var waiting: [Waiter] = []
+        var nextID: UInt64 = 0
+    }
+
     private let limit: Int
-    private var running = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let maxWaiters: Int
+    private let state = Mutex(State())
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, maxWaiters: Int) {
+        self.limit = limit
+        self.maxWaiters = maxWaiters
+    }
+
+    /// Operations running and waiting (for tests).
+    var load: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
 
     func run<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
-        await acquire()
+        try await acquire()
         defer { release() }
+        // The slot may have been handed over just as the caller went away: do no work for it.
+        try Task.checkCancellation()
         return try await operation()
     }
 
-    private func acquire() async {
-        if running < limit {
-            running += 1
-            return
+    private enum Admission {
+        case admitted
+        case queued
+        case refused
+        case cancelled
+    }
+
+    private func acquire() async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
         }
-        await withCheckedContinuation { waiting.append($0) }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // One critical section decides, so a release cannot slip between the check for a
+                // free slot and joining the line. Cancellation sets the flag before it runs the
+                // handler: either the handler finds this waiter in the line, or this sees the flag.
+                let admission = state.withLock { state -> Admission in
+                    if Task.isCancelled { return .cancelled }
+                    if state.running < limit {
+                        state.running += 1
+                        return .admitted
+                    }
+                    guard state.waiting.count < maxWaiters else { return .refused }
+                    state.waiting.append(Waiter(id: id, continuation: continuation))
+                    return .queued
+                }
+                switch admission {
+                case .admitted: continuation.resume()
+                case .queued: break
+                case .refused: continuation.resume(throwing: PasswordHashingError.busy)
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            let removed = state.withLock { state -> Waiter? in
+                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiting.remove(at: index)
+            }
+            removed?.continuation.resume(throwing: CancellationError())
+        }
     }
 
     private func release() {
-        if waiting.isEmpty {
-            running -= 1
-        } else {
-            waiting.removeFirst().resume()
+        // The slot passes straight to the first waiter, if any; `running` counts it still.
+        let next = state.withLock { state -> Waiter? in
+            if state.waiting.isEmpty {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
         }
+        next?.continuation.resume()
     }
 }

@@ -50,6 +50,15 @@ public actor RateLimiter {
         return bucket.tokens >= 1 ? nil : (1 - bucket.tokens) / rule.rate
     }
 
+    /// Gives back one token taken by ``take(_:)`` (e.g. the attempt turned out to be legitimate),
+    /// never beyond the burst.
+    public func refund(_ key: String) {
+        guard buckets[key] != nil else { return }
+        var bucket = refreshed(key, now: clock())
+        bucket.tokens = min(rule.burst, bucket.tokens + 1)
+        buckets[key] = bucket
+    }
+
     /// Forgets `key` (e.g. after a successful login).
     public func reset(_ key: String) { buckets.removeValue(forKey: key) }
 
