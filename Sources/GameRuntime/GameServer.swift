@@ -260,6 +260,9 @@ public final class GameServerHandler: TransportServerHandler {
     private func publishStats(_ counters: TransportCounters) {
         metrics.update(from: counters)
         metrics.clients.record(members.count)
+        metrics.heldBytes.record(memoryPool.usedBytes)
+        metrics.heldPeakBytes.record(memoryPool.peakBytes)
+        metrics.connectionPeakBytes.record(peakConnectionBytes)
         metrics.matches.record(matches.count)
         let rtts = members.values.map { $0.connection.statistics.rtt }.sorted()
         let losses = members.values.map { $0.connection.statistics.packetLoss }

@@ -75,7 +75,11 @@ final class GameServerMetrics {
     let channelFaults: [String: Counter] = Dictionary(uniqueKeysWithValues: ChannelFault.kinds.map {
         ($0, Counter(label: "arbiter_channel_faults_total", dimensions: [("fault", $0)]))
     })
+    /// What all connections hold now, the most they have held together, and the most any one
+    /// connection has held (the per-connection budget bounds it).
     let heldBytes = Gauge(label: "arbiter_connection_memory_bytes")
+    let heldPeakBytes = Gauge(label: "arbiter_connection_memory_peak_bytes")
+    let connectionPeakBytes = Gauge(label: "arbiter_connection_peak_bytes")
     private var reported = TransportCounters()
 
     /// Folds the endpoint's counters (since the last call) into the counters.

@@ -52,7 +52,20 @@ struct Botswarm: AsyncParsableCommand {
     @Option(name: .customLong("payload-bytes"), help: "Transport-only: bytes each bot sends per tick.") var payloadBytes: Int = 60
     @Option(name: .customLong("server-pid"), help: "Transport-only: the echo server's process id, to read its CPU time and memory from /proc.") var serverPID: Int32?
 
+    @Option(help: "Hostile run: this many clients with valid tokens attack the game server at --game-server (tokens minted with --key-hex/--key-file, default arena), beside --bots honest players whose snapshot rate is measured.")
+    var hostile: Int?
+    @Option(name: .customLong("game-server"), help: "Hostile run: the game server's UDP address, HOST:PORT.") var gameServer: String?
+    @Option(help: "Hostile run: hold-back (ids held back, reassemblies never finished), no-ack (echoes never acknowledged) or flood.")
+    var attack: String = HostileAttack.holdBack.rawValue
+    @Option(help: "Hostile run: the server's /metrics URL, to read what its connections held.") var metrics: String?
+
     func validate() throws {
+        if hostile != nil {
+            guard gameServer != nil, control == nil, transportOnly == nil else { throw ValidationError("--hostile goes with --game-server (not --control or --transport-only)") }
+            guard let hostile, (1...10_000).contains(hostile) else { throw ValidationError("--hostile must be 1...10000") }
+            guard HostileAttack(rawValue: attack) != nil else { throw ValidationError("--attack must be one of: \(HostileAttack.allCases.map(\.rawValue).joined(separator: ", "))") }
+            return
+        }
         guard (control == nil) != (transportOnly == nil) else { throw ValidationError("give exactly one of --control or --transport-only") }
         guard (1...10_000).contains(bots) else { throw ValidationError("--bots must be 1...10000") }
         guard (2...64).contains(playersPerGame) else { throw ValidationError("--players-per-game must be 2...64") }
@@ -64,6 +77,28 @@ struct Botswarm: AsyncParsableCommand {
 
     func run() async throws {
         let seed = self.seed ?? SystemClock().freshSeed()
+        if let hostile, let gameServer {
+            guard let server = NetAddress(gameServer) else { throw ValidationError("--game-server must be HOST:PORT; got '\(gameServer)'") }
+            let (key, id) = try keyAndProtocolID()
+            FileHandle.standardError.write(Data("botswarm: hostile seed=\(seed) hostiles=\(hostile) attack=\(attack) honest=\(bots) duration=\(duration)s\n".utf8))
+            var options = HostileSwarmOptions(server: server, key: key, protocolID: id, hostiles: hostile, honest: bots, seed: seed)
+            options.attack = HostileAttack(rawValue: attack) ?? .holdBack
+            options.duration = duration
+            options.threads = threads
+            options.serverPID = serverPID
+            options.metricsURL = metrics
+            let result = try await runHostileSwarm(options)
+            print(result.table)
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            if let report, let data = try? encoder.encode(result), !FileManager.default.createFile(atPath: report, contents: data) {
+                FileHandle.standardError.write(Data("botswarm: cannot write \(report)\n".utf8))
+            }
+            print("botswarm: hostile=\(result.hostiles) disconnected=\(result.hostilesDisconnected) honest_connected=\(result.honestConnectedThroughout)/\(result.honest) honest_snapshots_per_second_min=\(String(format: "%.1f", result.honestSnapshotsPerSecondMin))")
+            if result.honestConnectedThroughout < result.honest { throw ExitCode(1) }
+            return
+        }
         let result: SwarmReport
         if let transportOnly {
             result = try await runTransport(address: transportOnly, seed: seed)
@@ -96,21 +131,7 @@ struct Botswarm: AsyncParsableCommand {
 
     private func runTransport(address: String, seed: UInt64) async throws -> SwarmReport {
         guard let server = NetAddress(address) else { throw ValidationError("--transport-only must be HOST:PORT or [IPv6]:PORT; got '\(address)'") }
-        let hex: String
-        switch (keyHex, keyFile) {
-        case (let text?, nil): hex = text
-        case (nil, let path?):
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw ValidationError("cannot read --key-file \(path)")
-            }
-            hex = text
-        default: throw ValidationError("--transport-only needs exactly one of --key-hex or --key-file")
-        }
-        guard let key = SymmetricKey(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("the key must be exactly 64 hexadecimal digits")
-        }
-        let id: UInt64? = protocolID.lowercased().hasPrefix("0x") ? UInt64(protocolID.dropFirst(2), radix: 16) : UInt64(protocolID)
-        guard let id else { throw ValidationError("--protocol-id must be decimal or 0x-hex") }
+        let (key, id) = try keyAndProtocolID()
         FileHandle.standardError.write(Data("botswarm: transport-only seed=\(seed) bots=\(bots) server=\(server) payload=\(payloadBytes)B duration=\(duration)s ramp=\(ramp)s\n".utf8))
         var options = TransportSwarmOptions(server: server, key: key, protocolID: id, bots: bots, seed: seed)
         options.duration = duration
@@ -119,5 +140,25 @@ struct Botswarm: AsyncParsableCommand {
         options.threads = threads
         options.serverPID = serverPID
         return try await runTransportSwarm(options)
+    }
+
+    /// The server's token key (--key-hex or --key-file) and --protocol-id.
+    private func keyAndProtocolID() throws -> (SymmetricKey, UInt64) {
+        let hex: String
+        switch (keyHex, keyFile) {
+        case (let text?, nil): hex = text
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("cannot read --key-file \(path)")
+            }
+            hex = text
+        default: throw ValidationError("--transport-only and --hostile need exactly one of --key-hex or --key-file")
+        }
+        guard let key = SymmetricKey(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ValidationError("the key must be exactly 64 hexadecimal digits")
+        }
+        let id: UInt64? = protocolID.lowercased().hasPrefix("0x") ? UInt64(protocolID.dropFirst(2), radix: 16) : UInt64(protocolID)
+        guard let id else { throw ValidationError("--protocol-id must be decimal or 0x-hex") }
+        return (key, id)
     }
 }

@@ -2,7 +2,7 @@ import ArbiterClient
 import Foundation
 import GameCore
 import GameRuntime
-@testable import NetProtocol
+import NetProtocol
 import Testing
 
 /// Clients with valid tokens attack a real game server over loopback UDP, each through a
@@ -12,26 +12,15 @@ import Testing
 /// `over_budget`, and an honest player in the same match keeps getting snapshots throughout.
 /// Bounded by loop counts; the clock only paces the loop.
 @Suite struct HostileClientTests {
-    /// Writes channel packets by hand (a hostile peer does not run our channel code).
+    /// Numbers the packets a hostile client writes by hand (``RawChannelPacket``).
     struct PacketForger {
         var sequence: UInt16 = 0
 
         mutating func packet(acking ack: ChannelWire.Ack?, _ entries: [(channel: Int, id: UInt16?, fragment: (Int, Int)?, payload: [UInt8])]) -> [UInt8] {
-            var bytes = [UInt8](repeating: 0, count: 1200)
-            let length = bytes.withUnsafeMutableBytes { raw -> Int in
-                var writer = WireWriter(raw)
-                ChannelWire.write(ChannelWire.Header(sequence: sequence, ack: ack), to: &writer)
-                for entry in entries {
-                    entry.payload.withUnsafeBytes { payload in
-                        ChannelWire.writeEntry(
-                            channel: entry.channel, id: entry.id, fragment: entry.fragment.map { (index: $0.0, count: $0.1) }, payload: payload,
-                            to: &writer)
-                    }
-                }
-                return writer.offset
-            }
-            sequence &+= 1
-            return Array(bytes.prefix(length))
+            defer { sequence &+= 1 }
+            return RawChannelPacket.encode(
+                sequence: sequence, ack: ack,
+                entries: entries.map { RawChannelPacket.Entry(channel: $0.channel, id: $0.id, fragment: $0.fragment.map { (index: $0.0, count: $0.1) }, payload: $0.payload) })
         }
     }
 

@@ -6,20 +6,9 @@ import Testing
 @Suite struct ChannelHostileInputTests {
     /// Builds a packet with the given entries after a plain header.
     func packet(sequence: UInt16 = 0, _ entries: [(channel: Int, id: UInt16?, fragment: (Int, Int)?, payload: [UInt8])]) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 64 * 1024)
-        let length = bytes.withUnsafeMutableBytes { raw -> Int in
-            var writer = WireWriter(raw)
-            ChannelWire.write(ChannelWire.Header(sequence: sequence, ack: nil), to: &writer)
-            for entry in entries {
-                entry.payload.withUnsafeBytes { payload in
-                    ChannelWire.writeEntry(
-                        channel: entry.channel, id: entry.id, fragment: entry.fragment.map { (index: $0.0, count: $0.1) },
-                        payload: payload, to: &writer)
-                }
-            }
-            return writer.offset
-        }
-        return Array(bytes.prefix(length))
+        RawChannelPacket.encode(
+            sequence: sequence, ack: nil,
+            entries: entries.map { RawChannelPacket.Entry(channel: $0.channel, id: $0.id, fragment: $0.fragment.map { (index: $0.0, count: $0.1) }, payload: $0.payload) }, capacity: 64 * 1024)
     }
 
     func expectFault(_ bytes: [UInt8], _ expected: ChannelFault) throws {
