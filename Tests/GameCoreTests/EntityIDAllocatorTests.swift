@@ -42,3 +42,21 @@ import Testing
         #expect(allocator.allocate(tick: 6, urgent: true) == ids[7])
     }
 }
+
+/// The client SDK on a server whose tick is near 2^32 (a match that ran for years, or a hostile
+/// server): building an input message never traps.
+@Suite struct ClientTickRangeTests {
+    @Test func aServerTickNearTheTopOfTheRangeDoesNotTrap() {
+        let settings = MatchSettings(maxPlayers: 2, tickRate: 60, scoreLimit: 10, timeLimitSeconds: 600)
+        let client = ClientSimulation(rules: ArenaRules(), settings: settings)
+        let snapshot = SnapshotEncoder().encode(
+            header: .init(tick: UInt32.max - 2, baselineTick: 0, lastAppliedInput: 0, yourEntity: 0), entities: [], baseline: nil,
+            staleInBaseline: [], budgetBytes: nil, priority: { _ in 0 })
+        #expect(client.receiveSnapshot(snapshot, now: 0))
+        // Hours later the client's render tick is far past 2^32.
+        for now in [0.0, 10, 3600, 1e7] {
+            let message = client.makeInputMessage(ArenaRules.Input(), now: now)
+            #expect(!message.isEmpty)
+        }
+    }
+}

@@ -1,7 +1,7 @@
 # Installs the Debian packages Arbiter builds against, when missing. Sourced by tools/*.
 ensure_system_packages() {
     local missing=()
-    for package in libsodium-dev libsqlite3-dev pkg-config; do
+    for package in libsodium-dev libsqlite3-dev pkg-config openssl; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
