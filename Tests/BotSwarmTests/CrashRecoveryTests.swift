@@ -98,8 +98,10 @@ import Glibc
         let (replayed, secondMatch) = try await play(longID, token: ben.token, on: server.control, ticks: 300)
         #expect(secondMatch != firstMatch, "a fresh match, not the one that died")
         #expect(replayed.simulation.snapshotsReceived > 30)
-        replayed.disconnect()
+        // A graceful stop (SIGTERM) with the match still running records it as abandoned, with
+        // the time played so far.
         server.process.terminate()
+        replayed.disconnect()
 
         let statuses = try await DatabaseQueue(path: path).read { db in
             try Row.fetchAll(db, sql: "SELECT match_id, status FROM game_sessions ORDER BY id").map { row -> (UInt64, String) in
@@ -107,6 +109,14 @@ import Glibc
             }
         }
         #expect(statuses.first { $0.0 == firstMatch }?.1 == "abandoned")
+        #expect(statuses.first { $0.0 == secondMatch }?.1 == "abandoned", "\(statuses)")
+        let played = try await DatabaseQueue(path: path).read { db in
+            try Double.fetchOne(
+                db,
+                sql: "SELECT p.time_played_seconds FROM player_game_sessions p JOIN game_sessions s ON s.id = p.game_session_id WHERE s.match_id = ?",
+                arguments: [Int64(bitPattern: secondMatch)])
+        }
+        #expect((played ?? 0) > 0, "time played so far is kept")
         let benStats = try await DatabaseQueue(path: path).read { db in
             try Int.fetchOne(db, sql: "SELECT games_played FROM player_statistics WHERE player_id = ?", arguments: [ben.id])
         }
