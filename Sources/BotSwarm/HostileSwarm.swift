@@ -67,6 +67,8 @@ public struct HostileSwarmReport: Codable, Sendable {
     public var serverConnectionMemoryPeakBytes: Double?
     public var serverOverBudgetDisconnects: Double?
     public var serverRateLimitedPackets: Double?
+    /// Ticks the server skipped because a pass ran late (all its matches together).
+    public var serverTickOverruns: Double?
 
     public var table: String {
         func mib(_ value: Double?) -> String { value.map { String(format: "%.1f MiB", $0 / 1_048_576) } ?? "n/a" }
@@ -77,9 +79,10 @@ public struct HostileSwarmReport: Codable, Sendable {
               forged packets sent          \(forgedPackets)
               one connection held at most  \(mib(serverConnectionPeakBytes))
               all connections, at most     \(mib(serverConnectionMemoryPeakBytes))
-              server RSS before / peak     \(mib(serverResidentBytesBefore.map(Double.init))) / \(mib(serverPeakResidentBytes.map(Double.init)))
+              server RSS before / peak     \(mib(serverResidentBytesBefore.map { Double($0) })) / \(mib(serverPeakResidentBytes.map { Double($0) }))
               over_budget disconnects      \(serverOverBudgetDisconnects.map { String(Int($0)) } ?? "n/a")
               rate-limited packets         \(serverRateLimitedPackets.map { String(Int($0)) } ?? "n/a")
+              server tick overruns         \(serverTickOverruns.map { String(Int($0)) } ?? "n/a")
               honest players connected     \(honestConnectedThroughout) of \(honest)
               honest snapshots per second  min \(String(format: "%.1f", honestSnapshotsPerSecondMin)), mean \(String(format: "%.1f", honestSnapshotsPerSecondMean))
             """
@@ -105,6 +108,7 @@ public func runHostileSwarm(_ options: HostileSwarmOptions) async throws -> Host
         report.serverConnectionMemoryPeakBytes = values["arbiter_connection_memory_peak_bytes"]
         report.serverOverBudgetDisconnects = values["arbiter_channel_faults_total{fault=\"over_budget\"}"]
         report.serverRateLimitedPackets = values["arbiter_rate_limited_packets_total"]
+        report.serverTickOverruns = values["arbiter_tick_overruns_total"]
     }
     return report
 }
@@ -153,6 +157,10 @@ final class HostileRun: @unchecked Sendable {
     let options: HostileSwarmOptions
     let hostiles: [Hostile]
     let honest: [Honest]
+    /// Forged packets each hostile sends per tick: 8 (480 a second) when few, fewer when many,
+    /// so that all together send at most `maxForgedPerSecond`.
+    let packetsPerTick: Int
+    static let maxForgedPerSecond = 60_000
     let forged = Atomic<Int>(0)
     /// Honest players get this long to connect and settle before the attack starts.
     let settle = 3.0
@@ -160,6 +168,8 @@ final class HostileRun: @unchecked Sendable {
 
     init(_ options: HostileSwarmOptions) throws {
         self.options = options
+        let fair = Self.maxForgedPerSecond / (60 * max(1, options.hostiles))
+        packetsPerTick = options.attack == .flood ? 40 : max(1, min(8, fair))
         var random = SeededRandomSource(seed: options.seed)
         let now = SystemClock().unixSeconds()
         func token(_ id: UInt64) throws -> ConnectToken {
@@ -178,10 +188,14 @@ final class HostileRun: @unchecked Sendable {
         attackStart = begin + settle
         let end = attackStart + options.duration
         let threads = options.threads
-        return onWorkerThreads(threads, name: "botswarm-hostile") { [self] worker in
-            drive(
-                hostiles.enumerated().filter { $0.offset % threads == worker }.map(\.element),
-                honest.enumerated().filter { $0.offset % threads == worker }.map(\.element), end: end)
+        // The honest players get a thread of their own (the last), so that what they see is the
+        // server's doing, not the load tester's own threads starving them.
+        return onWorkerThreads(threads + 1, name: "botswarm-hostile") { [self] worker in
+            if worker == threads {
+                drive([], honest, end: end)
+            } else {
+                drive(hostiles.enumerated().filter { $0.offset % threads == worker }.map(\.element), [], end: end)
+            }
         }
     }
 
@@ -216,8 +230,9 @@ final class HostileRun: @unchecked Sendable {
                     guard now >= attackStart else { continue }
                     if hostile.firstForged == nil { hostile.firstForged = now }
                     // Within the server's sustained packet allowance (600/s), so the memory
-                    // paths, not the rate limit, are what stops the attack.
-                    for _ in 0..<(options.attack == .flood ? 40 : 8) {
+                    // paths, not the rate limit, are what stops the attack; and within what
+                    // this machine's load-tester threads can encrypt and send in all.
+                    for _ in 0..<packetsPerTick {
                         if client.send(forgedPacket(hostile)) { forged.add(1, ordering: .relaxed) }
                     }
                 } else if hostile.everConnected, let first = hostile.firstForged {
@@ -289,9 +304,10 @@ enum ProcessSampler {
 
     private static func statusField(_ name: String, pid: Int32) -> UInt64? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        // A line reads "VmRSS:\t   211200 kB".
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }
-            return kilobytes.map { $0 * 1024 }
+            let digits = line.dropFirst(name.count + 1).filter(\.isNumber)
+            return UInt64(String(digits)).map { $0 * 1024 }
         }
         return nil
     }

@@ -32,6 +32,8 @@ public final class GameServerHandler: TransportServerHandler {
         /// Packets this peer may still have processed: refilled at ``GameServerLimits``'s rate.
         var packetAllowance: Double
         var allowanceUpdated: Double
+        /// Disconnected for a fault; the transport's event has not arrived yet.
+        var closing = false
 
         init(matchID: UInt64, player: PlayerID, connection: ChannelConnection, allowance: Double, now: Double) {
             self.matchID = matchID
@@ -136,7 +138,7 @@ public final class GameServerHandler: TransportServerHandler {
     }
 
     public func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer) {
-        guard let member = members[clientIndex], let match = matches[member.matchID] else { return }
+        guard let member = members[clientIndex], !member.closing, let match = matches[member.matchID] else { return }
         let now = context.now.seconds
         // However fast a peer sends, it gets its share of the thread and no more: past its
         // allowance its packets are dropped before any channel work (and not acknowledged).
@@ -179,6 +181,8 @@ public final class GameServerHandler: TransportServerHandler {
     }
 
     private func disconnect(_ clientIndex: Int, _ member: Member, for fault: ChannelFault, context: inout TransportServer.Context) {
+        guard !member.closing else { return }
+        member.closing = true
         logger.info(
             "channel protocol violation",
             metadata: ["reason": "\(fault)", "match_id": "\(member.matchID)", "player_id": "\(member.player)", "held_bytes": "\(member.connection.heldBytes)"])
@@ -311,7 +315,7 @@ public final class GameServerHandler: TransportServerHandler {
         let simulated = clock.uptimeNanoseconds()
         let snapshotForSpectators = match.spectators.isEmpty ? nil : match.simulation.spectatorSnapshot()
         for clientIndex in match.members {
-            guard let member = members[clientIndex] else { continue }
+            guard let member = members[clientIndex], !member.closing else { continue }
             let snapshot = match.spectators.contains(clientIndex) ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
             if let snapshot {
                 let channel = snapshot.count <= connectionConfiguration.maxUnreliableMessageBytes ? Channel.snapshot : Channel.largeSnapshot
