@@ -4,7 +4,7 @@ openapi_live_check() {
     local binary="$1"
     local workdir
     workdir="$(mktemp -d)"
-    "$binary" serve --udp 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$workdir/data" --password-cost minimum \
+    "$binary" serve --udp 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$workdir/data" --password-cost minimum --registrations-per-address 1000000 \
         --seconds 900 > "$workdir/serve.log" 2>&1 &
     local pid=$!
     local url=""
