@@ -58,6 +58,28 @@ import Testing
         #expect(time - first > 2 && time - first < 2.5)
     }
 
+    /// Holding channel 0 back while channel 1 keeps delivering does not keep the connection:
+    /// each channel's refusals are timed on their own.
+    @Test func deliveryOnAnotherChannelDoesNotExcuseAHeldBackOne() throws {
+        let server = try ChannelConnection(configuration: configuration(budget: 256 * 1024))
+        var sequence: UInt16 = 0
+        var time = 0.0
+        var id: UInt16 = 1
+        var unordered: UInt16 = 0
+        while server.fault == nil && time < 10 {
+            for bytes in largeMessagePackets(id: id, sequence: &sequence) { server.handlePacket(bytes, now: time) }
+            // A small message on the unordered channel every tick, always delivered.
+            server.handlePacket(packet(sequence: sequence, [(1, unordered, nil, [1, 2, 3])]), now: time)
+            sequence &+= 1
+            unordered &+= 1
+            while server.receive(on: 1) != nil {}
+            id = id >= 63 ? 1 : id + 1
+            time += 1.0 / 60
+        }
+        #expect(server.fault == .overBudget)
+        #expect(time < 6)
+    }
+
     /// The held-back id finally arrives: the window drains although it was full, and nothing
     /// is faulted (the head of line is taken from headroom even out of a refused packet).
     @Test func aFullWindowDrainsOnceTheMissingMessageArrives() throws {

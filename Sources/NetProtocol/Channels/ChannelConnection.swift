@@ -55,9 +55,10 @@ public final class ChannelConnection {
     private let headroomBytes: Int
     /// What this connection last told the pool it holds.
     private var reportedBytes = 0
-    /// Since when the peer's packets have been refused (window or budget) with no reliable
-    /// message delivered since: a peer that keeps it so past the grace period is faulted.
-    private var pressedSince: Double?
+    /// Per reliable channel: since when entries on it have been refused (window or budget) with
+    /// no message delivered on it since. A peer that keeps any channel so past the grace period
+    /// is faulted; delivery on another channel does not excuse it.
+    private var pressedSince: [Double?]
 
     /// - Parameter pool: a budget shared with other connections; the connection counts what it
     ///   holds in it for as long as it lives.
@@ -66,6 +67,7 @@ public final class ChannelConnection {
         self.configuration = configuration
         self.pool = pool
         fixedBytes = Self.fixedBytes(of: configuration)
+        pressedSince = [Double?](repeating: nil, count: configuration.channels.count)
         headroomBytes = Self.headroomBytes(of: configuration)
         sendShareBytes = Self.sendShareBytes(of: configuration)
         sentPackets = SequenceBuffer(capacity: configuration.sentPacketHistory, blank: SentPacket())
@@ -156,11 +158,13 @@ public final class ChannelConnection {
     /// delivered, for longer than the grace period: an honest peer fills the gap delivery waits
     /// for within a resend or two; one that holds an id back never does.
     private func checkPressure(now: Double) {
-        guard let since = pressedSince else { return }
-        if heldBytes == fixedBytes {
-            pressedSince = nil
-        } else if now - since > configuration.overBudgetGraceSeconds {
-            fail(.overBudget)
+        for index in pressedSince.indices {
+            guard let since = pressedSince[index] else { continue }
+            if let channel = reliable[index], channel.receiveHeldBytes == 0 {
+                pressedSince[index] = nil  // nothing waits on it any more
+            } else if now - since > configuration.overBudgetGraceSeconds {
+                return fail(.overBudget)
+            }
         }
     }
 
@@ -203,7 +207,7 @@ public final class ChannelConnection {
     public func receive(on channel: Int) -> [UInt8]? {
         guard configuration.channels.indices.contains(channel) else { return nil }
         if let message = reliable[channel]?.receive() {
-            pressedSince = nil  // delivery progressed
+            pressedSince[channel] = nil  // delivery on this channel progressed
             reportHeldBytes()
             return message
         }
@@ -260,6 +264,7 @@ public final class ChannelConnection {
         let budget = remainingBudget
         var reassemblyBudget = configuration.maxReassemblyBytes - reliable.reduce(0) { $0 + ($1?.reassemblingBytes ?? 0) }
         var cost = 0
+        var refusedChannels: UInt64 = 0
         while reader.remaining > 0 {
             guard let entry = ChannelWire.readEntry(&reader, hasID: carriesID) else { return fail(.malformedPacket) }
             if let channel = reliable[entry.channel] {
@@ -270,8 +275,12 @@ public final class ChannelConnection {
                     cost += entryCost
                     if entry.fragment != nil { reassemblyBudget -= entryCost }
                 case .ignore: break
-                case .backPressure: backPressure = true
-                case .overBudget: overBudget = true
+                case .backPressure:
+                    backPressure = true
+                    refusedChannels |= 1 << UInt64(entry.channel)
+                case .overBudget:
+                    overBudget = true
+                    refusedChannels |= 1 << UInt64(entry.channel)
                 case .fault(let fault): return fail(fault)
                 }
             } else if let channel = unreliable[entry.channel] {
@@ -282,7 +291,9 @@ public final class ChannelConnection {
         if backPressure || overBudget {
             estimator.statistics.backPressuredPackets &+= 1
             if overBudget { estimator.statistics.overBudgetPackets &+= 1 }
-            if pressedSince == nil { pressedSince = now }
+            for index in pressedSince.indices where refusedChannels & (1 << UInt64(index)) != 0 && pressedSince[index] == nil {
+                pressedSince[index] = now
+            }
             // The packet stays unacknowledged, so the sender resends all of it; but what delivery
             // waits for is taken now (a duplicate later is ignored), or a full window could never
             // drain. Unreliable entries of a refused packet are dropped.
