@@ -122,7 +122,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",
             dependencies: ["GameRuntime", "NetProtocol", "GameCore", "ArbiterClient"],

@@ -56,7 +56,8 @@ public final class GameServerHandler: TransportServerHandler {
     public private(set) var unreadChannelMessages: UInt64 = 0
     /// Reliable echoes left for later because the echoing connection was at its budget.
     public private(set) var deferredEchoes: UInt64 = 0
-    /// The most any one connection has held (checked after every packet in and every tick out).
+    /// The most any one connection has held (folded in from each connection's own peak every
+    /// half second and when it leaves).
     public private(set) var peakConnectionBytes = 0
     /// Connections closed for breaking the channel protocol, by fault kind.
     public private(set) var faults: [String: UInt64] = [:]
@@ -151,7 +152,6 @@ public final class GameServerHandler: TransportServerHandler {
         }
         member.packetAllowance -= 1
         member.connection.handlePacket(bytes, now: now)
-        peakConnectionBytes = max(peakConnectionBytes, member.connection.heldBytes)
         if let fault = member.connection.fault { return disconnect(clientIndex, member, for: fault, context: &context) }
         // Reliable messages on channel 0 are echoed: clients (and the load tester) use them to
         // check end-to-end reliable delivery. An echo the budget cannot hold yet stays in the
@@ -195,6 +195,7 @@ public final class GameServerHandler: TransportServerHandler {
         _ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason
     ) {
         guard let member = members.removeValue(forKey: clientIndex) else { return }
+        notePeak(of: member)
         logger.info("player left", metadata: ["match_id": "\(member.matchID)", "player_id": "\(member.player)", "reason": "\(reason)"])
         if let match = matches[member.matchID] {
             match.members.remove(clientIndex)
@@ -262,6 +263,7 @@ public final class GameServerHandler: TransportServerHandler {
     }
 
     private func publishStats(_ counters: TransportCounters) {
+        for member in members.values { notePeak(of: member) }
         metrics.update(from: counters)
         metrics.clients.record(members.count)
         metrics.heldBytes.record(memoryPool.usedBytes)
@@ -322,7 +324,6 @@ public final class GameServerHandler: TransportServerHandler {
                 _ = try? member.connection.send(snapshot, on: channel)
             }
             member.connection.generatePackets(now: context.now.seconds) { packet in context.send(packet, to: clientIndex) }
-            peakConnectionBytes = max(peakConnectionBytes, member.connection.heldBytes)
             if let fault = member.connection.fault { disconnect(clientIndex, member, for: fault, context: &context) }
         }
         let sent = clock.uptimeNanoseconds()
@@ -345,9 +346,15 @@ public final class GameServerHandler: TransportServerHandler {
     private func disconnectAll(_ match: RunningMatch, context: inout TransportServer.Context) {
         matches.removeValue(forKey: match.id)
         for clientIndex in match.members {
-            members.removeValue(forKey: clientIndex)
+            if let member = members.removeValue(forKey: clientIndex) { notePeak(of: member) }
             context.disconnect(clientIndex)
         }
+    }
+
+    /// Folds a connection's own peak into the server's (each connection keeps its peak as it
+    /// counts what it holds, so nothing is summed per datagram here).
+    private func notePeak(of member: Member) {
+        peakConnectionBytes = max(peakConnectionBytes, member.connection.peakHeldBytes)
     }
 }
 

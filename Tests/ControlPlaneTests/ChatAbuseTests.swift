@@ -16,27 +16,6 @@ import Testing
         return object
     }
 
-    /// Runs `body` against a live control port with `limits`, failing rather than hanging.
-    func withLiveServer(
-        limits: ControlPortLimits = TestControlPlane.testLimits,
-        _ body: @escaping @Sendable (TestControlPlane, Int, any TestClientProtocol) async throws -> Void
-    ) async throws {
-        let plane = try await TestControlPlane(limits: limits)
-        let app = try makeControlPlaneApplication(
-            services: plane.services, configuration: ControlPlaneConfiguration(host: "127.0.0.1", port: 0), logger: Logger(label: "test"))
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await body(plane, port, client) }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(30))
-                    Issue.record("chat test did not finish")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
-        }
-    }
 
     /// Connects with `token`, sends `commands` one by one (each after the previous reply), runs
     /// `afterCommands`, then (unless `closeAfter`) collects events until the server closes.

@@ -3,6 +3,7 @@ import Foundation
 import GameRuntime
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NetProtocol
 import Testing
 
@@ -104,5 +105,27 @@ extension TestClientProtocol {
         #expect(reply.status == .created, "register \(name): \(reply.json)")
         let player = reply["player"] as? [String: Any]
         return (reply.string("token") ?? "", Int64(player?["id"] as? Int ?? 0))
+    }
+}
+
+/// Runs `body` against a live control port (loopback, port 0), failing rather than hanging.
+func withLiveServer(
+    limits: ControlPortLimits = TestControlPlane.testLimits,
+    _ body: @escaping @Sendable (TestControlPlane, Int, any TestClientProtocol) async throws -> Void
+) async throws {
+    let plane = try await TestControlPlane(limits: limits)
+    let app = try makeControlPlaneApplication(
+        services: plane.services, configuration: ControlPlaneConfiguration(host: "127.0.0.1", port: 0), logger: Logger(label: "test"))
+    try await app.test(.live) { client in
+        let port = try #require(client.port)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body(plane, port, client) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                Issue.record("chat test did not finish")
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }

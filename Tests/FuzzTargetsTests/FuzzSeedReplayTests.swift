@@ -1,5 +1,6 @@
 import Foundation
 import FuzzTargets
+import NetProtocol
 import Testing
 
 /// Every fuzz target over its seed corpus and over seeded mutations of it, on every test run:
@@ -24,7 +25,7 @@ import Testing
     func seedsAndTheirMutationsRunCleanly(target: FuzzTarget) {
         let seeds = target.seeds(vectors: Self.vectors())
         #expect(seeds.count >= 3, "\(target) has seeds")
-        var generator = SplitMix(seed: 0xF022 ^ UInt64(target.rawValue.utf8.count))
+        var generator = SeededRandomSource(seed: 0xF022 ^ UInt64(target.rawValue.utf8.count))
         for seed in seeds {
             target.run(seed)
             // Flip, insert, delete and truncate, as a fuzzer's first mutations would.
@@ -44,17 +45,5 @@ import Testing
             }
         }
         target.run([])
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -74,13 +74,7 @@ import Testing
         let pool = 4 * 1024 * 1024
         let limits = GameServerLimits(connectionBudgetBytes: budget, overBudgetGraceSeconds: 0.5, totalBudgetBytes: pool)
         let handler = GameServerHandler(directory: MatchDirectory(), logger: .init(label: "test"), limits: limits)
-        let stop = StopSignal()
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) let owned = (server, handler)
-        Thread {
-            owned.0.run(handler: owned.1, until: stop)
-            done.signal()
-        }.start()
+        let running = GameServerThread(server, handler)
         func token(_ id: UInt64) throws -> ConnectToken {
             var random = SystemRandomSource()
             return try ConnectToken.generate(
@@ -113,8 +107,7 @@ import Testing
             honest.tick(input: ArenaRules.Input(moveX: tick % 120 < 60 ? 127 : -127), until: deadline)
             if tick % 60 == 59 { snapshotsDuringAttack.append(honest.simulation.snapshotsReceived) }
         }
-        stop.stop()
-        done.wait()
+        running.stop()
 
         #expect(handler.peakConnectionBytes <= budget, "one connection held \(handler.peakConnectionBytes) B, budget \(budget) B")
         #expect(handler.memoryPool.peakBytes <= pool)

@@ -16,17 +16,8 @@ import Testing
             configuration: ServerConfiguration(protocolID: 0x6A, privateKey: key, serverAddresses: [bind]), bind: bind, updateInterval: 0.002)
         let address = server.socket.localAddress
         let handler = GameServerHandler(directory: MatchDirectory(), logger: .init(label: "test"))
-        let stop = StopSignal()
-        let done = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) let owned = (server, handler)
-        Thread {
-            owned.0.run(handler: owned.1, until: stop)
-            done.signal()
-        }.start()
-        defer {
-            stop.stop()
-            done.wait()
-        }
+        let running = GameServerThread(server, handler)
+        defer { running.stop() }
         let clients = try (1...2).map { id -> GameClient in
             let client = try GameClient(settings: MatchSettings(tickRate: 60))
             client.connect(token: try ConnectToken.generate(

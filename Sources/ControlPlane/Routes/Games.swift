@@ -368,9 +368,13 @@ extension ControlPlaneRoutes {
             //    only handed out for a match the server holds open for it.
             let reservation = Double(minter.expireSeconds) + 5
             var session = running
-            if let stale = session, !(await hosting.reserve(matchID: UInt64(bitPattern: stale.matchID), forSeconds: reservation)) {
-                try await recorder.abandon(matchID: UInt64(bitPattern: stale.matchID))
-                session = nil
+            var reserved = false
+            if let stale = session {
+                reserved = await hosting.reserve(matchID: UInt64(bitPattern: stale.matchID), forSeconds: reservation)
+                if !reserved {
+                    try await recorder.abandon(matchID: UInt64(bitPattern: stale.matchID))
+                    session = nil
+                }
             }
             // 3. Start a match when none runs (outside the transaction: it may take a while).
             if session == nil {
@@ -391,8 +395,9 @@ extension ControlPlaneRoutes {
                     return record
                 }
             }
+            // A new match (ours, or one a racing join started) is reserved here.
             guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress),
-                await hosting.reserve(matchID: UInt64(bitPattern: session.matchID), forSeconds: reservation)
+                reserved ? true : await hosting.reserve(matchID: UInt64(bitPattern: session.matchID), forSeconds: reservation)
             else {
                 throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
             }

@@ -147,10 +147,15 @@ public final class ChannelConnection {
     private var remainingOwnBudget: Int { configuration.memoryBudgetBytes - heldBytes }
     private var remainingOwnSendBudget: Int { min(remainingOwnBudget, sendShareBytes - sendHeldBytes) }
 
+    /// The most this connection has held, as of its last operation.
+    public private(set) var peakHeldBytes = 0
+
+    /// Called after every operation that can change what the connection holds: keeps the peak
+    /// and the pool's count current (one sum over the channels).
     private func reportHeldBytes() {
-        guard let pool else { return }
         let held = heldBytes
-        pool.adjust(by: held - reportedBytes)
+        if held > peakHeldBytes { peakHeldBytes = held }
+        pool?.adjust(by: held - reportedBytes)
         reportedBytes = held
     }
 
@@ -364,7 +369,6 @@ public final class ChannelConnection {
     }
 
     private func acknowledge(_ packetSequence: UInt16, now: Double, sampleRTT: Bool) {
-        defer { reportHeldBytes() }
         // Only packets we actually sent and not yet acked; a forged ack for a future sequence
         // finds nothing.
         guard sequence.isNewer(than: packetSequence), let packet = sentPackets[packetSequence], !packet.acked else { return }
