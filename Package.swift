@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "NetProtocol", targets: ["NetProtocol"]),
+        .library(name: "MatchContract", targets: ["MatchContract"]),
         .library(name: "GameCore", targets: ["GameCore"]),
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
@@ -39,25 +40,27 @@ let package = Package(
         ),
         .target(name: "CArbiterUDP"),
         .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: strict),
-        .target(name: "GameCore", dependencies: ["NetProtocol"], swiftSettings: strict),
+        // What the control port and the game servers agree on: settings, tickets, scores, reports.
+        .target(name: "MatchContract", dependencies: ["NetProtocol"], swiftSettings: strict),
+        .target(name: "GameCore", dependencies: ["NetProtocol", "MatchContract"], swiftSettings: strict),
         .target(
             name: "GameRuntime",
             dependencies: [
-                "NetProtocol", "GameCore", "CArbiterUDP",
+                "NetProtocol", "MatchContract", "GameCore", "CArbiterUDP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
-        .target(name: "ArbiterClient", dependencies: ["GameCore", "GameRuntime", "NetProtocol"], swiftSettings: strict),
+        .target(name: "ArbiterClient", dependencies: ["MatchContract", "GameCore", "GameRuntime", "NetProtocol"], swiftSettings: strict),
         // Every decoder of untrusted bytes as a fuzz target; the libFuzzer executables live in
         // Fuzz/ (tools/fuzz), the seed replays in FuzzTargetsTests.
-        .target(name: "FuzzTargets", dependencies: ["NetProtocol", "GameCore"], swiftSettings: strict),
+        .target(name: "FuzzTargets", dependencies: ["NetProtocol", "MatchContract", "GameCore"], swiftSettings: strict),
         .target(
             name: "ControlPlane",
             dependencies: [
-                "NetProtocol", "CSodium",
+                "NetProtocol", "MatchContract", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "NetProtocol", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "CArbiterUDP",
+                "NetProtocol", "MatchContract", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "CArbiterUDP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "BotSwarm",
             dependencies: [
-                "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -107,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
-                "ControlPlane", "NetProtocol", "GameRuntime",
+                "ControlPlane", "MatchContract", "NetProtocol", "GameCore", "GameRuntime",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
@@ -116,16 +119,16 @@ let package = Package(
         .testTarget(
             name: "BotSwarmTests",
             dependencies: [
-                "BotSwarm", "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                "BotSwarm", "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "NetProtocol"], swiftSettings: strict),
+        .testTarget(name: "GameCoreTests", dependencies: ["MatchContract", "GameCore", "NetProtocol"], swiftSettings: strict),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "MatchContract", "NetProtocol"], swiftSettings: strict),
         .testTarget(
             name: "GameRuntimeTests",
-            dependencies: ["GameRuntime", "NetProtocol", "GameCore", "ArbiterClient"],
+            dependencies: ["GameRuntime", "MatchContract", "NetProtocol", "GameCore", "ArbiterClient"],
             swiftSettings: strict
         ),
     ]

@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "GameCore", package: "Arbiter"),
+                .product(name: "MatchContract", package: "Arbiter"),
                 .product(name: "NetProtocol", package: "Arbiter"),
             ],
             path: "GameCoreBenchmarks",
@@ -40,6 +41,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ControlPlane", package: "Arbiter"),
+                .product(name: "MatchContract", package: "Arbiter"),
                 .product(name: "NetProtocol", package: "Arbiter"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import Benchmark
 import GameCore
+import MatchContract
 import NetProtocol
 
 /// Matches of 16 players, each fed a pre-encoded input message per tick (moving, turning,
@@ -79,10 +80,10 @@ let benchmarks: @Sendable () -> Void = {
         var naive = 0
         for _ in 0..<600 {
             harness.step()
-            naive += 16 * SnapshotCodec.naiveBytes(entities: rules.entities(of: harness.server.state).count)
+            naive += 16 * SnapshotCodec.naiveBytes(entities: harness.match.map { rules.entities(of: $0.state).count } ?? 0)
         }
         let seconds = 10.0
-        let delta = Double(harness.snapshotBytes.values.reduce(0, +)) / 16 / seconds
+        let delta = Double(harness.server.snapshotBytesSent) / 16 / seconds
         let naivePerClient = Double(naive) / 16 / seconds
         benchmark.measurement(bandwidth[0], Int(delta))
         benchmark.measurement(bandwidth[1], Int(naivePerClient))

@@ -1,20 +1,21 @@
 import Foundation
 import GameCore
 import GameRuntime
+import MatchContract
 import NetProtocol
 
-/// The client SDK: a UDP connection (netcode transport), a channel connection on top, and the
-/// predicting, interpolating client simulation. Single-threaded: call ``tick(input:)`` once per
-/// client tick (at the match's tick rate) and ``frame()`` whenever you draw.
-public final class GameClient {
-    public typealias Rules = ArenaRules
-
+/// The client SDK: a UDP connection (netcode transport) carrying a ``MatchClientSession`` (the
+/// match channels and the predicting, interpolating client simulation) for any game's rules.
+/// Single-threaded: call ``tick(input:until:)`` once per client tick (at the match's tick rate)
+/// and ``frame()`` whenever you draw.
+public final class GameClient<Rules: GameRules> {
     public let transport: TransportClient
-    public let channels: ChannelConnection
-    public let simulation: ClientSimulation<Rules>
+    public let session: MatchClientSession<Rules>
+    public var channels: ChannelConnection { session.channels }
+    public var simulation: ClientSimulation<Rules> { session.simulation }
     public let settings: MatchSettings
     private let clock: SystemClock
-    public private(set) var spectating = false
+    public var spectating: Bool { session.spectating }
 
     // Measurements for load tests: when each input went out, and the gaps between snapshots.
     private var inputSentAt: [UInt32: Double] = [:]
@@ -23,13 +24,12 @@ public final class GameClient {
     public private(set) var snapshotGaps: [Double] = []
     public private(set) var inputAckLatencies: [Double] = []
     public private(set) var reliableSent = 0
-    public private(set) var reliableReceived = 0
+    public var reliableReceived: Int { session.reliableReceived }
 
     /// - Parameter settings: the match's settings (tick rate and map must match the server's).
-    public init(settings: MatchSettings = MatchSettings(), bind: NetAddress? = nil) throws {
+    public init(rules: Rules, settings: MatchSettings = MatchSettings(), bind: NetAddress? = nil) throws {
         transport = try TransportClient(bind: bind)
-        channels = try ChannelConnection(configuration: GameServerHandler.connectionConfiguration())
-        simulation = ClientSimulation(rules: ArenaRules(), settings: settings)
+        session = try MatchClientSession(rules: rules, settings: settings)
         self.settings = settings
         clock = transport.clock
     }
@@ -39,30 +39,19 @@ public final class GameClient {
     public var state: ClientState { transport.state }
 
     /// Asks the server for spectator mode: no player of our own, the whole world in view.
-    public func spectate() {
-        spectating = true
-        _ = try? channels.send([GameMessages.spectate], on: SimHarness<Rules>.inputChannel)
-    }
+    public func spectate() { session.spectate() }
 
     /// One client tick: receive what arrived (until `deadline`, monotonic seconds), hand
     /// snapshots to the simulation, send this tick's input and whatever the channels owe.
     public func tick(input: Rules.Input, until deadline: Double) {
         transport.poll(until: deadline) { bytes in
-            self.channels.handlePacket(bytes, now: self.clock.monotonicSeconds())
+            self.session.handlePacket(bytes, now: self.clock.monotonicSeconds())
         }
         let now = clock.monotonicSeconds()
-        for channel in [SimHarness<Rules>.largeSnapshotChannel, SimHarness<Rules>.snapshotChannel] {
-            while let message = channels.receive(on: channel) {
-                if simulation.receiveSnapshot(message, now: now) { recordSnapshot(now: now) }
-            }
-        }
-        while channels.receive(on: 0) != nil { reliableReceived += 1 }
+        session.deliverMessages(now: now) { recordSnapshot(now: now) }
         guard transport.state == .connected else { return }
-        if !spectating {
-            _ = try? channels.send(simulation.makeInputMessage(input, now: now), on: SimHarness<Rules>.inputChannel)
-            inputSentAt[simulation.inputSequence] = now
-        }
-        channels.generatePackets(now: now) { packet in
+        if let sequence = session.sendInput(input, now: now) { inputSentAt[sequence] = now }
+        session.generatePackets(now: now) { packet in
             _ = self.transport.send(Array(packet))
         }
     }
@@ -72,7 +61,7 @@ public final class GameClient {
     /// Sends a reliable message (channel 0); the game server echoes it back.
     @discardableResult
     public func sendReliable(_ bytes: [UInt8]) -> Bool {
-        guard (try? channels.send(bytes, on: 0)) != nil else { return false }
+        guard session.sendReliable(bytes) else { return false }
         reliableSent += 1
         return true
     }
@@ -104,4 +93,11 @@ public final class GameClient {
     public var packetLoss: Double { channels.statistics.packetLoss }
 
     public func disconnect() { transport.disconnect() }
+}
+
+extension GameClient where Rules == ArenaRules {
+    /// A client for the bundled arena.
+    public convenience init(settings: MatchSettings = MatchSettings(), bind: NetAddress? = nil) throws {
+        try self.init(rules: ArenaRules(), settings: settings, bind: bind)
+    }
 }

@@ -1,6 +1,7 @@
 import ArbiterClient
 import Foundation
 import GameCore
+import MatchContract
 import GameRuntime
 import NetProtocol
 import Synchronization
@@ -144,7 +145,7 @@ final class HostileRun: @unchecked Sendable {
     final class Honest {
         let index: Int
         let token: ConnectToken
-        var client: GameClient?
+        var client: GameClient<ArenaRules>?
         var connectedThroughout = true
         var snapshotsAtAttack: UInt64 = 0
         var snapshotsAtEnd: UInt64 = 0
@@ -213,7 +214,7 @@ final class HostileRun: @unchecked Sendable {
                     player.client?.connect(token: player.token)
                 }
                 guard let client = player.client else { continue }
-                client.tick(input: BotBrain.input(tick: ticks, bot: player.index), until: 0)
+                client.tick(input: ArenaBot.input(tick: ticks, bot: player.index), until: 0)
                 if now >= attackStart && !attackBegun { player.snapshotsAtAttack = client.simulation.snapshotsReceived }
                 if now >= attackStart && client.state != .connected { player.connectedThroughout = false }
             }
@@ -266,7 +267,7 @@ final class HostileRun: @unchecked Sendable {
                 let first = (step % 8) * 3
                 entries = (first..<min(first + 3, 22)).map { index in
                     RawChannelPacket.Entry(
-                        channel: MatchChannels.reliable, id: message, fragment: (index, 22),
+                        channel: MatchChannel.reliable.rawValue, id: message, fragment: (index, 22),
                         payload: index == 21 ? [UInt8](repeating: 0xEE, count: 128) : fragment)
                 }
             } else {
@@ -275,15 +276,15 @@ final class HostileRun: @unchecked Sendable {
                 let message = UInt16((step / 28) % 16)
                 let first = (step % 28) * 3
                 entries = (first..<min(first + 3, 85)).map { index in
-                    RawChannelPacket.Entry(channel: MatchChannels.largeSnapshot, id: message, fragment: (index, 86), payload: fragment)
+                    RawChannelPacket.Entry(channel: MatchChannel.largeSnapshot.rawValue, id: message, fragment: (index, 86), payload: fragment)
                 }
             }
         case .noAck:
-            entries = [RawChannelPacket.Entry(channel: MatchChannels.reliable, id: UInt16(truncatingIfNeeded: hostile.step), payload: [UInt8](repeating: 0x11, count: 300))]
+            entries = [RawChannelPacket.Entry(channel: MatchChannel.reliable.rawValue, id: UInt16(truncatingIfNeeded: hostile.step), payload: [UInt8](repeating: 0x11, count: 300))]
         case .flood:
-            entries = [RawChannelPacket.Entry(channel: MatchChannels.input, id: nil, payload: [0])]
+            entries = [RawChannelPacket.Entry(channel: MatchChannel.input.rawValue, id: nil, payload: [0])]
         }
-        return RawChannelPacket.encode(sequence: hostile.sequence, ack: nil, entries: entries.isEmpty ? [RawChannelPacket.Entry(channel: MatchChannels.input, id: nil, payload: [0])] : entries)
+        return RawChannelPacket.encode(sequence: hostile.sequence, ack: nil, entries: entries.isEmpty ? [RawChannelPacket.Entry(channel: MatchChannel.input.rawValue, id: nil, payload: [0])] : entries)
     }
 
     func report() -> HostileSwarmReport {

@@ -1,6 +1,7 @@
 import ArbiterClient
 import Foundation
 import GameCore
+import MatchContract
 import GameRuntime
 import NetProtocol
 import Synchronization
@@ -11,7 +12,7 @@ final class Swarm: @unchecked Sendable {
     final class Bot {
         let index: Int
         let token: ConnectToken?
-        var client: GameClient?
+        var client: GameClient<ArenaRules>?
         var everConnected = false
         var finalState = ClientState.disconnected
         /// Lost its connection during the run (not the clean disconnect at the end).
@@ -82,7 +83,7 @@ final class Swarm: @unchecked Sendable {
                 }
                 guard let client = bot.client else { continue }
                 if bot.ticks % 6 == 0 {
-                    bot.input = light ? BotBrain.input(tick: bot.ticks, bot: bot.index) : BotBrain.input(frame: client.frame(), tick: bot.ticks, bot: bot.index)
+                    bot.input = light ? ArenaBot.input(tick: bot.ticks, bot: bot.index) : ArenaBot.input(frame: client.frame(), tick: bot.ticks, bot: bot.index)
                 }
                 var input = bot.input
                 // Fire on its own schedule, not only when it re-thinks.
@@ -173,29 +174,3 @@ extension Swarm: BotPopulation {
     var errorCount: Int { errors.load(ordering: .relaxed) }
     func liveRoundTripTimes() -> [Double] { liveRTT.withLock { Array($0.values) } }
 }
-
-/// Scripted but varied play: wander a loop that differs per bot, aim at the nearest player, fire.
-enum BotBrain {
-    static let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
-
-    /// Without looking: wander, sweep the aim, fire now and then.
-    static func input(tick: Int, bot: Int) -> ArenaRules.Input {
-        let phase = (tick / (40 + bot % 30) + bot) % 4
-        var input = ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 300 + bot * 7000))
-        input.buttons = (tick + bot) % 6 == 0 ? ArenaRules.Input.fireHitscan : ((tick + bot) % 90 == 0 ? ArenaRules.Input.fireProjectile : 0)
-        return input
-    }
-
-    static func input(frame: ClientSimulation<ArenaRules>.Frame, tick: Int, bot: Int) -> ArenaRules.Input {
-        var input = input(tick: tick, bot: bot)
-        input.buttons = 0
-        guard let me = frame.local else { return input }
-        let targets = frame.remote.filter { $0.kind == .player && $0.flags & 1 == 1 }
-        if let nearest = targets.min(by: { hypot(Double($0.x - me.x), Double($0.y - me.y)) < hypot(Double($1.x - me.x), Double($1.y - me.y)) }) {
-            input.aim = ArenaRules.aim(fromX: me.x, y: me.y, toX: nearest.x, y: nearest.y)
-            input.buttons = (tick + bot) % 6 == 0 ? ArenaRules.Input.fireHitscan : ((tick + bot) % 90 == 0 ? ArenaRules.Input.fireProjectile : 0)
-        }
-        return input
-    }
-}
-

@@ -73,10 +73,11 @@ public struct ControlPlaneRoutes: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: observability.metricsText())))
         }
+        let openAPI = OpenAPIDocument.json(catalog: services.hosting.catalog)
         router.get("/openapi.json") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: openAPI)))
         }
         let authenticated = router.group().add(middleware: AuthMiddleware(accounts: services.accounts))
         addAccountRoutes(public: router, authenticated: authenticated)

@@ -1,7 +1,16 @@
+import MatchContract
+
 /// The OpenAPI 3.1 description of every HTTP route, served at `GET /openapi.json`.
 /// Checked against the implementation by `tools/openapi-check` (schemathesis).
+/// The settings schema quotes ``MatchSettings``' ranges and the hosted ``GameCatalog``, so the
+/// document says what the validation does.
 enum OpenAPIDocument {
-    static let json = #"""
+    static func json(catalog: GameCatalog) -> String {
+        let modes = catalog.modes.map { "\"\($0)\"" }.joined(separator: ", ")
+        let maps = catalog.allMaps.map { "\"\($0)\"" }.joined(separator: ", ")
+        let players = MatchSettings.maxPlayersRange, ticks = MatchSettings.tickRateRange
+        let scores = MatchSettings.scoreLimitRange, times = MatchSettings.timeLimitRange
+        return #"""
 {
   "openapi": "3.1.0",
   "info": {
@@ -2579,30 +2588,28 @@ enum OpenAPIDocument {
         "properties": {
           "mode": {
             "type": "string",
-            "enum": [
-              "arena"
-            ]
+            "enum": [\#(modes)]
           },
           "max_players": {
             "type": "integer",
-            "minimum": 2,
-            "maximum": 64
+            "minimum": \#(players.lowerBound),
+            "maximum": \#(players.upperBound)
           },
           "tick_rate": {
             "type": "integer",
             "description": "Ticks per second: at most 128 unless the server allows up to 240 (`--max-tick-rate`); above the server's limit answers 422.",
-            "minimum": 10,
-            "maximum": 240
+            "minimum": \#(ticks.lowerBound),
+            "maximum": \#(ticks.upperBound)
           },
           "score_limit": {
             "type": "integer",
-            "minimum": 1,
-            "maximum": 100000
+            "minimum": \#(scores.lowerBound),
+            "maximum": \#(scores.upperBound)
           },
           "time_limit_seconds": {
             "type": "integer",
-            "minimum": 10,
-            "maximum": 86400
+            "minimum": \#(times.lowerBound),
+            "maximum": \#(times.upperBound)
           },
           "visibility": {
             "type": "string",
@@ -2613,10 +2620,7 @@ enum OpenAPIDocument {
           },
           "map": {
             "type": "string",
-            "enum": [
-              "default",
-              "empty"
-            ],
+            "enum": [\#(maps)],
             "description": "The arena map."
           }
         },
@@ -2640,41 +2644,39 @@ enum OpenAPIDocument {
               "string",
               "null"
             ],
-            "enum": [
-              "arena"
-            ]
+            "enum": [\#(modes)]
           },
           "max_players": {
             "type": [
               "integer",
               "null"
             ],
-            "minimum": 2,
-            "maximum": 64
+            "minimum": \#(players.lowerBound),
+            "maximum": \#(players.upperBound)
           },
           "tick_rate": {
             "type": [
               "integer",
               "null"
             ],
-            "minimum": 10,
-            "maximum": 240
+            "minimum": \#(ticks.lowerBound),
+            "maximum": \#(ticks.upperBound)
           },
           "score_limit": {
             "type": [
               "integer",
               "null"
             ],
-            "minimum": 1,
-            "maximum": 100000
+            "minimum": \#(scores.lowerBound),
+            "maximum": \#(scores.upperBound)
           },
           "time_limit_seconds": {
             "type": [
               "integer",
               "null"
             ],
-            "minimum": 10,
-            "maximum": 86400
+            "minimum": \#(times.lowerBound),
+            "maximum": \#(times.upperBound)
           },
           "visibility": {
             "type": [
@@ -2688,10 +2690,7 @@ enum OpenAPIDocument {
           },
           "map": {
             "type": "string",
-            "enum": [
-              "default",
-              "empty"
-            ],
+            "enum": [\#(maps)],
             "description": "The arena map."
           }
         },
@@ -3372,4 +3371,5 @@ enum OpenAPIDocument {
   }
 }
 """#
+    }
 }

@@ -1,46 +1,49 @@
+import Foundation
 import GameCore
+import MatchContract
 import NetProtocol
 
-/// Channel packets into a match connection (the game server's side), with the application's
-/// reads and the connection's own packets in between, as the server runs them.
+/// Channel packets into the match server, as one connected client of the default arena would
+/// send them, with the server's ticks (snapshots, packets out) in between: the very code path
+/// the game server runs for each datagram.
 enum ChannelHarness {
+    struct DiscardingOutput: MatchServerOutput {
+        var disconnected = false
+        mutating func send(_ packet: UnsafeRawBufferPointer, to client: Int) {}
+        mutating func disconnect(_ client: Int) { disconnected = true }
+    }
+
     static func run(_ input: FuzzInput) {
-        var configuration = MatchChannels.connectionConfiguration()
         // Small enough that the budget paths are reached within a short input.
-        configuration.memoryBudgetBytes = 256 * 1024
-        configuration.overBudgetGraceSeconds = 0.5
-        guard let connection = try? ChannelConnection(configuration: configuration) else { return }
+        let limits = GameServerLimits(connectionBudgetBytes: 256 * 1024, overBudgetGraceSeconds: 0.5, packetsPerSecond: 1_000_000, packetBurst: 1_000_000)
+        let server = MatchServer(rules: ArenaRules(), registry: LocalMatchRegistry(), configuration: .init(limits: limits))
+        var output = DiscardingOutput()
+        server.clientConnected(0, clientID: 1, ticket: nil, now: 0, output: &output)
         input.forEachFrame(limit: 512) { frame in
-            connection.handlePacket(frame.bytes, now: frame.time)
-            // Echo channel 0 within the budget, as the server does; drain the rest.
-            while let size = connection.nextMessageSize(on: MatchChannels.reliable), connection.canSend(size, on: MatchChannels.reliable),
-                let message = connection.receive(on: MatchChannels.reliable)
-            {
-                _ = try? connection.send(message, on: MatchChannels.reliable)
+            guard !output.disconnected else { return }
+            server.payloadReceived(0, bytes: frame.bytes, now: frame.time, output: &output)
+            server.tick(now: frame.time, wallClock: Date(timeIntervalSince1970: 0), output: &output)
+            if let connection = server.connection(of: 0) {
+                precondition(connection.heldBytes <= limits.connectionBudgetBytes, "a connection held more than its budget")
             }
-            for channel in [MatchChannels.largeSnapshot, MatchChannels.input, MatchChannels.snapshot] {
-                while connection.receive(on: channel) != nil {}
-            }
-            connection.generatePackets(now: frame.time) { _ in }
-            precondition(connection.heldBytes <= configuration.memoryBudgetBytes, "a connection held more than its budget")
         }
     }
 
     /// Packets our own connection writes: small and large reliable messages, unreliable ones,
     /// acks, in a conversation with a peer.
     static func seeds() -> [[UInt8]] {
-        let configuration = MatchChannels.connectionConfiguration()
+        let configuration = MatchChannel.connectionConfiguration()
         guard let client = try? ChannelConnection(configuration: configuration), let server = try? ChannelConnection(configuration: configuration)
         else { return [] }
         var conversation: [(time: Double, bytes: [UInt8])] = []
         var singles: [[UInt8]] = []
         for tick in 0..<40 {
             let time = Double(tick) / 60
-            if tick % 5 == 0 { _ = try? client.send([UInt8](repeating: UInt8(tick), count: 40), on: MatchChannels.reliable) }
-            if tick == 3 { _ = try? client.send([UInt8](repeating: 0xAB, count: 3000), on: MatchChannels.reliable) }
-            if tick == 7 { _ = try? client.send([UInt8](repeating: 0xCD, count: 2000), on: MatchChannels.largeSnapshot) }
-            _ = try? client.send([1, UInt8(tick), 0, 0, 0], on: MatchChannels.input)
-            _ = try? client.send([2, UInt8(tick)], on: MatchChannels.snapshot)
+            if tick % 5 == 0 { _ = try? client.send([UInt8](repeating: UInt8(tick), count: 40), on: MatchChannel.reliable) }
+            if tick == 3 { _ = try? client.send([UInt8](repeating: 0xAB, count: 3000), on: MatchChannel.reliable) }
+            if tick == 7 { _ = try? client.send([UInt8](repeating: 0xCD, count: 2000), on: MatchChannel.largeSnapshot) }
+            _ = try? client.send([1, UInt8(tick), 0, 0, 0], on: MatchChannel.input)
+            _ = try? client.send([2, UInt8(tick)], on: MatchChannel.snapshot)
             client.generatePackets(now: time) { packet in
                 conversation.append((time, Array(packet)))
                 if singles.count < 12 { singles.append(FuzzInput.encode([(0, Array(packet))])) }

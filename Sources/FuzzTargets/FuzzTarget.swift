@@ -1,5 +1,6 @@
 import Foundation
 import GameCore
+import MatchContract
 import NetProtocol
 
 /// Every decoder of untrusted bytes, as a function of one fuzz input. The libFuzzer executables

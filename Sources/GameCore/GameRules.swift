@@ -1,9 +1,17 @@
+import MatchContract
+
 /// The seam a game plugs into. Arbiter's match server, snapshots, client prediction and bots are
 /// generic over it; the reference implementation is ``ArenaRules``.
 ///
 /// Everything here must be deterministic: the same state, inputs and tick give the same result
 /// on every machine, because the client predicts its own player with the very same `step`.
 public protocol GameRules: Sendable {
+    /// The mode name this game is hosted under and its maps (the first is the default): the
+    /// control port accepts matches for it with these maps only.
+    static var catalogEntry: GameCatalog.Mode { get }
+    /// How final standings are ordered (by default the highest score places first).
+    static var standingsOrder: StandingsOrder { get }
+
     associatedtype State: Sendable
     associatedtype Input: Sendable, Equatable
     associatedtype Event: Sendable
@@ -35,47 +43,18 @@ public protocol GameRules: Sendable {
     /// Must match what `step` does to that entity when nothing else interferes.
     func predict(_ entity: EntityState, input: Input, settings: MatchSettings) -> EntityState
 
-    /// Per-player scores so far and whether the match is over.
+    /// Per-player scores so far (of the players in the state), and whether the match is over.
+    /// The server reports these lines as the match's live score and its final results.
     func scoreboard(of state: State) -> [ScoreLine]
     func isOver(_ state: State, tick: UInt32) -> Bool
 }
 
+extension GameRules {
+    public static var standingsOrder: StandingsOrder { .byScore }
+}
+
 public typealias PlayerID = UInt64
 public typealias EntityID = UInt16
-
-/// A match's configuration as the game needs it.
-public struct MatchSettings: Sendable, Equatable {
-    public var maxPlayers: Int
-    public var tickRate: Int
-    public var scoreLimit: Int
-    public var timeLimitSeconds: Int
-    public var map: String
-
-    public init(maxPlayers: Int = 16, tickRate: Int = 60, scoreLimit: Int = 20, timeLimitSeconds: Int = 600, map: String = "default") {
-        self.maxPlayers = maxPlayers
-        self.tickRate = tickRate
-        self.scoreLimit = scoreLimit
-        self.timeLimitSeconds = timeLimitSeconds
-        self.map = map
-    }
-}
-
-/// One player's line on the scoreboard.
-public struct ScoreLine: Sendable, Equatable {
-    public var player: PlayerID
-    public var name: String
-    public var score: Int
-    public var kills: Int
-    public var deaths: Int
-
-    public init(player: PlayerID, name: String, score: Int, kills: Int, deaths: Int) {
-        self.player = player
-        self.name = name
-        self.score = score
-        self.kills = kills
-        self.deaths = deaths
-    }
-}
 
 /// An entity as snapshots carry it: already quantised, so what the server sends is exactly what
 /// the client reconstructs.

@@ -80,6 +80,10 @@ final class GameServerMetrics {
     let heldBytes = Gauge(label: "arbiter_connection_memory_bytes")
     let heldPeakBytes = Gauge(label: "arbiter_connection_memory_peak_bytes")
     let connectionPeakBytes = Gauge(label: "arbiter_connection_peak_bytes")
+    /// Players leaving a match, by why (``LeaveReason/kind``: a fixed set).
+    let departures: [String: Counter] = Dictionary(uniqueKeysWithValues: LeaveReason.kinds.map {
+        ($0, Counter(label: "arbiter_match_departures_total", dimensions: [("reason", $0)]))
+    })
     private var reported = TransportCounters()
 
     /// Folds the endpoint's counters (since the last call) into the counters.

@@ -1,4 +1,5 @@
 import Foundation
+import MatchContract
 
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +34,7 @@ public struct ResultsOutbox: Sendable {
 
     /// Writes `report` durably: a temporary file, synced, renamed over the final name, and the
     /// folder synced, so that a crash leaves either the whole report or none.
-    public func store(_ report: MatchDirectory.Report) throws {
+    public func store(_ report: MatchReport) throws {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970
         let data = try encoder.encode(report)
@@ -60,14 +61,14 @@ public struct ResultsOutbox: Sendable {
     /// Every report waiting for delivery, oldest match end first. A file that cannot be read as
     /// a report (cut short by a full disk before the rename was possible, say) is set aside as
     /// `.bad`, never deleted.
-    public func pending() -> [MatchDirectory.Report] {
+    public func pending() -> [MatchReport] {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var reports: [MatchDirectory.Report] = []
+        var reports: [MatchReport] = []
         for name in names where name.hasSuffix(".json") {
             let file = (directory as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: file), let report = try? decoder.decode(MatchDirectory.Report.self, from: data)
+            guard let data = FileManager.default.contents(atPath: file), let report = try? decoder.decode(MatchReport.self, from: data)
             else {
                 rename(file, file + ".bad")
                 continue

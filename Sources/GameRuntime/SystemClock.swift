@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import NetProtocol
 
 /// The real clocks, read only by drivers: a monotonic one for timers and deadlines, and the
@@ -28,6 +29,9 @@ public struct SystemClock: Sendable {
     public func unixSeconds() -> UInt64 {
         UInt64(max(0, time(nil)))
     }
+
+    /// The wall clock, for timestamps in reports.
+    public func date() -> Date { Date() }
 
     public func now() -> NetInstant {
         NetInstant(seconds: monotonicSeconds(), unixSeconds: unixSeconds())

@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import GameRuntime
 import Logging
+import MatchContract
 import NetProtocol
 import ServiceLifecycle
 
@@ -9,21 +10,14 @@ import ServiceLifecycle
 struct InProcessMatchHost: MatchHosting {
     let directory: MatchDirectory
     let serverAddress: NetAddress
-    let clock = SystemClock()
+    let catalog: GameCatalog
+    let clock: SystemClock
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
-        let id = directory.create(
-            settings: .init(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit,
-                            timeLimitSeconds: settings.timeLimitSeconds, map: settings.map),
-            now: clock.monotonicSeconds())
-        return MatchPlacement(matchID: id, serverAddress: serverAddress)
+        MatchPlacement(matchID: directory.create(settings: settings, now: clock.monotonicSeconds()), serverAddress: serverAddress)
     }
 
-    func scoreboard(matchID: UInt64) async -> [LiveScore]? {
-        directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds())?.map {
-            LiveScore(playerID: Int64(bitPattern: $0.playerID), displayName: $0.displayName, score: $0.score, kills: $0.kills, deaths: $0.deaths)
-        }
-    }
+    func scoreboard(matchID: UInt64) async -> [ScoreLine]? { directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds()) }
 
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
         directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
@@ -73,17 +67,9 @@ struct MatchReportForwarder: Service {
         for report in outbox.pending() { await deliver(report) }
     }
 
-    private func deliver(_ report: MatchDirectory.Report) async {
-        let results = MatchResults(
-            matchID: report.matchID, endedAt: report.endedAt,
-            players: report.lines.map {
-                .init(
-                    playerID: Int64(bitPattern: $0.playerID), score: $0.score, kills: $0.kills, deaths: $0.deaths, placement: $0.placement,
-                    timePlayedSeconds: $0.secondsPlayed)
-            },
-            abandoned: report.abandoned)
+    private func deliver(_ report: MatchReport) async {
         do {
-            try await recorder.record(results)
+            try await recorder.record(report)
             outbox.remove(matchID: report.matchID)
         } catch {
             logger.error("could not record match results; kept in the outbox for retry: \(error)", metadata: ["match_id": "\(report.matchID)"])

@@ -2,6 +2,7 @@ import ArbiterClient
 import ArgumentParser
 import Foundation
 import GameCore
+import MatchContract
 import GameRuntime
 import NetProtocol
 
@@ -106,7 +107,7 @@ struct Play: AsyncParsableCommand {
                 }
             }
             let frame = client.frame()
-            let input = bot ? Controls.botInput(frame: frame, tick: ticks) : controls.input(at: now)
+            let input = bot ? ArenaBot.input(frame: frame, tick: ticks, bot: 0) : controls.input(at: now)
             client.tick(input: input, until: nextTick)
             ticks += 1
             if now >= nextFrame {
@@ -119,7 +120,7 @@ struct Play: AsyncParsableCommand {
         return finish(client, ticks, everConnected, String(describing: client.state))
     }
 
-    func finish(_ client: GameClient, _ ticks: Int, _ everConnected: Bool, _ state: String) -> String {
+    func finish(_ client: GameClient<ArenaRules>, _ ticks: Int, _ everConnected: Bool, _ state: String) -> String {
         let simulation = client.simulation
         let corrections = simulation.corrections
         let meanCorrection = corrections.isEmpty ? 0 : corrections.reduce(0, +) / Double(corrections.count)
@@ -159,21 +160,6 @@ struct Controls {
         let y: Int8 = down("s") ? 127 : (down("w") ? -127 : 0)
         defer { fire = 0 }
         return ArenaRules.Input(moveX: x, moveY: y, aim: aim, buttons: fire)
-    }
-
-    /// Wanders, aims at the nearest living player, fires when roughly lined up.
-    static func botInput(frame: ClientSimulation<ArenaRules>.Frame, tick: Int) -> ArenaRules.Input {
-        guard let me = frame.local else { return ArenaRules.Input() }
-        let targets = frame.remote.filter { $0.kind == .player && $0.flags & 1 == 1 }
-        let nearest = targets.min { hypot(Double($0.x - me.x), Double($0.y - me.y)) < hypot(Double($1.x - me.x), Double($1.y - me.y)) }
-        let phase = (tick / 50) % 4
-        let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
-        var input = ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: me.aim)
-        if let nearest {
-            input.aim = ArenaRules.aim(fromX: me.x, y: me.y, toX: nearest.x, y: nearest.y)
-            input.buttons = tick % 3 == 0 ? ArenaRules.Input.fireHitscan : (tick % 50 == 0 ? ArenaRules.Input.fireProjectile : 0)
-        }
-        return input
     }
 }
 
@@ -215,7 +201,7 @@ final class RawTerminal {
 
 /// Text rendering of the arena: 2 columns per unit, 1 row per unit.
 enum Renderer {
-    static func draw(frame: ClientSimulation<ArenaRules>.Frame, client: GameClient, settings: MatchSettings, watching: Bool) {
+    static func draw(frame: ClientSimulation<ArenaRules>.Frame, client: GameClient<ArenaRules>, settings: MatchSettings, watching: Bool) {
         let map = ArenaMap.named(settings.map)
         let unit = Double(ArenaMap.unit)
         let columns = Int(map.width / ArenaMap.unit) * 2

@@ -1,8 +1,10 @@
 import ArgumentParser
 import ControlPlane
 import Foundation
+import GameCore
 import GameRuntime
 import Logging
+import MatchContract
 import Metrics
 import NetProtocol
 import Prometheus
@@ -92,7 +94,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...64).contains(maxConcurrentHashes) else { throw ValidationError("--max-concurrent-hashes must be 1...64") }
         guard (64 * 1024...1 << 30).contains(connectionBudget) else { throw ValidationError("--connection-budget must be 65536...1073741824 bytes") }
         guard memoryBudget >= connectionBudget else { throw ValidationError("--memory-budget must be at least --connection-budget") }
-        guard (10...MatchLimits.highestTickRate).contains(maxTickRate) else { throw ValidationError("--max-tick-rate must be 10...240") }
+        guard (10...MatchLimits.highestTickRate).contains(maxTickRate) else { throw ValidationError("--max-tick-rate must be 10...\(MatchLimits.highestTickRate)") }
         guard (1...100).contains(maxMatchesPerAccount) else { throw ValidationError("--max-matches-per-account must be 1...100") }
         let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["ARBITER_METRICS_TOKEN"]
         guard (1...1_000_000).contains(registrationsPerAddress) else { throw ValidationError("--registrations-per-address must be 1...1000000") }
@@ -132,14 +134,16 @@ struct Serve: AsyncParsableCommand {
         DataDirectory.restrict([databasePath, databasePath + "-wal", databasePath + "-shm"])
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
-        let directory = MatchDirectory()
+        let clock = SystemClock()
+        let directory = MatchDirectory(order: HostedRules.standingsOrder)
         let transport = try TransportServer(
             configuration: ServerConfiguration(protocolID: id, privateKey: key, serverAddresses: [udpAddress] + extra, maxClients: maxClients),
             bind: udpAddress, updateInterval: 0.002, logger: logger)
         let boundUDP = transport.socket.localAddress
         let gameAddress = extra.first ?? boundUDP
         let services = try await ControlPlaneServices.make(
-            database: database, hosting: InProcessMatchHost(directory: directory, serverAddress: gameAddress),
+            database: database, hosting: InProcessMatchHost(
+                directory: directory, serverAddress: gameAddress, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
             minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
             maxConcurrentHashes: maxConcurrentHashes,
             observability: Observability(
@@ -166,7 +170,8 @@ struct Serve: AsyncParsableCommand {
             onServerRunning: { port in
                 print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(id, radix: 16))")
             })
-        let handler = GameServerHandler(directory: directory, logger: logger, statsBoard: statsBoard, limits: gameLimits)
+        let handler = GameServerHandler(
+            rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard, configuration: .init(limits: gameLimits), clock: clock)
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.
         let group = ServiceGroup(
@@ -190,6 +195,10 @@ struct Serve: AsyncParsableCommand {
         print("serve: stopped")
     }
 }
+
+/// The game this executable hosts. A studio hosting its own game builds an executable of its own
+/// with its `GameRules` here (see docs/ARCHITECTURE.md, "Hosting your own game").
+typealias HostedRules = ArenaRules
 
 /// The data directory's files: created owner-only on first start, read afterwards.
 enum DataDirectory {

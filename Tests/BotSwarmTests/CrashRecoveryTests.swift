@@ -1,3 +1,4 @@
+import MatchContract
 import ArbiterClient
 @testable import BotSwarm
 import Foundation
@@ -40,7 +41,7 @@ import Glibc
 
     /// Joins `game` and plays until connected (or, with `untilDisconnected`, until the server
     /// ends the match); returns the client and the match id.
-    func play(_ game: Int, token: String, on control: ControlPort, ticks: Int, untilDisconnected: Bool = false) async throws -> (GameClient, UInt64) {
+    func play(_ game: Int, token: String, on control: ControlPort, ticks: Int, untilDisconnected: Bool = false) async throws -> (GameClient<ArenaRules>, UInt64) {
         let joined = try await control.expect("POST", "/v1/games/\(game)/join", token: token)
         let encoded = try #require((joined["connect_token"] as? String).flatMap { Data(base64Encoded: $0) })
         let client = try GameClient(settings: MatchSettings(tickRate: 60))

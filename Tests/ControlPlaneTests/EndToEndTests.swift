@@ -1,5 +1,7 @@
+import MatchContract
 import ControlPlane
 import Foundation
+import GameCore
 import GameRuntime
 import GRDB
 import Hummingbird
@@ -21,7 +23,7 @@ import Testing
         let services = try await ControlPlaneServices.make(
             database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
             minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(), passwordCost: .minimum)
-        let handler = GameServerHandler(directory: directory, logger: .init(label: "test"))
+        let handler = GameServerHandler(rules: ArenaRules(), directory: directory, logger: .init(label: "test"))
         let service = TransportServerService(server: transport, handler: handler)
         let serviceTask = Task { try await service.run() }
         defer { serviceTask.cancel() }
@@ -54,7 +56,7 @@ import Testing
         client.disconnect()
     }
 
-    private func firstScoreboard(_ services: ControlPlaneServices) async -> [LiveScore]? {
+    private func firstScoreboard(_ services: ControlPlaneServices) async -> [ScoreLine]? {
         let stored = try? await services.database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT match_id FROM game_sessions") }
         guard let matchID = stored else { return nil }
         return await services.hosting.scoreboard(matchID: UInt64(bitPattern: matchID))

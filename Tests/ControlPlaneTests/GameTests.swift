@@ -1,3 +1,4 @@
+import MatchContract
 import ControlPlane
 import Foundation
 import Hummingbird
@@ -160,8 +161,8 @@ import Testing
                 matchID = UInt64(join["match_id"] as? Int ?? 0)
             }
             let scores = [30, 50, 10, 50]
-            let results = MatchResults(matchID: matchID, endedAt: Date(), players: players.enumerated().map { index, player in
-                .init(playerID: player.id, score: scores[index], kills: scores[index] / 10, deaths: 1, placement: index == 1 ? 1 : 2 + index, timePlayedSeconds: 60)
+            let results = MatchReport(matchID: matchID, endedAt: Date(), lines: players.enumerated().map { index, player in
+                .init(playerID: UInt64(bitPattern: player.id), score: scores[index], kills: scores[index] / 10, deaths: 1, placement: index == 1 ? 1 : 2 + index, secondsPlayed: 60)
             })
             #expect(try await plane.services.recorder.record(results) == .recorded)
             #expect(try await plane.services.recorder.record(results) == .duplicate)
@@ -177,8 +178,8 @@ import Testing
             let second = try await client.call(.post, "/v1/games/\(gameID)/join", token: players[2].token)
             let secondMatch = UInt64(second["match_id"] as? Int ?? 0)
             #expect(secondMatch != matchID)
-            _ = try await plane.services.recorder.record(MatchResults(matchID: secondMatch, endedAt: Date(), players: [
-                .init(playerID: players[2].id, score: 45, kills: 4, deaths: 0, placement: 1, timePlayedSeconds: 30),
+            _ = try await plane.services.recorder.record(MatchReport(matchID: secondMatch, endedAt: Date(), lines: [
+                .init(playerID: UInt64(bitPattern: players[2].id), score: 45, kills: 4, deaths: 0, placement: 1, secondsPlayed: 30),
             ]))
             let global = try await client.call(.get, "/v1/leaderboards/global?around=me&limit=3", token: players[2].token)
             let around = try #require(global["leaderboard"] as? [[String: Any]])

@@ -1,3 +1,4 @@
+import MatchContract
 import ControlPlane
 import Foundation
 import GameRuntime
@@ -75,9 +76,9 @@ import Testing
             let joined = try await client.call(.post, "/v1/games/\(gameID)/join", token: ann.token)
             _ = try await client.call(.post, "/v1/games/\(gameID)/join", token: ben.token)
             let matchID = UInt64(try #require(joined.int("match_id")))
-            let results = MatchResults(matchID: matchID, endedAt: Date(), players: [
-                .init(playerID: ann.id, score: 9, kills: 9, deaths: 0, placement: 1, timePlayedSeconds: 42),
-                .init(playerID: ben.id, score: 1, kills: 1, deaths: 9, placement: 2, timePlayedSeconds: 40),
+            let results = MatchReport(matchID: matchID, endedAt: Date(), lines: [
+                .init(playerID: UInt64(bitPattern: ann.id), score: 9, kills: 9, deaths: 0, placement: 1, secondsPlayed: 42),
+                .init(playerID: UInt64(bitPattern: ben.id), score: 1, kills: 1, deaths: 9, placement: 2, secondsPlayed: 40),
             ], abandoned: true)
             #expect(try await services.recorder.record(results) == .recorded)
             #expect(try await services.recorder.record(results) == .duplicate)

@@ -1,5 +1,7 @@
+import MatchContract
 import ControlPlane
 import Foundation
+import GameCore
 import GameRuntime
 import Hummingbird
 import HummingbirdTesting
@@ -13,19 +15,13 @@ struct DirectoryHost: MatchHosting {
     let directory: MatchDirectory
     let serverAddress: NetAddress
     let clock = SystemClock()
+    let catalog = GameCatalog([ArenaRules.catalogEntry])
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
-        let id = directory.create(
-            settings: .init(maxPlayers: settings.maxPlayers, tickRate: settings.tickRate, scoreLimit: settings.scoreLimit, timeLimitSeconds: settings.timeLimitSeconds, map: settings.map),
-            now: clock.monotonicSeconds())
-        return MatchPlacement(matchID: id, serverAddress: serverAddress)
+        MatchPlacement(matchID: directory.create(settings: settings, now: clock.monotonicSeconds()), serverAddress: serverAddress)
     }
 
-    func scoreboard(matchID: UInt64) async -> [LiveScore]? {
-        directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds())?.map {
-            LiveScore(playerID: Int64(bitPattern: $0.playerID), displayName: $0.displayName, score: $0.score, kills: $0.kills, deaths: $0.deaths)
-        }
-    }
+    func scoreboard(matchID: UInt64) async -> [ScoreLine]? { directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds()) }
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
         directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
     }

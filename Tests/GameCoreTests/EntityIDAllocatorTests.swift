@@ -1,3 +1,4 @@
+import MatchContract
 import GameCore
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import GameCore
+import MatchContract
 import NetProtocol
 import Testing
 
@@ -62,7 +63,7 @@ func worldHash(_ entities: [EntityState]) -> Int {
             events += rules.step(&state, inputs: [1: input], views: [:], tick: tick)
         }
         #expect(rules.isOver(state, tick: tick))
-        #expect(rules.scoreboard(of: state).first == ScoreLine(player: 1, name: "a", score: 3, kills: 3, deaths: 0))
+        #expect(rules.scoreboard(of: state).first == ScoreLine(playerID: 1, displayName: "a", score: 3, kills: 3, deaths: 0))
         #expect(events.filter { if case .spawned(2) = $0 { return true } else { return false } }.count == 3)
     }
 }

@@ -1,4 +1,5 @@
 @testable import GameCore
+import MatchContract
 import NetProtocol
 import Foundation
 import Testing
@@ -24,7 +25,7 @@ import Testing
         try harness.addClient(1, name: "solo")
         harness.run(ticks: 1200)
         let client = try #require(harness.clients[1]).simulation
-        let stats = try #require(harness.server.inputStatistics(of: 1))
+        let stats = try #require(harness.match?.inputStatistics(of: 1))
         #expect(client.snapshotsReceived > 900)
         // Every correction comes from a tick where the server had to repeat an input (the real
         // one was late); with the jitter reserve those are rare, and otherwise the error is 0.
@@ -37,7 +38,7 @@ import Testing
         }
         // The predicted state, replayed from the server's, equals the server's own state at the
         // last applied input plus the still-pending inputs: compare against the server now.
-        let server = try #require(rules.playerEntity(1, in: harness.server.state))
+        let server = try #require(harness.match.flatMap { rules.playerEntity(1, in: $0.state) })
         #expect(server.flags & 1 == 1)
     }
 
@@ -85,9 +86,9 @@ import Testing
         let watcher = try #require(harness.clients[1]).simulation
         for _ in 0..<900 {
             harness.step()
-            if let runner = rules.playerEntity(2, in: harness.server.state) { truth[harness.server.tick] = runner }
+            if let match = harness.match, let runner = rules.playerEntity(2, in: match.state) { truth[match.tick] = runner }
             let frame = watcher.frame(now: harness.time)
-            guard let seen = frame.remote.first(where: { $0.kind == .player }), harness.server.tick > 120 else { continue }
+            guard let seen = frame.remote.first(where: { $0.kind == .player }), (harness.match?.tick ?? 0) > 120 else { continue }
             let tick = frame.renderTick
             if let before = truth[UInt32(tick.rounded(.down))], let after = truth[UInt32(tick.rounded(.down)) + 1] {
                 let t = tick - tick.rounded(.down)

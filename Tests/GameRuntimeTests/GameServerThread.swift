@@ -6,7 +6,7 @@ final class GameServerThread {
     private let signal = StopSignal()
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ server: TransportServer, _ handler: GameServerHandler) {
+    init(_ server: TransportServer, _ handler: some TransportServerHandler) {
         nonisolated(unsafe) let owned = (server, handler)
         let (signal, done) = (signal, done)
         Thread {

@@ -1,3 +1,4 @@
+import MatchContract
 import ArbiterClient
 import Foundation
 import GameCore
@@ -73,7 +74,7 @@ import Testing
         let budget = 512 * 1024
         let pool = 4 * 1024 * 1024
         let limits = GameServerLimits(connectionBudgetBytes: budget, overBudgetGraceSeconds: 0.5, totalBudgetBytes: pool)
-        let handler = GameServerHandler(directory: MatchDirectory(), logger: .init(label: "test"), limits: limits)
+        let handler = GameServerHandler(rules: ArenaRules(), directory: MatchDirectory(), logger: .init(label: "test"), configuration: .init(limits: limits))
         let running = GameServerThread(server, handler)
         func token(_ id: UInt64) throws -> ConnectToken {
             var random = SystemRandomSource()

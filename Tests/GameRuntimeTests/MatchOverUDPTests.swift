@@ -1,3 +1,4 @@
+import MatchContract
 import ArbiterClient
 import Foundation
 import GameCore
@@ -15,7 +16,7 @@ import Testing
         let server = try TransportServer(
             configuration: ServerConfiguration(protocolID: 0x6A, privateKey: key, serverAddresses: [bind]), bind: bind, updateInterval: 0.002)
         let address = server.socket.localAddress
-        let handler = GameServerHandler(directory: MatchDirectory(), logger: .init(label: "test"))
+        let handler = GameServerHandler(rules: ArenaRules(), directory: MatchDirectory(), logger: .init(label: "test"))
         let running = GameServerThread(server, handler)
         defer { running.stop() }
         let clients = try (1...2).map { id -> GameClient in

@@ -1,3 +1,4 @@
+import MatchContract
 import Foundation
 import GameCore
 import GameRuntime
@@ -13,7 +14,7 @@ import Testing
         let id = directory.create(settings: settings, now: 0)
         #expect(directory.reserve(matchID: id, until: 100))
         #expect(directory.endDueMatches(now: 70, wallClock: Date()).isEmpty, "the token is valid until 100")
-        #expect(directory.playerConnected(MatchTicket(matchID: id, playerID: 1, displayName: "a"), now: 99) == .admitted(matchID: id))
+        #expect(directory.admit(MatchTicket(matchID: id, playerID: 1, displayName: "a"), now: 99) == .admitted(matchID: id))
         #expect(!directory.reserve(matchID: 12345, until: 100), "an unknown match is never reserved")
     }
 
@@ -32,16 +33,16 @@ import Testing
         let directory = MatchDirectory(idleSeconds: 60)
         let idle = directory.create(settings: settings, now: 0)
         let over = directory.create(settings: settings, now: 50)
-        _ = directory.playerConnected(MatchTicket(matchID: over, playerID: 1, displayName: "a"), now: 50)
+        _ = directory.admit(MatchTicket(matchID: over, playerID: 1, displayName: "a"), now: 50)
         #expect(Set(directory.end(matchID: over, now: 61, wallClock: Date())) == [idle, over])
     }
 
     @Test func shutdownReportsRunningMatchesAbandonedWithTimePlayed() async {
         let directory = MatchDirectory()
         let id = directory.create(settings: settings, now: 0)
-        _ = directory.playerConnected(MatchTicket(matchID: id, playerID: 9, displayName: "a"), now: 10)
+        _ = directory.admit(MatchTicket(matchID: id, playerID: 9, displayName: "a"), now: 10)
         directory.abandonAll(now: 40, wallClock: Date())
-        var reports: [MatchDirectory.Report] = []
+        var reports: [MatchReport] = []
         for await report in directory.reports { reports.append(report) }
         #expect(reports.count == 1)
         #expect(reports.first?.abandoned == true)
@@ -52,9 +53,9 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let outbox = try ResultsOutbox(directory: folder)
-        let line = MatchDirectory.Report.Line(playerID: 3, score: 5, kills: 5, deaths: 1, placement: 1, secondsPlayed: 12.5)
-        let first = MatchDirectory.Report(matchID: 77, endedAt: Date(timeIntervalSince1970: 1000), lines: [line], abandoned: false)
-        let second = MatchDirectory.Report(matchID: 78, endedAt: Date(timeIntervalSince1970: 2000), lines: [], abandoned: true)
+        let line = MatchReport.Line(playerID: 3, score: 5, kills: 5, deaths: 1, placement: 1, secondsPlayed: 12.5)
+        let first = MatchReport(matchID: 77, endedAt: Date(timeIntervalSince1970: 1000), lines: [line], abandoned: false)
+        let second = MatchReport(matchID: 78, endedAt: Date(timeIntervalSince1970: 2000), lines: [], abandoned: true)
         try outbox.store(second)
         try outbox.store(first)
         _ = FileManager.default.createFile(atPath: folder + "/79.json", contents: Data("{\"match".utf8))

@@ -1,4 +1,5 @@
 import Foundation
+import MatchContract
 import GRDB
 import Logging
 import ServiceLifecycle
@@ -26,7 +27,7 @@ public final class ResultsRecorder: Sendable {
     }
 
     @discardableResult
-    public func record(_ results: MatchResults) async throws -> Outcome {
+    public func record(_ results: MatchReport) async throws -> Outcome {
         let matchID = Int64(bitPattern: results.matchID)
         let (outcome, updates) = try await database.writer.write { db -> (Outcome, [LeaderboardCache.Update]) in
             guard var session = try GameSessionRecord.filter(Column("match_id") == matchID).fetchOne(db), let sessionID = session.id else {
@@ -37,12 +38,12 @@ public final class ResultsRecorder: Sendable {
             session.endTime = results.endedAt
             try session.update(db)
             if results.abandoned {
-                for result in results.players {
+                for result in results.lines {
                     try db.execute(
                         sql: """
                             UPDATE player_game_sessions SET end_time = COALESCE(end_time, ?), time_played_seconds = ?
                             WHERE game_session_id = ? AND player_id = ?
-                            """, arguments: [results.endedAt, result.timePlayedSeconds, sessionID, result.playerID])
+                            """, arguments: [results.endedAt, result.secondsPlayed, sessionID, Int64(bitPattern: result.playerID)])
                 }
                 try db.execute(
                     sql: "UPDATE player_game_sessions SET end_time = ? WHERE game_session_id = ? AND end_time IS NULL",
@@ -50,48 +51,49 @@ public final class ResultsRecorder: Sendable {
                 return (.recorded, [])
             }
             // A win needs someone to beat.
-            let contested = results.players.count >= 2
+            let contested = results.lines.count >= 2
             var updates: [LeaderboardCache.Update] = []
             let boards = try Row.fetchAll(
                 db, sql: "SELECT id, key, operator FROM leaderboards WHERE key IN ('global', ?)", arguments: ["game:\(session.gameID)"])
-            for result in results.players {
-                guard try PlayerRecord.exists(db, key: result.playerID) else { continue }
-                if var participation = try PlayerGameSessionRecord.filter(Column("player_id") == result.playerID && Column("game_session_id") == sessionID).fetchOne(db) {
+            for result in results.lines {
+                let playerID = Int64(bitPattern: result.playerID)
+                guard try PlayerRecord.exists(db, key: playerID) else { continue }
+                if var participation = try PlayerGameSessionRecord.filter(Column("player_id") == playerID && Column("game_session_id") == sessionID).fetchOne(db) {
                     participation.endTime = participation.endTime ?? results.endedAt
                     participation.score = result.score
                     participation.kills = result.kills
                     participation.deaths = result.deaths
                     participation.placement = result.placement
-                    participation.timePlayedSeconds = result.timePlayedSeconds
+                    participation.timePlayedSeconds = result.secondsPlayed
                     try participation.update(db)
                 } else {
                     var participation = PlayerGameSessionRecord(
-                        id: nil, playerID: result.playerID, gameSessionID: sessionID, startTime: session.startTime, endTime: results.endedAt,
+                        id: nil, playerID: playerID, gameSessionID: sessionID, startTime: session.startTime, endTime: results.endedAt,
                         score: result.score, kills: result.kills, deaths: result.deaths, placement: result.placement,
-                        timePlayedSeconds: result.timePlayedSeconds)
+                        timePlayedSeconds: result.secondsPlayed)
                     try participation.insert(db)
                 }
-                var stats = try PlayerStatisticsRecord.fetchOne(db, key: result.playerID) ?? PlayerStatisticsRecord(playerID: result.playerID)
+                var stats = try PlayerStatisticsRecord.fetchOne(db, key: playerID) ?? PlayerStatisticsRecord(playerID: playerID)
                 stats.gamesPlayed += 1
                 stats.wins += contested && result.placement == 1 ? 1 : 0
                 stats.kills += result.kills
                 stats.deaths += result.deaths
                 stats.totalScore += result.score
                 stats.bestScore = max(stats.bestScore, result.score)
-                stats.timePlayedSeconds += result.timePlayedSeconds
+                stats.timePlayedSeconds += result.secondsPlayed
                 try stats.save(db)
                 for board in boards {
                     guard let op = ScoreOperator(rawValue: board["operator"]) else { continue }
                     let boardID: Int64 = board["id"]
                     let old = try Int64.fetchOne(
-                        db, sql: "SELECT score FROM leaderboard_entries WHERE leaderboard_id = ? AND player_id = ?", arguments: [boardID, result.playerID])
+                        db, sql: "SELECT score FROM leaderboard_entries WHERE leaderboard_id = ? AND player_id = ?", arguments: [boardID, playerID])
                     let score = op.combine(old: old, new: Int64(result.score))
                     try db.execute(
                         sql: """
                             INSERT INTO leaderboard_entries (leaderboard_id, player_id, score, updated_at) VALUES (?, ?, ?, ?)
                             ON CONFLICT (leaderboard_id, player_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at
-                            """, arguments: [boardID, result.playerID, score, results.endedAt])
-                    updates.append(.init(boardKey: board["key"], playerID: result.playerID, score: score))
+                            """, arguments: [boardID, playerID, score, results.endedAt])
+                    updates.append(.init(boardKey: board["key"], playerID: playerID, score: score))
                 }
             }
             try db.execute(
@@ -101,10 +103,10 @@ public final class ResultsRecorder: Sendable {
         }
         if outcome == .recorded {
             await leaderboards.apply(updates)
-            for result in results.players { await presence.setInMatch(result.playerID, false) }
+            for result in results.lines { await presence.setInMatch(Int64(bitPattern: result.playerID), false) }
             logger.info(
                 results.abandoned ? "match recorded as abandoned" : "match results recorded",
-                metadata: ["match_id": "\(results.matchID)", "players": "\(results.players.count)"])
+                metadata: ["match_id": "\(results.matchID)", "players": "\(results.lines.count)"])
         }
         return outcome
     }

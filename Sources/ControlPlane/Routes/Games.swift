@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Hummingbird
+import MatchContract
 import NetProtocol
 
 struct GameSettingsBody: Codable {
@@ -86,45 +87,41 @@ struct ScoreboardResponse: ResponseEncodable {
     var gameID: Int64
     var matchID: UInt64?
     var running: Bool
-    var scores: [LiveScore]
+    var scores: [ScoreLine]
 }
 
-enum GameRules {
-    static let modes: Set<String> = ["arena"]
-    static let maps: Set<String> = ["default", "empty"]
+/// Checks what a request says about a game: its settings against ``MatchSettings``' rules and
+/// the hosted catalog, its name and description against their sizes.
+enum GameFields {
+    /// A new game's settings: the defaults, in the catalog's first mode and its first map.
+    static func defaultSettings(_ catalog: GameCatalog) -> MatchSettings {
+        let mode = catalog.modes.first ?? MatchSettings().mode
+        return MatchSettings(mode: mode, map: catalog.maps(of: mode)?.first ?? MatchSettings().map)
+    }
 
-    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord, limits: MatchLimits) throws {
+    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord, catalog: GameCatalog, limits: MatchLimits) throws {
         guard let body else { return }
+        var settings = game.matchSettings
         if let mode = body.mode {
-            guard modes.contains(mode) else { throw APIError.invalid("mode must be one of: \(modes.sorted().joined(separator: ", "))", code: "invalid_settings") }
-            game.mode = mode
+            // Another mode keeps the map only if that mode has it too.
+            if mode != settings.mode, let maps = catalog.maps(of: mode), !maps.contains(settings.map), let first = maps.first { settings.map = first }
+            settings.mode = mode
         }
-        if let value = body.maxPlayers {
-            guard (2...64).contains(value) else { throw APIError.invalid("max_players must be 2...64", code: "invalid_settings") }
-            game.maxPlayers = value
-        }
-        if let value = body.tickRate {
-            guard (10...limits.maxTickRate).contains(value) else {
-                throw APIError.invalid("tick_rate must be 10...\(limits.maxTickRate) on this server", code: "invalid_settings")
-            }
-            game.tickRate = value
-        }
-        if let value = body.scoreLimit {
-            guard (1...100_000).contains(value) else { throw APIError.invalid("score_limit must be 1...100000", code: "invalid_settings") }
-            game.scoreLimit = value
-        }
-        if let value = body.timeLimitSeconds {
-            guard (10...86_400).contains(value) else { throw APIError.invalid("time_limit_seconds must be 10...86400", code: "invalid_settings") }
-            game.timeLimitSeconds = value
+        if let value = body.maxPlayers { settings.maxPlayers = value }
+        if let value = body.tickRate { settings.tickRate = value }
+        if let value = body.scoreLimit { settings.scoreLimit = value }
+        if let value = body.timeLimitSeconds { settings.timeLimitSeconds = value }
+        if let value = body.map { settings.map = value }
+        do {
+            try settings.validate(against: catalog, maxTickRate: limits.maxTickRate)
+        } catch {
+            throw APIError.invalid(error.message, code: "invalid_settings")
         }
         if let value = body.visibility {
             guard value == "public" || value == "private" else { throw APIError.invalid("visibility must be public or private", code: "invalid_settings") }
             game.visibility = value
         }
-        if let value = body.map {
-            guard maps.contains(value) else { throw APIError.invalid("map must be one of: \(maps.sorted().joined(separator: ", "))", code: "invalid_settings") }
-            game.map = value
-        }
+        game.matchSettings = settings
     }
 
     /// Longest game name and description, in UTF-8 bytes: characters (grapheme clusters) are no
@@ -180,12 +177,13 @@ extension ControlPlaneRoutes {
         group.post("/v1/games") { request, context -> EditedResponse<GameResponse> in
             let me = try context.requireIdentity().playerID
             let body = try await request.json(GameCreateBody.self, context: context)
-            try GameRules.validateText(name: body.name, description: body.description)
+            try GameFields.validateText(name: body.name, description: body.description)
             var game = GameRecord(
                 id: nil, name: body.name.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description ?? "",
-                createdBy: me, mode: "arena", maxPlayers: 16, tickRate: 60, scoreLimit: 20, timeLimitSeconds: 600,
+                createdBy: me, mode: "", maxPlayers: 0, tickRate: 0, scoreLimit: 0, timeLimitSeconds: 0,
                 visibility: "public", status: "open", createdAt: Date())
-            try GameRules.apply(body.settings, to: &game, limits: matchLimits)
+            game.matchSettings = GameFields.defaultSettings(hosting.catalog)
+            try GameFields.apply(body.settings, to: &game, catalog: hosting.catalog, limits: matchLimits)
             let draft = game
             let created = try await database.writer.write { db -> GameResponse in
                 let open = try GameRecord.filter(Column("created_by") == me && Column("status") == "open").fetchCount(db)
@@ -233,13 +231,13 @@ extension ControlPlaneRoutes {
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
             let body = try await request.json(GameUpdateBody.self, context: context)
-            try GameRules.validateText(name: body.name, description: body.description)
+            try GameFields.validateText(name: body.name, description: body.description)
             return try await database.writer.write { db in
                 var game = try ownedGame(id, by: me, db)
                 guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
                 if let name = body.name { game.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
                 if let description = body.description { game.description = description }
-                try GameRules.apply(body.settings, to: &game, limits: matchLimits)
+                try GameFields.apply(body.settings, to: &game, catalog: hosting.catalog, limits: matchLimits)
                 try game.update(db)
                 return try response(game, db)
             }
@@ -378,7 +376,7 @@ extension ControlPlaneRoutes {
             }
             // 3. Start a match when none runs (outside the transaction: it may take a while).
             if session == nil {
-                let settings = MatchSettings(mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds, map: game.map)
+                let settings = game.matchSettings
                 let placement: MatchPlacement
                 do {
                     placement = try await hosting.createMatch(gameID: id, settings: settings)
@@ -469,6 +467,23 @@ extension ControlPlaneRoutes {
             let matchID = UInt64(bitPattern: session.matchID)
             let scores = await hosting.scoreboard(matchID: matchID)
             return ScoreboardResponse(gameID: id, matchID: matchID, running: scores != nil, scores: scores ?? [])
+        }
+    }
+}
+
+extension GameRecord {
+    /// The columns that make up the game's match settings.
+    var matchSettings: MatchSettings {
+        get {
+            MatchSettings(mode: mode, maxPlayers: maxPlayers, tickRate: tickRate, scoreLimit: scoreLimit, timeLimitSeconds: timeLimitSeconds, map: map)
+        }
+        set {
+            mode = newValue.mode
+            maxPlayers = newValue.maxPlayers
+            tickRate = newValue.tickRate
+            scoreLimit = newValue.scoreLimit
+            timeLimitSeconds = newValue.timeLimitSeconds
+            map = newValue.map
         }
     }
 }

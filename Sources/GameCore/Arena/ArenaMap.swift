@@ -60,5 +60,10 @@ public struct ArenaMap: Sendable, Equatable {
     /// A bare room (for tests that need no cover).
     public static let empty = ArenaMap(name: "empty", width: 48, height: 32, obstacles: [], spawns: [(4, 16), (44, 16), (24, 4), (24, 28)])
 
-    public static func named(_ name: String) -> ArenaMap { name == "empty" ? .empty : .standard }
+    /// Every map, the default first: the names the control port accepts (``ArenaRules/catalogEntry``).
+    public static let all: [ArenaMap] = [.standard, .empty]
+
+    /// The map of that name. Settings reach the game validated against ``all``; a name outside
+    /// it (a hand-made match) plays the default map.
+    public static func named(_ name: String) -> ArenaMap { all.first { $0.name == name } ?? .standard }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MatchContract
 
 /// The reference game: a top-down arena. Players accelerate to a top speed, aim, fire hitscan
 /// and projectile weapons, take damage, die, respawn after a delay at the spawn point farthest
@@ -8,6 +9,8 @@ import Foundation
 /// normalised, with IEEE rounding the same everywhere), so client prediction reproduces the
 /// server bit for bit.
 public struct ArenaRules: GameRules {
+    public static let catalogEntry = GameCatalog.Mode(name: "arena", maps: ArenaMap.all.map(\.name))
+
     public struct Input: Sendable, Equatable {
         /// -127...127 on each axis.
         public var moveX: Int8
@@ -284,9 +287,11 @@ public struct ArenaRules: GameRules {
     }
 
     public func scoreboard(of state: State) -> [ScoreLine] {
-        state.order.compactMap { id in
-            state.players[id].map { ScoreLine(player: id, name: $0.name, score: $0.score, kills: $0.kills, deaths: $0.deaths) }
-        }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.player < $1.player }
+        let lines: [ScoreLine] = state.order.compactMap { id in
+            guard let player = state.players[id] else { return nil }
+            return ScoreLine(playerID: id, displayName: player.name, score: player.score, kills: player.kills, deaths: player.deaths)
+        }
+        return lines.sorted { $0.score != $1.score ? $0.score > $1.score : $0.playerID < $1.playerID }
     }
 
     public func isOver(_ state: State, tick: UInt32) -> Bool {

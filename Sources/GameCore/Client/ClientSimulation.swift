@@ -1,3 +1,4 @@
+import MatchContract
 import Foundation
 
 /// The client half of a match, sans-IO: it turns local inputs into input messages while

@@ -1,3 +1,4 @@
+import MatchContract
 /// One match on the server, sans-IO: players join and leave, their input messages arrive, and
 /// every tick the world advances by exactly one step; each client then gets a snapshot encoded
 /// against the newest snapshot it acknowledged, from one world history shared by all clients.

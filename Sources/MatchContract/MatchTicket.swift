@@ -1,3 +1,5 @@
+import NetProtocol
+
 /// What Arbiter puts in a connect token's 256 bytes of user data: which match the player is
 /// joining, who the player is, and the name to show. Sealed inside the token, so the game
 /// server can trust it without asking the control port.
