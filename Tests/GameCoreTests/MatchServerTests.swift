@@ -1,0 +1,135 @@
+import Foundation
+import GameCore
+import MatchContract
+import NetProtocol
+import Testing
+
+/// The production match server in virtual time (``SimHarness``): admission, spectating, match
+/// end and results, with the real channel layer over a seeded link.
+@Suite struct MatchServerTests {
+    let rules = ArenaRules()
+
+    static func idle(_ player: PlayerID, _ client: ClientSimulation<ArenaRules>) -> ArenaRules.Input { ArenaRules.Input() }
+
+    /// Player 1 closes in on the other player (as its client sees it), aims and fires; the rest idle.
+    static func shooter(_ harness: SimHarness<ArenaRules>) -> (PlayerID, ClientSimulation<ArenaRules>) -> ArenaRules.Input {
+        { [unowned harness] player, client in
+            let frame = client.frame(now: harness.time)
+            guard player == 1, let me = frame.local, let target = frame.remote.first(where: { $0.kind == .player && $0.flags & 1 == 1 }) else {
+                return ArenaRules.Input()
+            }
+            var input = ArenaRules.Input(aim: ArenaRules.aim(fromX: me.x, y: me.y, toX: target.x, y: target.y), buttons: ArenaRules.Input.fireHitscan)
+            if abs(target.x - me.x) > 10 * ArenaMap.unit { input.moveX = target.x > me.x ? 127 : -127 }
+            return input
+        }
+    }
+
+    @Test func aTicketForAMatchThisServerDoesNotRunIsTurnedAway() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60), policy: Self.idle)
+        let admitted = try harness.addClient(7, name: "stray", ticket: MatchTicket(matchID: harness.matchID ^ 1, playerID: 7, displayName: "stray"))
+        #expect(!admitted)
+        #expect(harness.events == [.turnedAway(clientID: 7, matchID: harness.matchID ^ 1, admission: .unknownMatch)])
+        #expect(harness.server.playerCount == 0)
+        #expect(harness.match == nil, "a refused client starts no match")
+    }
+
+    @Test func aFullMatchTurnsTheNextPlayerAwayAndAdmitsOnceASeatFrees() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(maxPlayers: 2, tickRate: 60, map: "empty"), policy: Self.idle)
+        #expect(try harness.addClient(1, name: "a"))
+        #expect(try harness.addClient(2, name: "b"))
+        #expect(!(try harness.addClient(3, name: "c")))
+        #expect(harness.events.last == .turnedAway(clientID: 3, matchID: harness.matchID, admission: .full))
+        harness.run(ticks: 30)
+        harness.removeClient(1)
+        #expect(harness.events.last == .left(matchID: harness.matchID, playerID: 1, reason: .disconnected(.peerDisconnected)))
+        #expect(try harness.addClient(4, name: "d"))
+        #expect(harness.match?.players == [2, 4])
+    }
+
+    @Test func aSpectatorLeavesTheWorldAndSeesAllOfIt() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60, map: "empty"), conditions: LinkConditions(latency: 0.02), seed: 4) { player, client in
+            ArenaRules.Input(moveX: player == 1 ? 127 : 0)
+        }
+        try harness.addClient(1, name: "player")
+        try harness.addClient(2, name: "watcher")
+        harness.run(ticks: 20)
+        let watcher = try #require(harness.clients[2]).session
+        watcher.spectate()
+        #expect(harness.run(forAtMost: 60) { harness.events.contains(.spectating(matchID: harness.matchID, playerID: 2)) })
+        #expect(harness.match?.players == [1], "the spectator's player left the simulation")
+        harness.run(ticks: 60)
+        let frame = watcher.simulation.frame(now: harness.time)
+        #expect(frame.local == nil, "a spectator has no entity of its own")
+        #expect(frame.remote.contains { $0.kind == .player }, "and sees the players")
+        #expect(watcher.simulation.snapshotsReceived > 40)
+    }
+
+    @Test func theScoreLimitEndsTheMatchWithResultsInPlacementOrder() throws {
+        // Two players face each other across the empty room; player 1 aims and fires, 2 idles.
+        let settings = MatchSettings(maxPlayers: 2, tickRate: 60, scoreLimit: 2, timeLimitSeconds: 600, map: "empty")
+        let harness = SimHarness(rules: rules, settings: settings, seed: 5, policy: Self.idle)
+        harness.policy = Self.shooter(harness)
+        try harness.addClient(1, name: "shooter")
+        try harness.addClient(2, name: "target")
+        #expect(harness.run(forAtMost: 60 * 120) { !harness.registry.reports.isEmpty })
+        let report = try #require(harness.registry.reports.first)
+        #expect(report.matchID == harness.matchID)
+        #expect(!report.abandoned)
+        #expect(report.lines.map(\.playerID) == [1, 2])
+        #expect(report.lines.map(\.placement) == [1, 2])
+        #expect(report.lines[0].score >= 2 && report.lines[0].kills >= 2)
+        #expect(report.lines[1].deaths >= 2)
+        #expect(report.lines.allSatisfy { $0.secondsPlayed > 0 })
+        #expect(report.endedAt > harness.epoch, "the report carries the injected wall clock")
+        #expect(harness.events.contains(.matchEnded(matchID: harness.matchID)))
+        #expect(harness.events.contains(.left(matchID: harness.matchID, playerID: 2, reason: .matchEnded)))
+        #expect(harness.clients.values.allSatisfy { !$0.connected }, "everyone is disconnected at the end")
+        #expect(harness.server.matchCount == 0)
+    }
+
+    @Test func liveScoresReachTheRegistryAndSurviveAPlayerLeaving() throws {
+        let settings = MatchSettings(maxPlayers: 2, tickRate: 60, scoreLimit: 50, map: "empty")
+        let harness = SimHarness(rules: rules, settings: settings, seed: 6, policy: Self.idle)
+        harness.policy = Self.shooter(harness)
+        try harness.addClient(1, name: "shooter")
+        try harness.addClient(2, name: "target")
+        #expect(harness.run(forAtMost: 60 * 60) { (harness.registry.scoreboard(matchID: harness.matchID, now: harness.time)?.first?.kills ?? 0) >= 1 })
+        let before = try #require(harness.registry.scoreboard(matchID: harness.matchID, now: harness.time))
+        harness.removeClient(2, reason: .timedOut)
+        let after = try #require(harness.registry.scoreboard(matchID: harness.matchID, now: harness.time))
+        #expect(after.count == 2, "a departed player keeps its line")
+        #expect(after.first { $0.playerID == 2 }?.deaths == before.first { $0.playerID == 2 }?.deaths)
+        #expect(harness.events.contains(.left(matchID: harness.matchID, playerID: 2, reason: .disconnected(.timedOut))))
+    }
+
+    @Test func stoppingTheServerReportsTheRunningMatchAbandoned() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60), policy: Self.idle)
+        try harness.addClient(1, name: "a")
+        harness.run(ticks: 120)
+        harness.stopServer()
+        let report = try #require(harness.registry.reports.first)
+        #expect(report.abandoned)
+        #expect(report.lines.map(\.playerID) == [1])
+        #expect(abs(report.lines[0].secondsPlayed - 2) < 0.1, "time played so far: \(report.lines[0].secondsPlayed)")
+    }
+
+    @Test func aProtocolViolationIsReportedOnceWithItsTypedReason() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60), policy: Self.idle)
+        try harness.addClient(1, name: "a")
+        var output = DroppedClients()
+        let packet: [UInt8] = [0xFF, 0xFF, 0xFF]
+        packet.withUnsafeBytes { harness.server.payloadReceived(0, bytes: $0, now: 0, output: &output) }
+        #expect(output.dropped == [0])
+        let events = harness.server.takeEvents()
+        #expect(events == [.left(matchID: harness.matchID, playerID: 1, reason: .fault(.malformedPacket))])
+        #expect(harness.server.faults == ["malformed_packet": 1])
+        harness.server.clientDisconnected(0, reason: .localDisconnect, now: 0)
+        #expect(harness.server.takeEvents().isEmpty, "the transport's later disconnect is not a second departure")
+    }
+
+    struct DroppedClients: MatchServerOutput {
+        var dropped: [Int] = []
+        mutating func send(_ packet: UnsafeRawBufferPointer, to client: Int) {}
+        mutating func disconnect(_ client: Int) { dropped.append(client) }
+    }
+}
