@@ -54,6 +54,8 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
     public var rateLimitedPackets: UInt64 { server.rateLimitedPackets }
     public var peakConnectionBytes: Int { server.peakConnectionBytes }
     public var faults: [String: UInt64] { server.faults }
+    /// The match server decides when the loop wakes next (its ticks and sweeps).
+    public var nextDeadline: Double? { server.nextDeadline }
 
     public func clientConnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress) {
         let ticket = context.endpoint.userData(of: clientIndex).flatMap { MatchTicket(userData: $0) }

@@ -7,8 +7,12 @@ public protocol TransportServerHandler: AnyObject {
     func clientConnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress)
     func payloadReceived(_ context: inout TransportServer.Context, clientIndex: Int, bytes: UnsafeRawBufferPointer)
     func clientDisconnected(_ context: inout TransportServer.Context, clientIndex: Int, clientID: UInt64, address: NetAddress, reason: DisconnectReason)
-    /// Called after every endpoint update (every `updateInterval`).
+    /// Called after every endpoint update (every `updateInterval`), and whenever the handler's
+    /// ``nextDeadline`` has come.
     func tick(_ context: inout TransportServer.Context)
+    /// When the handler next needs ``tick(_:)`` (monotonic seconds), if sooner than the next
+    /// endpoint update: the loop sleeps until then rather than polling.
+    var nextDeadline: Double? { get }
     /// Called once when the loop has stopped and every client was disconnected.
     func serverStopped(now: Double)
 }
@@ -16,6 +20,7 @@ public protocol TransportServerHandler: AnyObject {
 extension TransportServerHandler {
     public func tick(_ context: inout TransportServer.Context) {}
     public func serverStopped(now: Double) {}
+    public var nextDeadline: Double? { nil }
 }
 
 /// Runs a ``ServerEndpoint`` on a real UDP socket: batched receive, the endpoint's timers on
@@ -120,22 +125,29 @@ public final class TransportServer {
     public func run(handler: some TransportServerHandler, until stop: StopSignal) {
         var nextUpdate = clock.monotonicSeconds()
         while !stop.isStopped {
-            let waitSeconds = nextUpdate - clock.monotonicSeconds()
+            // One deadline decides when the loop wakes: the endpoint's timers or the handler's
+            // next tick, whichever is sooner (a match's tick is not rounded up to a poll).
+            let due = min(nextUpdate, handler.nextDeadline ?? nextUpdate)
+            let waitSeconds = due - clock.monotonicSeconds()
             if waitSeconds > 0 {
                 socket.waitReadable(timeoutMilliseconds: Int((waitSeconds * 1000).rounded(.up)))
             }
             receiveWaiting(handler: handler)
             let now = clock.now()
+            var ticked = false
             if now.seconds >= nextUpdate {
                 var sink = self.sink
                 endpoint.update(now: now, sink: &sink)
                 deliverEvents(handler: handler, now: now)
-                var context = Context(server: self, now: now)
-                handler.tick(&context)
-                receiveNanoseconds = 0
                 // Absolute deadlines; if we fell far behind, skip ahead rather than burst.
                 nextUpdate += updateInterval
                 if now.seconds - nextUpdate > 10 * updateInterval { nextUpdate = now.seconds + updateInterval }
+                ticked = true
+            }
+            if ticked || now.seconds >= due {
+                var context = Context(server: self, now: now)
+                handler.tick(&context)
+                receiveNanoseconds = 0
             }
             outgoing.flush()
         }

@@ -138,7 +138,7 @@ struct Serve: AsyncParsableCommand {
         let directory = MatchDirectory(order: HostedRules.standingsOrder)
         let transport = try TransportServer(
             configuration: ServerConfiguration(protocolID: id, privateKey: key, serverAddresses: [udpAddress] + extra, maxClients: maxClients),
-            bind: udpAddress, updateInterval: 0.002, logger: logger)
+            bind: udpAddress, updateInterval: 0.01, logger: logger)
         let boundUDP = transport.socket.localAddress
         let gameAddress = extra.first ?? boundUDP
         let services = try await ControlPlaneServices.make(

@@ -1,4 +1,5 @@
 import Foundation
+import GameCore
 import GameRuntime
 
 /// A game server running on a thread of its own for a test, until `stop()`.
@@ -6,7 +7,7 @@ final class GameServerThread {
     private let signal = StopSignal()
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ server: TransportServer, _ handler: some TransportServerHandler) {
+    init<Rules: GameRules>(_ server: TransportServer, _ handler: GameServerHandler<Rules>) {
         nonisolated(unsafe) let owned = (server, handler)
         let (signal, done) = (signal, done)
         Thread {

@@ -128,6 +128,8 @@ public final class MatchServer<Rules: GameRules> {
     }
     /// The earliest instant a match is due to tick, if any runs.
     public var nextTickDue: Double? { matches.values.lazy.map(\.nextTick).min() }
+    /// When ``tick(now:wallClock:output:)`` next has work: a match's tick or the next sweep.
+    public var nextDeadline: Double { min(nextSweep, nextTickDue ?? nextSweep) }
 
     /// Hands the events since the last call to the driver.
     public func takeEvents() -> [MatchServerEvent] {
