@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "NetProtocol", targets: ["NetProtocol"]),
         .library(name: "GameCore", targets: ["GameCore"]),
+        .library(name: "Histograms", targets: ["Histograms"]),
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,10 +42,18 @@ let package = Package(
         .target(name: "CArbiterUDP"),
         .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "GameCore", dependencies: ["NetProtocol"], swiftSettings: strict),
+        // The one percentile implementation (tick durations, RTTs, the bot swarm's reports): its
+        // own small module, so that every user reaches it without depending upward and the
+        // protocol and simulation libraries stay free of it.
+        .target(
+            name: "Histograms",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strict
+        ),
         .target(
             name: "GameRuntime",
             dependencies: [
-                "NetProtocol", "GameCore", "CArbiterUDP",
+                "NetProtocol", "GameCore", "CArbiterUDP", "Histograms",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,7 +94,7 @@ let package = Package(
         .target(
             name: "BotSwarm",
             dependencies: [
-                "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol",
+                "ArbiterClient", "GameCore", "GameRuntime", "NetProtocol", "Histograms",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,6 +131,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "HistogramsTests", dependencies: ["Histograms"], swiftSettings: strict),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "NetProtocol"], swiftSettings: strict),
         .testTarget(

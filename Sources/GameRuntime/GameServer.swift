@@ -1,5 +1,6 @@
 import Foundation
 import GameCore
+import Histograms
 import Logging
 import NetProtocol
 
@@ -270,10 +271,11 @@ public final class GameServerHandler: TransportServerHandler {
         metrics.heldPeakBytes.record(memoryPool.peakBytes)
         metrics.connectionPeakBytes.record(peakConnectionBytes)
         metrics.matches.record(matches.count)
-        let rtts = members.values.map { $0.connection.statistics.rtt }.sorted()
+        var rtts = SampleHistogram.durations()
+        for member in members.values { rtts.record(member.connection.statistics.rtt) }
         let losses = members.values.map { $0.connection.statistics.packetLoss }
-        let rttP50 = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
-        let rttP99 = rtts.isEmpty ? 0 : rtts[min(rtts.count - 1, Int(Double(rtts.count) * 0.99))]
+        let rttP50 = rtts.percentile(0.5)
+        let rttP99 = rtts.percentile(0.99)
         let loss = losses.isEmpty ? 0 : losses.reduce(0, +) / Double(losses.count)
         metrics.rttP50.record(rttP50)
         metrics.rttP99.record(rttP99)
