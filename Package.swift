@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
+        .library(name: "ArbiterServe", targets: ["ArbiterServe"]),
         .library(name: "BotSwarm", targets: ["BotSwarm"]),
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Default traits (JSON files) off: serve reads flags and the environment only.
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -79,10 +82,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `arbiter serve`'s settings (ServeConfiguration): above GameRuntime and ControlPlane,
+        // below the executable, so that tests reach it.
+        .target(
+            name: "ArbiterServe",
+            dependencies: [
+                "NetProtocol", "GameCore", "GameRuntime", "ControlPlane",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "NetProtocol", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "CArbiterUDP",
+                "NetProtocol", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "ArbiterServe", "CArbiterUDP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -131,6 +144,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ArbiterServeTests", dependencies: ["ArbiterServe", "ControlPlane", "GameRuntime", "NetProtocol"], swiftSettings: strict),
         .testTarget(name: "HistogramsTests", dependencies: ["Histograms"], swiftSettings: strict),
         .testTarget(name: "GameCoreTests", dependencies: ["GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "NetProtocol"], swiftSettings: strict),
