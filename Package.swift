@@ -13,9 +13,11 @@ let package = Package(
         .library(name: "NetProtocol", targets: ["NetProtocol"]),
         .library(name: "MatchContract", targets: ["MatchContract"]),
         .library(name: "GameCore", targets: ["GameCore"]),
+        .library(name: "Histograms", targets: ["Histograms"]),
         .library(name: "GameRuntime", targets: ["GameRuntime"]),
         .library(name: "ControlPlane", targets: ["ControlPlane"]),
         .library(name: "ArbiterClient", targets: ["ArbiterClient"]),
+        .library(name: "ArbiterServe", targets: ["ArbiterServe"]),
         .library(name: "BotSwarm", targets: ["BotSwarm"]),
         .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
         .executable(name: "arbiter", targets: ["arbiter"]),
@@ -31,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // Default traits (JSON files) off: serve reads flags and the environment only.
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -43,10 +48,18 @@ let package = Package(
         // What the control port and the game servers agree on: settings, tickets, scores, reports.
         .target(name: "MatchContract", dependencies: ["NetProtocol"], swiftSettings: strict),
         .target(name: "GameCore", dependencies: ["NetProtocol", "MatchContract"], swiftSettings: strict),
+        // The one percentile implementation (tick durations, RTTs, the bot swarm's reports): its
+        // own small module, so that every user reaches it without depending upward and the
+        // protocol and simulation libraries stay free of it.
+        .target(
+            name: "Histograms",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            swiftSettings: strict
+        ),
         .target(
             name: "GameRuntime",
             dependencies: [
-                "NetProtocol", "MatchContract", "GameCore", "CArbiterUDP",
+                "NetProtocol", "MatchContract", "GameCore", "CArbiterUDP", "Histograms",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,10 +85,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `arbiter serve`'s settings (ServeConfiguration): above GameRuntime and ControlPlane,
+        // below the executable, so that tests reach it.
+        .target(
+            name: "ArbiterServe",
+            dependencies: [
+                "NetProtocol", "MatchContract", "GameCore", "GameRuntime", "ControlPlane",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "arbiter",
             dependencies: [
-                "NetProtocol", "MatchContract", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "CArbiterUDP",
+                "NetProtocol", "MatchContract", "GameCore", "GameRuntime", "ControlPlane", "ArbiterClient", "ArbiterServe", "CArbiterUDP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -87,7 +110,7 @@ let package = Package(
         .target(
             name: "BotSwarm",
             dependencies: [
-                "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol",
+                "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol", "Histograms",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,6 +147,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "ArbiterServeTests", dependencies: ["ArbiterServe", "ControlPlane", "MatchContract", "GameCore", "GameRuntime", "NetProtocol"],
+            swiftSettings: strict),
+        .testTarget(name: "HistogramsTests", dependencies: ["Histograms"], swiftSettings: strict),
         .testTarget(name: "GameCoreTests", dependencies: ["MatchContract", "GameCore", "NetProtocol"], swiftSettings: strict),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "MatchContract", "NetProtocol"], swiftSettings: strict),
         .testTarget(

@@ -1,6 +1,8 @@
 import Foundation
+import Histograms
 
-/// Percentiles of a sample set.
+/// Percentiles of a sample set, as the report shows them (from a ``SampleHistogram``: within
+/// 0.1 % of a recorded sample, nearest rank; `max` exact).
 public struct Distribution: Codable, Sendable, Equatable {
     public var count: Int
     public var p50: Double
@@ -9,18 +11,18 @@ public struct Distribution: Codable, Sendable, Equatable {
     public var p999: Double
     public var max: Double
 
+    /// The distribution of `values` (negative samples count as 0).
     public init(_ values: [Double]) {
-        let sorted = values.sorted()
-        count = sorted.count
-        func at(_ fraction: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.down)))]
-        }
-        p50 = at(0.5)
-        p90 = at(0.9)
-        p99 = at(0.99)
-        p999 = at(0.999)
-        max = sorted.last ?? 0
+        self.init(SampleHistogram(of: values))
+    }
+
+    public init(_ histogram: SampleHistogram) {
+        count = Int(clamping: histogram.count)
+        p50 = histogram.percentile(0.5)
+        p90 = histogram.percentile(0.9)
+        p99 = histogram.percentile(0.99)
+        p999 = histogram.percentile(0.999)
+        max = histogram.maxValue
     }
 
     public func scaled(_ factor: Double) -> Distribution {

@@ -134,10 +134,10 @@ final class StatsSampler: Sendable {
                 }
             }
             guard !quiet else { continue }
-            let rtts = bots.liveRoundTripTimes().sorted()
+            let rtts = Distribution(bots.liveRoundTripTimes())
             let line = String(
                 format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
-                bots.connectedCount, total, sample.matches, sample.tick?.p99 ?? 0, Self.percentile(rtts, 0.5), Self.percentile(rtts, 0.99),
+                bots.connectedCount, total, sample.matches, sample.tick?.p99 ?? 0, rtts.p50, rtts.p99,
                 bots.errorCount + failedJoins)
             FileHandle.standardError.write(Data(line.utf8))
         }
@@ -158,9 +158,5 @@ final class StatsSampler: Sendable {
         for (a, b) in zip(points, points.dropFirst()) { playerSeconds += (b.0 - a.0) * Double(a.2 + b.2) / 2 }
         guard playerSeconds > 0, let first = points.first, let last = points.last else { return 0 }
         return (last.1 - first.1) / playerSeconds * 1_000_000
-    }
-
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
     }
 }

@@ -49,10 +49,13 @@ public struct ControlPlaneServices: Sendable {
 /// The HTTP and WebSocket routes of the control port.
 public struct ControlPlaneRoutes: Sendable {
     public let services: ControlPlaneServices
-    /// Chat messages per player: 5 a second, bursts of 10.
-    let chatLimiter = RateLimiter(rule: .init(rate: 5, burst: 10))
+    /// Chat messages per player (``ControlPortLimits/chatMessagesPerPlayer``).
+    let chatLimiter: RateLimiter
 
-    public init(services: ControlPlaneServices) { self.services = services }
+    public init(services: ControlPlaneServices) {
+        self.services = services
+        chatLimiter = RateLimiter(rule: services.limits.chatMessagesPerPlayer)
+    }
 
     /// Every HTTP route.
     public func router() -> Router<ArbiterRequestContext> {

@@ -1,5 +1,6 @@
 import Foundation
 import GameCore
+import Histograms
 import Logging
 import MatchContract
 import NetProtocol
@@ -151,16 +152,17 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
         metrics.matches.record(server.matchCount)
         metrics.overruns.increment(by: Int64(server.overruns &- reportedOverruns))
         reportedOverruns = server.overruns
-        var rtts: [Double] = []
+        var rtts = SampleHistogram.durations()
         var lossSum = 0.0
+        var connections = 0
         server.forEachConnection { connection in
-            rtts.append(connection.statistics.rtt)
+            rtts.record(connection.statistics.rtt)
             lossSum += connection.statistics.packetLoss
+            connections += 1
         }
-        rtts.sort()
-        let rttP50 = rtts.isEmpty ? 0 : rtts[rtts.count / 2]
-        let rttP99 = rtts.isEmpty ? 0 : rtts[min(rtts.count - 1, Int(Double(rtts.count) * 0.99))]
-        let loss = rtts.isEmpty ? 0 : lossSum / Double(rtts.count)
+        let rttP50 = rtts.percentile(0.5)
+        let rttP99 = rtts.percentile(0.99)
+        let loss = connections == 0 ? 0 : lossSum / Double(connections)
         metrics.rttP50.record(rttP50)
         metrics.rttP99.record(rttP99)
         metrics.loss.record(loss)

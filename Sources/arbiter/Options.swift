@@ -1,3 +1,4 @@
+import ArbiterServe
 import ArgumentParser
 import CArbiterUDP
 import Foundation
@@ -6,9 +7,7 @@ import NetProtocol
 /// Defaults shared by the subcommands.
 enum Defaults {
     /// "ARBITER" then version 1: the protocol id `arbiter serve` uses unless told otherwise.
-    static let protocolID: UInt64 = 0x4152_4249_5445_5201
-    static let udpAddress = "127.0.0.1:40000"
-    static let dataDirectory = "./data"
+    static let protocolID = ServeConfiguration.defaultProtocolID
     static let keyFileName = "transport.key"
 }
 
@@ -23,13 +22,7 @@ func parseKey(hex: String, option: String = "--key-hex") throws -> SymmetricKey 
 
 /// Parses a protocol id in decimal or 0x-prefixed hex.
 func parseProtocolID(_ text: String) throws -> UInt64 {
-    let value: UInt64?
-    if text.hasPrefix("0x") || text.hasPrefix("0X") {
-        value = UInt64(text.dropFirst(2), radix: 16)
-    } else {
-        value = UInt64(text)
-    }
-    guard let value else { throw ValidationError("--protocol-id must be a 64-bit unsigned number, decimal or 0x-hex; got '\(text)'") }
+    guard let value = ServeConfiguration.parseProtocolID(text) else { throw ValidationError("--protocol-id must be a 64-bit unsigned number, decimal or 0x-hex; got '\(text)'") }
     return value
 }
 

@@ -1,3 +1,4 @@
+import ArbiterServe
 import ArgumentParser
 import ControlPlane
 import Foundation
@@ -20,87 +21,135 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Keys and the database live in --data-dir: transport.key (the connect-token key, 64 hex \
             digits), email.key (keys for email addresses at rest), arbiter.sqlite. Key files are created \
-            with mode 0600 on first start. SIGINT/SIGTERM shut down gracefully.
+            with mode 0600 on first start. SIGINT/SIGTERM shut down gracefully. Every option can also be \
+            set by its environment variable (ARBITER_ and the option's name, upper case, '-' as '_'; lists \
+            comma-separated); an option given on the command line wins.
             """
     )
 
-    @Option(help: "UDP address of the game port.")
-    var udp: String = Defaults.udpAddress
+    // Every setting is optional here: an absent flag leaves the environment (ARBITER_NAME) or
+    // the default to ServeConfiguration, which documents, reads and validates them all.
+    @Option(help: help(.udp)) var udp: String?
+    @Option(help: help(.http)) var http: String?
+    @Option(name: .customLong("public-address"), help: help(.publicAddress)) var publicAddresses: [String] = []
+    @Option(name: .customLong("protocol-id"), help: help(.protocolID)) var protocolID: String?
+    @Option(name: .customLong("max-clients"), help: help(.maxClients)) var maxClients: Int?
+    @Option(name: .customLong("update-interval"), help: help(.updateInterval)) var updateInterval: Double?
+    @Option(name: .customLong("data-dir"), help: help(.dataDir)) var dataDir: String?
+    @Option(name: .customLong("tls-cert"), help: help(.tlsCert)) var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: help(.tlsKey)) var tlsKey: String?
+    @Option(name: .customLong("metrics-token"), help: help(.metricsToken)) var metricsToken: String?
+    @Option(help: help(.seconds)) var seconds: Double?
 
-    @Option(help: "TCP address of the control port. Without TLS only a loopback address is used unless this names another one.")
-    var http: String = "127.0.0.1:8080"
+    @Option(name: .customLong("password-cost"), help: help(.passwordCost)) var passwordCost: String?
+    @Option(name: .customLong("max-concurrent-hashes"), help: help(.maxConcurrentHashes)) var maxConcurrentHashes: Int?
+    @Option(name: .customLong("max-hash-waiters"), help: help(.maxHashWaiters)) var maxHashWaiters: Int?
+    @Option(name: .customLong("session-lifetime"), help: help(.sessionLifetime)) var sessionLifetime: Double?
+    @Option(name: .customLong("registrations-per-address"), help: help(.registrationsPerAddress)) var registrationsPerAddress: Int?
+    @Option(name: .customLong("failed-logins-per-account-and-address"), help: help(.failedLoginsPerAccountAndAddress))
+    var failedLoginsPerAccountAndAddress: Int?
+    @Option(name: .customLong("failed-logins-per-address"), help: help(.failedLoginsPerAddress)) var failedLoginsPerAddress: Int?
+    @Option(name: .customLong("failed-logins-per-account"), help: help(.failedLoginsPerAccount)) var failedLoginsPerAccount: Int?
+    @Option(name: .customLong("trusted-proxy"), help: help(.trustedProxy)) var trustedProxies: [String] = []
 
-    @Option(name: .customLong("data-dir"), help: "Where keys and the database live.")
-    var dataDir: String = Defaults.dataDirectory
+    @Option(name: .customLong("open-games-per-account"), help: help(.openGamesPerAccount)) var openGamesPerAccount: Int?
+    @Option(name: .customLong("pending-invites-per-account"), help: help(.pendingInvitesPerAccount)) var pendingInvitesPerAccount: Int?
+    @Option(name: .customLong("pending-friend-requests-per-account"), help: help(.pendingFriendRequestsPerAccount))
+    var pendingFriendRequestsPerAccount: Int?
+    @Option(name: .customLong("max-matches-per-account"), help: help(.maxMatchesPerAccount)) var maxMatchesPerAccount: Int?
+    @Option(name: .customLong("max-tick-rate"), help: help(.maxTickRate)) var maxTickRate: Int?
 
-    @Option(name: .customLong("protocol-id"), help: "Protocol id, decimal or 0x-hex.")
-    var protocolID: String = "0x" + String(Defaults.protocolID, radix: 16)
+    @Option(name: .customLong("chat-sockets-per-account"), help: help(.chatSocketsPerAccount)) var chatSocketsPerAccount: Int?
+    @Option(name: .customLong("chat-outbox-bytes"), help: help(.chatOutboxBytes)) var chatOutboxBytes: Int?
+    @Option(name: .customLong("chat-message-bytes"), help: help(.chatMessageBytes)) var chatMessageBytes: Int?
+    @Option(name: .customLong("chat-rate"), help: help(.chatRate)) var chatRate: Double?
+    @Option(name: .customLong("chat-burst"), help: help(.chatBurst)) var chatBurst: Int?
+    @Option(name: .customLong("chat-messages-per-channel"), help: help(.chatMessagesPerChannel)) var chatMessagesPerChannel: Int?
+    @Option(name: .customLong("chat-retention"), help: help(.chatRetention)) var chatRetention: Double?
+    @Option(name: .customLong("chat-prune-interval"), help: help(.chatPruneInterval)) var chatPruneInterval: Double?
 
-    @Option(name: .customLong("public-address"), help: "The game port's address as clients reach it, put in tokens (repeatable; the first is used). Default: --udp.")
-    var publicAddresses: [String] = []
+    @Option(name: .customLong("token-expiry"), help: help(.tokenExpiry)) var tokenExpiry: Int?
+    @Option(name: .customLong("token-timeout"), help: help(.tokenTimeout)) var tokenTimeout: Int?
 
-    @Option(name: .customLong("max-clients"), help: "Most clients connected to the game port at once.")
-    var maxClients: Int = 1024
+    @Option(name: .customLong("connection-budget"), help: help(.connectionBudget)) var connectionBudget: Int?
+    @Option(name: .customLong("memory-budget"), help: help(.memoryBudget)) var memoryBudget: Int?
+    @Option(name: .customLong("over-budget-grace"), help: help(.overBudgetGrace)) var overBudgetGrace: Double?
+    @Option(name: .customLong("packets-per-second"), help: help(.packetsPerSecond)) var packetsPerSecond: Double?
+    @Option(name: .customLong("packet-burst"), help: help(.packetBurst)) var packetBurst: Double?
+    @Option(name: .customLong("match-idle"), help: help(.matchIdle)) var matchIdle: Double?
+    @Option(name: .customLong("arena-tick-rate"), help: help(.arenaTickRate)) var arenaTickRate: Int?
 
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve the control port over TLS.")
-    var tlsCert: String?
+    @Option(name: .customLong("report-retry-interval"), help: help(.reportRetryInterval)) var reportRetryInterval: Double?
+    @Option(name: .customLong("match-sweep-interval"), help: help(.matchSweepInterval)) var matchSweepInterval: Double?
+    @Option(name: .customLong("unreported-match-grace"), help: help(.unreportedMatchGrace)) var unreportedMatchGrace: Double?
 
-    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
-    var tlsKey: String?
+    private static func help(_ setting: ServeSetting) -> ArgumentHelp { ArgumentHelp(ServeConfiguration.help(setting)) }
 
-    @Option(name: .customLong("password-cost"), help: "Argon2id cost: interactive (64 MiB, default), or minimum (for load tests only).")
-    var passwordCost: String = "interactive"
-
-    @Option(name: .customLong("max-concurrent-hashes"), help: "Password hashes computed at once; more wait.")
-    var maxConcurrentHashes: Int = 2
-
-    @Option(name: .customLong("registrations-per-address"), help: "Registrations one client address may make per 10 minutes (also the burst).")
-    var registrationsPerAddress: Int = 5
-
-    @Option(name: .customLong("trusted-proxy"), help: "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored).")
-    var trustedProxies: [String] = []
-
-    @Option(help: "Stop after this many seconds (default: run until interrupted).")
-    var seconds: Double?
-
-    @Option(name: .customLong("connection-budget"), help: "Bytes one game connection may make the server hold (queues, reassemblies, history); over it the peer is back-pressured, then disconnected (over_budget).")
-    var connectionBudget: Int = GameServerLimits().connectionBudgetBytes
-
-    @Option(name: .customLong("memory-budget"), help: "Bytes all game connections together may hold.")
-    var memoryBudget: Int = GameServerLimits().totalBudgetBytes
-
-    @Option(name: .customLong("max-tick-rate"), help: "Highest tick rate a game may choose, 10...240.")
-    var maxTickRate: Int = MatchLimits().maxTickRate
-
-    @Option(name: .customLong("max-matches-per-account"), help: "Running matches one account may be in at once.")
-    var maxMatchesPerAccount: Int = MatchLimits().maxConcurrentMatchesPerAccount
-
-    @Option(name: .customLong("metrics-token"), help: "Require 'Authorization: Bearer TOKEN' on GET /metrics (default: open). Also ARBITER_METRICS_TOKEN.")
-    var metricsToken: String?
+    /// The flags given, by setting (absent ones left out).
+    var flags: [ServeSetting: ServeValue] {
+        var flags: [ServeSetting: ServeValue] = [:]
+        func put(_ setting: ServeSetting, _ value: String?) { if let value { flags[setting] = .string(value) } }
+        func put(_ setting: ServeSetting, _ value: Int?) { if let value { flags[setting] = .int(value) } }
+        func put(_ setting: ServeSetting, _ value: Double?) { if let value { flags[setting] = .double(value) } }
+        func put(_ setting: ServeSetting, _ value: [String]) { if !value.isEmpty { flags[setting] = .strings(value) } }
+        put(.udp, udp)
+        put(.http, http)
+        put(.publicAddress, publicAddresses)
+        put(.protocolID, protocolID)
+        put(.maxClients, maxClients)
+        put(.updateInterval, updateInterval)
+        put(.dataDir, dataDir)
+        put(.tlsCert, tlsCert)
+        put(.tlsKey, tlsKey)
+        put(.metricsToken, metricsToken)
+        put(.seconds, seconds)
+        put(.passwordCost, passwordCost)
+        put(.maxConcurrentHashes, maxConcurrentHashes)
+        put(.maxHashWaiters, maxHashWaiters)
+        put(.sessionLifetime, sessionLifetime)
+        put(.registrationsPerAddress, registrationsPerAddress)
+        put(.failedLoginsPerAccountAndAddress, failedLoginsPerAccountAndAddress)
+        put(.failedLoginsPerAddress, failedLoginsPerAddress)
+        put(.failedLoginsPerAccount, failedLoginsPerAccount)
+        put(.trustedProxy, trustedProxies)
+        put(.openGamesPerAccount, openGamesPerAccount)
+        put(.pendingInvitesPerAccount, pendingInvitesPerAccount)
+        put(.pendingFriendRequestsPerAccount, pendingFriendRequestsPerAccount)
+        put(.maxMatchesPerAccount, maxMatchesPerAccount)
+        put(.maxTickRate, maxTickRate)
+        put(.chatSocketsPerAccount, chatSocketsPerAccount)
+        put(.chatOutboxBytes, chatOutboxBytes)
+        put(.chatMessageBytes, chatMessageBytes)
+        put(.chatRate, chatRate)
+        put(.chatBurst, chatBurst)
+        put(.chatMessagesPerChannel, chatMessagesPerChannel)
+        put(.chatRetention, chatRetention)
+        put(.chatPruneInterval, chatPruneInterval)
+        put(.tokenExpiry, tokenExpiry)
+        put(.tokenTimeout, tokenTimeout)
+        put(.connectionBudget, connectionBudget)
+        put(.memoryBudget, memoryBudget)
+        put(.overBudgetGrace, overBudgetGrace)
+        put(.packetsPerSecond, packetsPerSecond)
+        put(.packetBurst, packetBurst)
+        put(.matchIdle, matchIdle)
+        put(.arenaTickRate, arenaTickRate)
+        put(.reportRetryInterval, reportRetryInterval)
+        put(.matchSweepInterval, matchSweepInterval)
+        put(.unreportedMatchGrace, unreportedMatchGrace)
+        return flags
+    }
 
     func run() async throws {
-        let udpAddress = try parseAddress(udp, option: "--udp")
-        guard let httpAddress = NetAddress(http) else { throw ValidationError("--http must be HOST:PORT or [IPv6]:PORT; got '\(http)'") }
-        let id = try parseProtocolID(protocolID)
-        let extra = try publicAddresses.map { try parseAddress($0, option: "--public-address") }
-        guard (1...1_000_000).contains(maxClients) else { throw ValidationError("--max-clients must be 1...1000000") }
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        let cost: PasswordHasher.Cost
-        switch passwordCost {
-        case "interactive": cost = .interactive
-        case "minimum": cost = .minimum
-        default: throw ValidationError("--password-cost must be interactive or minimum")
+        let config: ServeConfiguration
+        do {
+            config = try ServeConfiguration.load(flags: flags)
+        } catch {
+            throw ValidationError(error.description)
         }
-        guard (1...64).contains(maxConcurrentHashes) else { throw ValidationError("--max-concurrent-hashes must be 1...64") }
-        guard (64 * 1024...1 << 30).contains(connectionBudget) else { throw ValidationError("--connection-budget must be 65536...1073741824 bytes") }
-        guard memoryBudget >= connectionBudget else { throw ValidationError("--memory-budget must be at least --connection-budget") }
-        guard (10...MatchLimits.highestTickRate).contains(maxTickRate) else { throw ValidationError("--max-tick-rate must be 10...\(MatchLimits.highestTickRate)") }
-        guard (1...100).contains(maxMatchesPerAccount) else { throw ValidationError("--max-matches-per-account must be 1...100") }
-        let metricsToken = metricsToken ?? ProcessInfo.processInfo.environment["ARBITER_METRICS_TOKEN"]
-        guard (1...1_000_000).contains(registrationsPerAddress) else { throw ValidationError("--registrations-per-address must be 1...1000000") }
-        var limits = ControlPortLimits()
-        limits.registrationsPerAddress = .init(rate: Double(registrationsPerAddress) / 600, burst: Double(registrationsPerAddress))
-        limits.trustedProxies = Set(trustedProxies)
+        let httpAddress = config.http
+        let dataDir = config.dataDirectory
+        let tlsCert = config.tlsCertificatePath
         lineBufferedOutput()
         // Everything this process creates (database, WAL, keys, outbox) is owner-only.
         umask(0o077)
@@ -135,28 +184,27 @@ struct Serve: AsyncParsableCommand {
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let clock = SystemClock()
-        let directory = MatchDirectory(order: HostedRules.standingsOrder)
+        let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
         let transport = try TransportServer(
-            configuration: ServerConfiguration(protocolID: id, privateKey: key, serverAddresses: [udpAddress] + extra, maxClients: maxClients),
-            bind: udpAddress, updateInterval: 0.01, logger: logger)
+            configuration: ServerConfiguration(
+                protocolID: config.protocolID, privateKey: key, serverAddresses: [config.udp] + config.publicAddresses, maxClients: config.maxClients),
+            bind: config.udp, updateInterval: config.updateInterval, logger: logger)
         let boundUDP = transport.socket.localAddress
-        let gameAddress = extra.first ?? boundUDP
+        let gameAddress = config.gameAddress(bound: boundUDP)
         let services = try await ControlPlaneServices.make(
             database: database, hosting: InProcessMatchHost(
                 directory: directory, serverAddress: gameAddress, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
-            minter: TokenMinter(privateKey: key, protocolID: id), vault: vault, passwordCost: cost,
-            maxConcurrentHashes: maxConcurrentHashes,
+            minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
+            maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }, metricsToken: metricsToken),
-            matchLimits: MatchLimits(maxConcurrentMatchesPerAccount: maxMatchesPerAccount, maxTickRate: maxTickRate),
-            limits: limits, logger: logger)
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }, metricsToken: config.metricsToken),
+            matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
-        let forwarder = MatchReportForwarder(directory: directory, recorder: services.recorder, outbox: outbox, retryInterval: .seconds(5), logger: logger)
+        let forwarder = MatchReportForwarder(directory: directory, recorder: services.recorder, outbox: outbox, retryInterval: .seconds(config.reportRetryInterval), logger: logger)
         let abandoned = try await services.recorder.abandonInterruptedMatches()
         if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
-        let gameLimits = GameServerLimits(connectionBudgetBytes: connectionBudget, totalBudgetBytes: memoryBudget)
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
             let text = httpAddress.description
@@ -165,13 +213,14 @@ struct Serve: AsyncParsableCommand {
         }()
         let application = try makeControlPlaneApplication(
             services: services,
-            configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey),
+            configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: config.tlsKeyPath),
             logger: logger,
             onServerRunning: { port in
-                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(id, radix: 16))")
+                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(config.protocolID, radix: 16))")
             })
         let handler = GameServerHandler(
-            rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard, configuration: .init(limits: gameLimits), clock: clock)
+            rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard,
+            configuration: .init(limits: config.gameServerLimits, defaultArena: config.defaultArena), clock: clock)
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.
         let group = ServiceGroup(
@@ -179,13 +228,14 @@ struct Serve: AsyncParsableCommand {
                 services: [
                     .init(service: application),
                     .init(service: forwarder),
-                    .init(service: MatchJanitor(recorder: services.recorder, interval: .seconds(30))),
-                    .init(service: ChatJanitor(services: services, logger: logger)),
+                    .init(service: MatchJanitor(
+                        recorder: services.recorder, interval: .seconds(config.matchSweepInterval), grace: config.unreportedMatchGrace)),
+                    .init(service: ChatJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
                     .init(service: TransportServerService(server: transport, handler: handler)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        if let seconds {
+        if let seconds = config.runSeconds {
             Task {
                 try await Task.sleep(for: .seconds(seconds))
                 await group.triggerGracefulShutdown()

@@ -7,11 +7,12 @@ import Testing
         var generator = SeededGenerator(seed: 7)
         let values = (1...1000).map(Double.init).shuffled(using: &generator)
         let distribution = Distribution(values)
+        // Nearest rank (the shared SampleHistogram's definition), within 0.1 %.
         #expect(distribution.count == 1000)
-        #expect(distribution.p50 == 501)
-        #expect(distribution.p90 == 901)
-        #expect(distribution.p99 == 991)
-        #expect(distribution.p999 == 1000)
+        #expect(abs(distribution.p50 - 500) <= 0.5)
+        #expect(abs(distribution.p90 - 900) <= 0.9)
+        #expect(abs(distribution.p99 - 990) <= 1)
+        #expect(abs(distribution.p999 - 999) <= 1)
         #expect(distribution.max == 1000)
         #expect(Distribution([]).p99 == 0)
         #expect(Distribution([4]).p50 == 4)
@@ -33,9 +34,9 @@ import Testing
         #expect(merged.count == whole.count)
         #expect(merged.maxSeconds == whole.maxSeconds)
         for fraction in [0.5, 0.9, 0.99, 0.999] { #expect(merged.percentile(fraction) == whole.percentile(fraction)) }
-        // Buckets are a quarter-octave wide: a percentile is within 19 % above the true value.
+        // Within 1 % of a recorded duration.
         let p99 = merged.percentile(0.99)
-        #expect(p99 >= 0.0019 && p99 <= 0.04 * 1.19)
+        #expect(p99 >= 0.0019 * 0.99 && p99 <= 0.04 * 1.01)
     }
 
     @Test func cpuPerPlayerIsCpuOverPlayerSeconds() {

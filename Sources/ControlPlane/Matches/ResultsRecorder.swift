@@ -161,10 +161,12 @@ public final class ResultsRecorder: Sendable {
 public struct MatchJanitor: Service {
     let recorder: ResultsRecorder
     let interval: Duration
+    let grace: TimeInterval
 
-    public init(recorder: ResultsRecorder, interval: Duration) {
+    public init(recorder: ResultsRecorder, interval: Duration, grace: TimeInterval = 120) {
         self.recorder = recorder
         self.interval = interval
+        self.grace = grace
     }
 
     public func run() async throws {
@@ -172,7 +174,7 @@ public struct MatchJanitor: Service {
             try await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do {
-                        let closed = try await recorder.closeAbandonedMatches()
+                        let closed = try await recorder.closeAbandonedMatches(grace: grace)
                         if closed > 0 { recorder.logger.warning("closed matches that never reported", metadata: ["count": "\(closed)"]) }
                     } catch {
                         recorder.logger.error("closing abandoned matches failed: \(error)")

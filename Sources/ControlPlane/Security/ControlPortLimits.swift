@@ -43,6 +43,8 @@ public struct ControlPortLimits: Sendable {
     public var chatMessagesPerChannel: Int
     /// Seconds a chat message is kept; older ones are neither served nor kept. Default 30 days.
     public var chatRetentionSeconds: TimeInterval
+    /// Chat messages one player may send: 5 a second, bursts of 10 by default.
+    public var chatMessagesPerPlayer: RateLimiter.Rule
 
     // MARK: Per-account caps
 
@@ -68,6 +70,7 @@ public struct ControlPortLimits: Sendable {
         chatMessageBytes: Int = 500,
         chatMessagesPerChannel: Int = 10_000,
         chatRetentionSeconds: TimeInterval = 30 * 24 * 3600,
+        chatMessagesPerPlayer: RateLimiter.Rule = .init(rate: 5, burst: 10),
         openGamesPerAccount: Int = 100,
         pendingInvitesPerAccount: Int = 200,
         pendingFriendRequestsPerAccount: Int = 200
@@ -86,6 +89,7 @@ public struct ControlPortLimits: Sendable {
         self.chatMessageBytes = chatMessageBytes
         self.chatMessagesPerChannel = chatMessagesPerChannel
         self.chatRetentionSeconds = chatRetentionSeconds
+        self.chatMessagesPerPlayer = chatMessagesPerPlayer
         self.openGamesPerAccount = openGamesPerAccount
         self.pendingInvitesPerAccount = pendingInvitesPerAccount
         self.pendingFriendRequestsPerAccount = pendingFriendRequestsPerAccount
