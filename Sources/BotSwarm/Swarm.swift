@@ -8,11 +8,13 @@ import Synchronization
 
 /// The bots in play. Each worker thread owns its bots outright; the main task reads them only
 /// after the threads have finished (the semaphore orders it).
-final class Swarm: @unchecked Sendable {
+final class Swarm<Brain: BotBrain>: @unchecked Sendable {
+    typealias Rules = Brain.Rules
+
     final class Bot {
         let index: Int
         let token: ConnectToken?
-        var client: GameClient<ArenaRules>?
+        var client: GameClient<Rules>?
         var everConnected = false
         var finalState = ClientState.disconnected
         /// Lost its connection during the run (not the clean disconnect at the end).
@@ -26,11 +28,12 @@ final class Swarm: @unchecked Sendable {
         var ticks = 0
         /// The bot re-thinks (builds a frame, picks a target) every few ticks, as a player's
         /// reactions would, and repeats its input in between: cheaper bots, more of them per core.
-        var input = ArenaRules.Input()
+        var input: Rules.Input
 
-        init(index: Int, token: ConnectToken?) {
+        init(index: Int, token: ConnectToken?, idle: Rules.Input) {
             self.index = index
             self.token = token
+            input = idle
         }
     }
 
@@ -47,9 +50,13 @@ final class Swarm: @unchecked Sendable {
     /// they aim from their own script instead of at the nearest player.
     let light: Bool
 
-    init(joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double, light: Bool) {
+    let brain: Brain
+
+    init(brain: Brain, joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double, light: Bool) {
+        self.brain = brain
         self.light = light
-        bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }) }
+        let idle = brain.rules.idleInput
+        bots = joins.enumerated().map { index, join in Bot(index: index, token: join.flatMap { try? ConnectToken(decoding: $0.token) }, idle: idle) }
         self.seed = seed
         self.conditions = conditions
         chatInterval = chatPerMinute > 0 ? 60 / chatPerMinute : .infinity
@@ -75,19 +82,21 @@ final class Swarm: @unchecked Sendable {
             let now = clock.monotonicSeconds()
             for bot in bots {
                 if bot.client == nil, let token = bot.token, now >= start + ramp * Double(bot.index) / Double(max(1, self.bots.count)) {
-                    bot.client = try? GameClient(settings: MatchSettings(tickRate: Int(tickRate)), bind: NetAddress(ipv4: 127, 0, 0, 1, port: 0))
+                    bot.client = try? GameClient(
+                        rules: brain.rules, settings: MatchSettings(tickRate: Int(tickRate)), bind: NetAddress(ipv4: 127, 0, 0, 1, port: 0))
                     if light { bot.client?.simulation.predicts = false }
                     if let conditions { bot.client?.transport.conditioner = LinkSimulator(conditions: conditions, seed: seed &+ UInt64(bot.index)) }
                     bot.client?.connect(token: token)
                     bot.nextChat = now + Double(bot.index % 10)
                 }
                 guard let client = bot.client else { continue }
+                let input: Rules.Input
                 if bot.ticks % 6 == 0 {
-                    bot.input = light ? ArenaBot.input(tick: bot.ticks, bot: bot.index) : ArenaBot.input(frame: client.frame(), tick: bot.ticks, bot: bot.index)
+                    bot.input = brain.think(frame: light ? nil : client.frame(), tick: bot.ticks, bot: bot.index)
+                    input = bot.input
+                } else {
+                    input = brain.between(bot.input, tick: bot.ticks, bot: bot.index)
                 }
-                var input = bot.input
-                // Fire on its own schedule, not only when it re-thinks.
-                if bot.ticks % 6 != 0 { input.buttons = 0 }
                 client.tick(input: input, until: 0)
                 bot.ticks += 1
                 if bot.everConnected && client.state.rawValue <= 0 && !bot.failed {
@@ -124,7 +133,7 @@ final class Swarm: @unchecked Sendable {
         // Let reliable echoes still in flight come back, then disconnect.
         let drainEnd = clock.monotonicSeconds() + 1.5
         while clock.monotonicSeconds() < drainEnd {
-            for bot in bots { bot.client?.tick(input: ArenaRules.Input(), until: 0) }
+            for bot in bots { bot.client?.tick(input: brain.rules.idleInput, until: 0) }
             Thread.sleep(forTimeInterval: tickSeconds)
         }
         for bot in bots {

@@ -1,4 +1,5 @@
 import Foundation
+import GameCore
 import GameRuntime
 import NetProtocol
 
@@ -82,7 +83,7 @@ public func runSwarm(_ options: SwarmOptions) async -> SwarmReport {
 
     // 3. Play, sampling the server's stats once a second.
     let swarm = Swarm(
-        joins: joins, seed: options.seed, conditions: options.conditioned ? options.conditions : nil, chatPerMinute: options.chatRate,
+        brain: ArenaBot(), joins: joins, seed: options.seed, conditions: options.conditioned ? options.conditions : nil, chatPerMinute: options.chatRate,
         light: options.light)
     let statsToken = sessions.compactMap { $0 }.first ?? ""
     let sampler = StatsSampler(probe: StatsRouteProbe(port: port, token: statsToken))

@@ -1,7 +1,22 @@
 import Foundation
 
 /// Scripted but varied play: wander a loop that differs per bot, aim at the nearest player, fire.
-public enum ArenaBot {
+public struct ArenaBot: BotBrain {
+    public let rules = ArenaRules()
+
+    public init() {}
+
+    public func think(frame: ClientSimulation<ArenaRules>.Frame?, tick: Int, bot: Int) -> ArenaRules.Input {
+        frame.map { Self.input(frame: $0, tick: tick, bot: bot) } ?? Self.input(tick: tick, bot: bot)
+    }
+
+    /// Between decisions it keeps moving and aiming, and fires only when it decides to.
+    public func between(_ last: ArenaRules.Input, tick: Int, bot: Int) -> ArenaRules.Input {
+        var input = last
+        input.buttons = 0
+        return input
+    }
+
     static let moves: [(Int8, Int8)] = [(127, 40), (-30, 127), (-127, -20), (20, -127)]
 
     /// Without looking: wander, sweep the aim, fire now and then.
