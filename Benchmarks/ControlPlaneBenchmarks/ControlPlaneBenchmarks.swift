@@ -3,15 +3,18 @@ import ControlPlane
 import Foundation
 import GRDB
 import Hummingbird
+import MatchContract
 import HummingbirdTesting
 import NetProtocol
 
 /// Hosting that places every match on one fixed address (no game server needed here).
 struct FixedHost: MatchHosting {
+    let catalog = GameCatalog([GameCatalog.Mode(name: "arena", maps: ["default", "empty"])])
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         MatchPlacement(matchID: UInt64.random(in: 1...UInt64(Int64.max)), serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: 40000))
     }
-    func scoreboard(matchID: UInt64) async -> [LiveScore]? { nil }
+    func scoreboard(matchID: UInt64) async -> [ScoreLine]? { nil }
+    func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool { true }
 }
 
 /// A control port whose global leaderboard holds `players` entries (players 1...n, random scores).
@@ -112,8 +115,8 @@ let benchmarks: @Sendable () -> Void = {
                                arguments: [Int64(current), Date()])
             }
             benchmark.startMeasurement()
-            _ = try await services.recorder.record(MatchResults(matchID: matchID, endedAt: Date(), players: (1...64).map {
-                .init(playerID: Int64($0), score: $0 * 3, kills: $0 % 7, deaths: $0 % 5, placement: 65 - $0, timePlayedSeconds: 600)
+            _ = try await services.recorder.record(MatchReport(matchID: matchID, endedAt: Date(), lines: (1...64).map {
+                .init(playerID: UInt64($0), score: $0 * 3, kills: $0 % 7, deaths: $0 % 5, placement: 65 - $0, secondsPlayed: 600)
             }))
             benchmark.stopMeasurement()
         }

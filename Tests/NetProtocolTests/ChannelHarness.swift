@@ -1,41 +1,39 @@
 import NetProtocol
 
 /// Two channel connections joined by a seeded link simulator in virtual time.
-final class ChannelPair {
+final class ChannelPair: VirtualTimeHarness {
     let a: ChannelConnection
     let b: ChannelConnection
-    let link: LinkSimulator
+    let network: VirtualNetwork
+    var link: LinkSimulator { network.link }
     let addressA = NetAddress(ipv4: 10, 0, 0, 1, port: 1)
     let addressB = NetAddress(ipv4: 10, 0, 0, 2, port: 2)
-    var time = 0.0
-    let tick: Double
+    var time: Double {
+        get { network.time }
+        set { network.time = newValue }
+    }
+    var tick: Double { network.tick }
     /// Extra per-packet hook (tamper, drop) on the way into each side.
     var intoB: (([UInt8]) -> [UInt8]?)?
 
     init(configuration: ConnectionConfiguration = ConnectionConfiguration(), conditions: LinkConditions = .perfect, seed: UInt64 = 1, tick: Double = 1.0 / 60) throws {
         a = try ChannelConnection(configuration: configuration)
         b = try ChannelConnection(configuration: configuration)
-        link = LinkSimulator(conditions: conditions, seed: seed)
-        self.tick = tick
+        network = VirtualNetwork(conditions: conditions, seed: seed, tick: tick)
     }
 
     func step() {
-        for datagram in link.receive(now: time) {
+        network.deliverDue { datagram in
             if datagram.to == addressB {
-                guard let bytes = intoB.map({ $0(datagram.bytes) }) ?? datagram.bytes else { continue }
+                guard let bytes = intoB.map({ $0(datagram.bytes) }) ?? datagram.bytes else { return }
                 b.handlePacket(bytes, now: time)
             } else {
                 a.handlePacket(datagram.bytes, now: time)
             }
         }
-        a.generatePackets(now: time) { link.send(Array($0), from: addressA, to: addressB, now: time) }
-        b.generatePackets(now: time) { link.send(Array($0), from: addressB, to: addressA, now: time) }
-        time += tick
-    }
-
-    func run(seconds: Double) {
-        let end = time + seconds
-        while time < end { step() }
+        a.generatePackets(now: time) { network.send($0, from: addressA, to: addressB) }
+        b.generatePackets(now: time) { network.send($0, from: addressB, to: addressA) }
+        network.advance()
     }
 
     /// Everything `connection` has ready on `channel`.

@@ -3,18 +3,22 @@ import Testing
 
 /// One server, any number of clients and a seeded link simulator, all in virtual time.
 /// `step()` delivers what is due, runs every update, then moves time on by one tick.
-final class TransportHarness {
+final class TransportHarness: VirtualTimeHarness {
     static let protocolID: UInt64 = 0xA5B1_7E00_0000_0001
     let privateKey: SymmetricKey
     let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
     let server: ServerEndpoint
-    let link: LinkSimulator
+    let network: VirtualNetwork
+    var link: LinkSimulator { network.link }
     var clients: [(endpoint: ClientEndpoint, address: NetAddress, sink: RecordingSink)] = []
     var serverSink = RecordingSink()
     var serverEvents: [RecordingSink.Event] = []
     var clientEvents: [[RecordingSink.Event]] = []
-    var time: Double = 0
-    let tick: Double
+    var time: Double {
+        get { network.time }
+        set { network.time = newValue }
+    }
+    var tick: Double { network.tick }
     let unixEpoch: UInt64 = 1_700_000_000
     var random: SeededRandomSource
 
@@ -24,8 +28,7 @@ final class TransportHarness {
     ) throws {
         random = SeededRandomSource(seed: seed)
         privateKey = SymmetricKey(random: &random)
-        link = LinkSimulator(conditions: conditions, seed: seed &+ 1)
-        self.tick = tick
+        network = VirtualNetwork(conditions: conditions, seed: seed &+ 1, tick: tick)
         server = try ServerEndpoint(
             configuration: ServerConfiguration(
                 protocolID: Self.protocolID, privateKey: privateKey,
@@ -60,12 +63,12 @@ final class TransportHarness {
     /// Puts every recorded transmission on the link.
     func flush() {
         for transmission in serverSink.transmissions {
-            link.send(transmission.bytes, from: serverAddress, to: transmission.to, now: time)
+            network.send(transmission.bytes, from: serverAddress, to: transmission.to)
         }
         serverEvents += serverSink.drain().events
         for index in clients.indices {
             for transmission in clients[index].sink.transmissions {
-                link.send(transmission.bytes, from: clients[index].address, to: transmission.to, now: time)
+                network.send(transmission.bytes, from: clients[index].address, to: transmission.to)
             }
             clientEvents[index] += clients[index].sink.drain().events
         }
@@ -73,7 +76,7 @@ final class TransportHarness {
 
     /// Delivers due datagrams, updates everyone, advances time by one tick.
     func step() {
-        for datagram in link.receive(now: time) {
+        network.deliverDue { datagram in
             if datagram.to == serverAddress || server.configuration.serverAddresses.contains(datagram.to) {
                 server.handle(datagram.bytes, from: datagram.from, now: now, sink: &serverSink)
             } else if let index = clients.firstIndex(where: { $0.address == datagram.to }) {
@@ -85,23 +88,7 @@ final class TransportHarness {
             clients[index].endpoint.update(now: now, sink: &clients[index].sink)
         }
         flush()
-        time += tick
-    }
-
-    /// Steps until `condition` holds; returns false if `seconds` of virtual time pass first.
-    @discardableResult
-    func run(forAtMost seconds: Double, until condition: () -> Bool) -> Bool {
-        let deadline = time + seconds
-        while time < deadline {
-            if condition() { return true }
-            step()
-        }
-        return condition()
-    }
-
-    func run(seconds: Double) {
-        let deadline = time + seconds
-        while time < deadline { step() }
+        network.advance()
     }
 
     func state(_ index: Int) -> ClientState { clients[index].endpoint.state }

@@ -9,15 +9,16 @@ import NetProtocol
 ///
 /// Only the transport (netcode encryption and handshake) is left out: a client is "connected"
 /// the moment it is added, and the harness's packets are the channel layer's.
-public final class SimHarness<Rules: GameRules> {
+public final class SimHarness<Rules: GameRules>: VirtualTimeHarness {
     public let server: MatchServer<Rules>
     public let registry: LocalMatchRegistry
     /// The match every client joins.
     public let matchID: UInt64
     public let settings: MatchSettings
-    public let link: LinkSimulator
-    public private(set) var time = 0.0
-    public let tickSeconds: Double
+    public let network: VirtualNetwork
+    public var link: LinkSimulator { network.link }
+    public var time: Double { network.time }
+    public var tickSeconds: Double { network.tick }
     /// The wall clock the reports carry: virtual time after this instant.
     public let epoch = Date(timeIntervalSince1970: 1_800_000_000)
     /// Each client's input for the coming tick: (player, the client's current frame) -> input.
@@ -56,8 +57,7 @@ public final class SimHarness<Rules: GameRules> {
         matchID = registry.create(settings: settings, now: 0, random: &random)
         server = MatchServer(rules: rules, registry: registry, configuration: configuration)
         self.settings = settings
-        link = LinkSimulator(conditions: conditions, seed: seed)
-        tickSeconds = 1 / Double(settings.tickRate)
+        network = VirtualNetwork(conditions: conditions, seed: seed, tick: 1 / Double(settings.tickRate))
         self.policy = policy
     }
 
@@ -92,9 +92,9 @@ public final class SimHarness<Rules: GameRules> {
     /// One tick: deliveries, client inputs, a server pass, packets out.
     public func step() {
         var output = LinkOutput(harness: self)
-        for datagram in link.receive(now: time) {
+        network.deliverDue { datagram in
             if datagram.to == serverAddress {
-                guard let client = clients.values.first(where: { $0.address == datagram.from }), client.connected else { continue }
+                guard let client = clients.values.first(where: { $0.address == datagram.from }), client.connected else { return }
                 datagram.bytes.withUnsafeBytes { server.payloadReceived(client.index, bytes: $0, now: time, output: &output) }
             } else if let client = clients.values.first(where: { $0.address == datagram.to }), client.connected {
                 datagram.bytes.withUnsafeBytes { client.session.handlePacket($0, now: time) }
@@ -108,24 +108,10 @@ public final class SimHarness<Rules: GameRules> {
         server.tick(now: time, wallClock: epoch.addingTimeInterval(time), output: &output)
         for player in clients.keys.sorted() {
             guard let client = clients[player], client.connected else { continue }
-            client.session.generatePackets(now: time) { link.send(Array($0), from: client.address, to: serverAddress, now: time) }
+            client.session.generatePackets(now: time) { network.send($0, from: client.address, to: serverAddress) }
         }
         collectEvents()
-        time += tickSeconds
-    }
-
-    public func run(ticks: Int) {
-        for _ in 0..<ticks { step() }
-    }
-
-    /// Runs until `condition` holds or `ticks` ticks passed; returns whether it held.
-    @discardableResult
-    public func run(forAtMost ticks: Int, until condition: () -> Bool) -> Bool {
-        for _ in 0..<ticks {
-            if condition() { return true }
-            step()
-        }
-        return condition()
+        network.advance()
     }
 
     /// The server is shutting down: every client is dropped, and every match abandoned.
@@ -139,7 +125,7 @@ public final class SimHarness<Rules: GameRules> {
 
     fileprivate func serverSent(_ packet: UnsafeRawBufferPointer, to index: Int) {
         guard let player = byIndex[index], let client = clients[player] else { return }
-        link.send(Array(packet), from: serverAddress, to: client.address, now: time)
+        network.send(packet, from: serverAddress, to: client.address)
     }
 
     fileprivate func serverDropped(_ index: Int) {

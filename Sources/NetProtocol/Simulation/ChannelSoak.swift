@@ -101,13 +101,13 @@ public struct ChannelSoak {
         var result = Result()
         result.seed = options.seed
         var random = SeededRandomSource(seed: options.seed)
-        let link = LinkSimulator(conditions: options.conditions, seed: options.seed &+ 0x5EED)
+        let network = VirtualNetwork(conditions: options.conditions, seed: options.seed &+ 0x5EED, tick: 1.0 / 60)
+        let link = network.link
         let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
         let clientAddress = NetAddress(ipv4: 127, 0, 0, 2, port: 50000)
         let privateKey = SymmetricKey(random: &random)
         let epoch: UInt64 = 1_700_000_000
-        var time = 0.0
-        let tick = 1.0 / 60
+        var time: Double { network.time }
         func now() -> NetInstant { .virtual(time, unixEpoch: epoch) }
 
         guard let server = try? ServerEndpoint(
@@ -130,8 +130,8 @@ public struct ChannelSoak {
         let downstream = Tally(kinds: kinds, messages: options.messages)
 
         func flush() {
-            for transmission in clientSink.transmissions { link.send(transmission.bytes, from: clientAddress, to: transmission.to, now: time) }
-            for transmission in serverSink.transmissions { link.send(transmission.bytes, from: serverAddress, to: transmission.to, now: time) }
+            for transmission in clientSink.transmissions { network.send(transmission.bytes, from: clientAddress, to: transmission.to) }
+            for transmission in serverSink.transmissions { network.send(transmission.bytes, from: serverAddress, to: transmission.to) }
             clientSink.transmissions.removeAll(keepingCapacity: true)
             serverSink.transmissions.removeAll(keepingCapacity: true)
         }
@@ -187,7 +187,7 @@ public struct ChannelSoak {
             client.update(now: now(), sink: &clientSink)
             server.update(now: now(), sink: &serverSink)
             flush()
-            time += tick
+            network.advance()
         }
         result.virtualSeconds = time
         result.clientStatistics = clientChannels.statistics
