@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
+import MatchContract
 import NIOSSL
 
 /// Everything the control port's routes share.

@@ -166,27 +166,19 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
         metrics.rttP50.record(rttP50)
         metrics.rttP99.record(rttP99)
         metrics.loss.record(loss)
-        var stats = GameServerStats()
-        stats.ticks = server.ticks
-        stats.tickP50Seconds = tickDurations.percentile(0.5)
-        stats.tickP90Seconds = tickDurations.percentile(0.9)
-        stats.tickP99Seconds = tickDurations.percentile(0.99)
-        stats.tickP999Seconds = tickDurations.percentile(0.999)
-        stats.tickMaxSeconds = tickDurations.maxSeconds
-        stats.overruns = server.overruns
-        stats.receive = .init(receiveDurations)
-        stats.simulate = .init(simulateDurations)
-        stats.snapshotSend = .init(snapshotSendDurations)
-        stats.matches = server.matchCount
-        stats.connectedClients = server.playerCount
-        stats.datagramsIn = counters.datagramsReceived
-        stats.datagramsOut = counters.datagramsSent
-        stats.bytesIn = counters.bytesReceived
-        stats.bytesOut = counters.bytesSent
-        stats.drops = Dictionary(uniqueKeysWithValues: counters.dropSummary.map { ($0.0.description, $0.1) })
-        stats.rttP50Seconds = rttP50
-        stats.rttP99Seconds = rttP99
-        stats.meanPacketLoss = loss
+        func phase(_ histogram: TickHistogram) -> ServerStatsReport.Phase {
+            .init(p50Ms: histogram.percentile(0.5) * 1000, p99Ms: histogram.percentile(0.99) * 1000, maxMs: histogram.maxSeconds * 1000)
+        }
+        let stats = ServerStatsReport(
+            tick: .init(
+                count: server.ticks, p50Ms: tickDurations.percentile(0.5) * 1000, p90Ms: tickDurations.percentile(0.9) * 1000,
+                p99Ms: tickDurations.percentile(0.99) * 1000, p999Ms: tickDurations.percentile(0.999) * 1000, maxMs: tickDurations.maxSeconds * 1000,
+                overruns: server.overruns,
+                phases: .init(receive: phase(receiveDurations), simulate: phase(simulateDurations), snapshotSend: phase(snapshotSendDurations))),
+            matches: server.matchCount, connectedClients: server.playerCount, datagramsIn: counters.datagramsReceived,
+            datagramsOut: counters.datagramsSent, bytesIn: counters.bytesReceived, bytesOut: counters.bytesSent,
+            drops: Dictionary(uniqueKeysWithValues: counters.dropSummary.map { ($0.0.description, $0.1) }), rttP50Ms: rttP50 * 1000,
+            rttP99Ms: rttP99 * 1000, meanPacketLoss: loss)
         statsBoard.publish(stats)
     }
 }

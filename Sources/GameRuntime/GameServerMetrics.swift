@@ -1,54 +1,16 @@
 import Foundation
 import GameCore
+import MatchContract
 import Metrics
 import NetProtocol
 import Synchronization
 
-/// The game server's essentials, as the stats route reports them.
-public struct GameServerStats: Sendable, Equatable {
-    public var ticks: UInt64 = 0
-    public var tickP50Seconds = 0.0
-    public var tickP90Seconds = 0.0
-    public var tickP99Seconds = 0.0
-    public var tickP999Seconds = 0.0
-    public var tickMaxSeconds = 0.0
-    public var overruns: UInt64 = 0
-    public var receive = PhaseStats()
-    public var simulate = PhaseStats()
-    public var snapshotSend = PhaseStats()
-    public var matches = 0
-    public var connectedClients = 0
-    public var datagramsIn: UInt64 = 0
-    public var datagramsOut: UInt64 = 0
-    public var bytesIn: UInt64 = 0
-    public var bytesOut: UInt64 = 0
-    public var drops: [String: UInt64] = [:]
-    public var rttP50Seconds = 0.0
-    public var rttP99Seconds = 0.0
-    public var meanPacketLoss = 0.0
-}
-
-/// One phase of the server tick.
-public struct PhaseStats: Sendable, Equatable {
-    public var p50Seconds = 0.0
-    public var p99Seconds = 0.0
-    public var maxSeconds = 0.0
-
-    public init() {}
-
-    init(_ histogram: TickHistogram) {
-        p50Seconds = histogram.percentile(0.5)
-        p99Seconds = histogram.percentile(0.99)
-        maxSeconds = histogram.maxSeconds
-    }
-}
-
 /// A mailbox between the UDP thread (writes every half second) and readers on other threads.
 public final class GameServerStatsBoard: Sendable {
-    private let value = Mutex(GameServerStats())
+    private let value = Mutex(ServerStatsReport.empty)
     public init() {}
-    public var current: GameServerStats { value.withLock { $0 } }
-    func publish(_ stats: GameServerStats) { value.withLock { $0 = stats } }
+    public var current: ServerStatsReport { value.withLock { $0 } }
+    func publish(_ stats: ServerStatsReport) { value.withLock { $0 = stats } }
 }
 
 /// swift-metrics objects for the game server, created once, with bounded labels (no per-player

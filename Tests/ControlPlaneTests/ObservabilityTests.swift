@@ -1,6 +1,7 @@
 import ControlPlane
 import Foundation
 import GameRuntime
+import MatchContract
 import Hummingbird
 import HummingbirdTesting
 import NetProtocol
@@ -17,16 +18,7 @@ import Testing
             minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(), passwordCost: .minimum,
             observability: Observability(
                 metricsText: { "arbiter_example_total 1\n" },
-                serverStats: {
-                    let stats = board.current
-                    return ServerStatsReport(
-                        tick: .init(
-                            count: stats.ticks, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: stats.overruns,
-                            phases: .init(receive: .init(p50Ms: 0, p99Ms: 0, maxMs: 0), simulate: .init(p50Ms: 0, p99Ms: 0, maxMs: 0),
-                                          snapshotSend: .init(p50Ms: 0, p99Ms: 0, maxMs: 0))),
-                        matches: stats.matches, connectedClients: stats.connectedClients, datagramsIn: 0, datagramsOut: 0, bytesIn: 0,
-                        bytesOut: 0, drops: stats.drops, rttP50Ms: 0, rttP99Ms: 0, meanPacketLoss: 0, cpuSeconds: 0, residentMemoryBytes: 0)
-                }))
+                serverStats: { board.current }))
         let app = Application(router: ControlPlaneRoutes(services: services).router())
         try await app.test(.router) { client in
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }

@@ -1,0 +1,99 @@
+/// What a game server reports about itself: tick durations and their phases, matches,
+/// clients, traffic, drops, client round trips and loss, and its process's CPU and memory. The
+/// game server publishes it; the control port serves it at `GET /v1/server/stats`; the bot
+/// swarm reads it from there.
+public struct ServerStatsReport: Codable, Sendable, Equatable {
+    /// One phase of the tick pass, in milliseconds.
+    public struct Phase: Codable, Sendable, Equatable {
+        public var p50Ms: Double
+        public var p99Ms: Double
+        public var maxMs: Double
+
+        public init(p50Ms: Double, p99Ms: Double, maxMs: Double) {
+            self.p50Ms = p50Ms
+            self.p99Ms = p99Ms
+            self.maxMs = maxMs
+        }
+    }
+
+    /// The tick's phases: receiving since the previous pass, simulating, snapshots and sending.
+    public struct Phases: Codable, Sendable, Equatable {
+        public var receive: Phase
+        public var simulate: Phase
+        public var snapshotSend: Phase
+
+        public init(receive: Phase, simulate: Phase, snapshotSend: Phase) {
+            self.receive = receive
+            self.simulate = simulate
+            self.snapshotSend = snapshotSend
+        }
+    }
+
+    public struct Tick: Codable, Sendable, Equatable {
+        public var count: UInt64
+        public var p50Ms: Double
+        public var p90Ms: Double
+        public var p99Ms: Double
+        public var p999Ms: Double
+        public var maxMs: Double
+        public var overruns: UInt64
+        public var phases: Phases
+
+        public init(
+            count: UInt64, p50Ms: Double, p90Ms: Double, p99Ms: Double, p999Ms: Double, maxMs: Double, overruns: UInt64, phases: Phases
+        ) {
+            self.phases = phases
+            self.count = count
+            self.p50Ms = p50Ms
+            self.p90Ms = p90Ms
+            self.p99Ms = p99Ms
+            self.p999Ms = p999Ms
+            self.maxMs = maxMs
+            self.overruns = overruns
+        }
+    }
+
+    public var tick: Tick
+    public var matches: Int
+    public var connectedClients: Int
+    public var datagramsIn: UInt64
+    public var datagramsOut: UInt64
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+    public var drops: [String: UInt64]
+    public var rttP50Ms: Double
+    public var rttP99Ms: Double
+    public var meanPacketLoss: Double
+    /// The process's CPU time and resident memory (the game server's driver fills them in).
+    public var cpuSeconds: Double
+    public var residentMemoryBytes: UInt64
+
+    public init(tick: Tick, matches: Int, connectedClients: Int, datagramsIn: UInt64, datagramsOut: UInt64, bytesIn: UInt64, bytesOut: UInt64,
+                drops: [String: UInt64], rttP50Ms: Double, rttP99Ms: Double, meanPacketLoss: Double, cpuSeconds: Double = 0, residentMemoryBytes: UInt64 = 0) {
+        self.tick = tick
+        self.matches = matches
+        self.connectedClients = connectedClients
+        self.datagramsIn = datagramsIn
+        self.datagramsOut = datagramsOut
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.drops = drops
+        self.rttP50Ms = rttP50Ms
+        self.rttP99Ms = rttP99Ms
+        self.meanPacketLoss = meanPacketLoss
+        self.cpuSeconds = cpuSeconds
+        self.residentMemoryBytes = residentMemoryBytes
+    }
+}
+
+extension ServerStatsReport {
+    /// Nothing measured yet.
+    public static let empty = ServerStatsReport(
+        tick: .init(count: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: 0, phases: .init(receive: .zero, simulate: .zero, snapshotSend: .zero)),
+        matches: 0, connectedClients: 0, datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0, drops: [:], rttP50Ms: 0, rttP99Ms: 0,
+        meanPacketLoss: 0)
+}
+
+extension ServerStatsReport.Phase {
+    public static let zero = ServerStatsReport.Phase(p50Ms: 0, p99Ms: 0, maxMs: 0)
+}
