@@ -46,6 +46,30 @@ import Testing
         }
     }
 
+    @Test func concurrentJoinsOfAGameShareOneMatch() async throws {
+        let (services, directory, database) = try await plane()
+        try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
+            var players: [(token: String, id: Int64)] = []
+            for index in 0..<5 { players.append(try await client.register("racer\(index)")) }
+            let game = try await client.call(.post, "/v1/games", token: players[0].token, json: ["name": "g", "settings": ["max_players": 8]])
+            let gameID = try #require(game.int("id"))
+            let matches = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for player in players {
+                    group.addTask { try await client.call(.post, "/v1/games/\(gameID)/join", token: player.token).int("match_id") }
+                }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+            }
+            // Each join may have started a match on the game server, but one session runs and
+            // everyone was sent to it; the others lapse unjoined.
+            #expect(matches.count == 5 && Set(matches).count == 1 && matches.first != nil)
+            let running = try await database.writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM game_sessions WHERE status = 'running'")
+            }
+            #expect(running == 1)
+            #expect(directory.contains(UInt64(try #require(matches.first ?? nil))))
+        }
+    }
+
     @Test func interruptedSessionsAreClosedAsAbandonedAndCountForNoOne() async throws {
         let (services, _, database) = try await plane()
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in

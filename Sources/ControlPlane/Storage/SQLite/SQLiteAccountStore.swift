@@ -26,7 +26,8 @@ struct SQLiteAccountStore: AccountStore {
             let id = db.lastInsertedRowID
             try PlayerStatisticsRecord(playerID: id).insert(db)
             try Self.insert(firstSession, for: id, db)
-            return player.account(id: id)
+            // Read back, so that the answer is what every later read gives (dates as stored).
+            return try PlayerRecord.fetchOne(db, key: id)?.account(id: id) ?? player.account(id: id)
         }
     }
 

@@ -14,7 +14,7 @@ struct SQLiteGameStore: GameStore {
             let id = db.lastInsertedRowID
             try GameMemberRecord(gameID: id, playerID: game.createdBy, joinedAt: Date()).insert(db)
             try db.execute(sql: "INSERT INTO leaderboards (key, operator) VALUES (?, ?)", arguments: [BoardKey.game(id), ScoreOperator.best.rawValue])
-            return try Self.listing(record.game(id: id), db)
+            return try Self.listing(Self.storedGame(id, db) ?? record.game(id: id), db)
         }
     }
 
@@ -45,7 +45,7 @@ struct SQLiteGameStore: GameStore {
             game.createdBy = stored.createdBy
             game.createdAt = stored.createdAt
             try GameRecord(game, id: id).update(db)
-            return try Self.listing(game, db)
+            return try Self.listing(Self.storedGame(id, db) ?? game, db)
         }
     }
 
@@ -70,10 +70,11 @@ struct SQLiteGameStore: GameStore {
                 record = InviteRecord(id: nil, gameID: gameID, inviterID: inviter, inviteeID: invitee, status: Invite.Status.pending.rawValue, createdAt: Date())
                 try record.insert(db)
             }
+            let id = record.id ?? db.lastInsertedRowID
             let inviterName = try String.fetchOne(db, sql: "SELECT username FROM players WHERE id = ?", arguments: [inviter])
             return Invite(
-                id: record.id ?? db.lastInsertedRowID, gameID: gameID, gameName: game.name, inviterID: inviter, inviterName: inviterName ?? "",
-                inviteeID: invitee, status: .pending, createdAt: record.createdAt)
+                id: id, gameID: gameID, gameName: game.name, inviterID: inviter, inviterName: inviterName ?? "", inviteeID: invitee,
+                status: .pending, createdAt: try InviteRecord.fetchOne(db, key: id)?.createdAt ?? record.createdAt)
         }
     }
 
@@ -118,6 +119,12 @@ struct SQLiteGameStore: GameStore {
                     AND game_session_id IN (SELECT id FROM game_sessions WHERE game_id = ? AND status = 'running')
                     """, arguments: [now, player, gameID])
         }
+    }
+
+    /// The game as stored (read back after a write, so that the answer is what every later read
+    /// gives: dates as stored).
+    private static func storedGame(_ id: Int64, _ db: Database) throws -> Game? {
+        try GameRecord.fetchOne(db, key: id)?.game(id: id)
     }
 
     private static func listing(_ game: Game, _ db: Database) throws -> GameListing {

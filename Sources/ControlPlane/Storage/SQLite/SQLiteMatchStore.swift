@@ -20,7 +20,9 @@ struct SQLiteMatchStore: MatchStore {
             var record = GameSessionRecord(session)
             do {
                 try record.insert(db)
-                return .started(record.session(id: db.lastInsertedRowID))
+                let id = db.lastInsertedRowID
+                // Read back, so that the answer is what every later read gives (dates as stored).
+                return .started(try GameSessionRecord.fetchOne(db, key: id)?.session(id: id) ?? record.session(id: id))
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 // `game_sessions_one_running` (at most one running session per game) refused it:
                 // another join started one first. SQLite undid only the failed insert.
