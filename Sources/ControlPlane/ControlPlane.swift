@@ -9,11 +9,12 @@ import NIOSSL
 
 /// Everything the control port's routes share.
 public struct ControlPlaneServices: Sendable {
-    public let database: AppDatabase
+    let stores: ControlPlaneStores
     public let accounts: Accounts
-    public let leaderboards: LeaderboardCache
-    public let presence: Presence
-    public let chat: ChatHub
+    let leaderboards: any LeaderboardRanking
+    let presence: any PresenceTracking
+    let chat: any ChatRelay
+    let chatMessageLimiter: any RateLimiting
     public let hosting: any MatchHosting
     public let minter: TokenMinter
     public let recorder: ResultsRecorder
@@ -21,6 +22,8 @@ public struct ControlPlaneServices: Sendable {
     public let matchLimits: MatchLimits
     public let limits: ControlPortLimits
 
+    /// Services on the SQLite database, with every piece of shared state in this process.
+    ///
     /// - Parameters:
     ///   - passwordCost: Argon2id cost; `.interactive` in production.
     ///   - maxConcurrentHashes: hashes in flight at once (each holds the cost's memory).
@@ -33,30 +36,39 @@ public struct ControlPlaneServices: Sendable {
         matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
         logger: Logger = Logger(label: "arbiter.control")
     ) async throws -> ControlPlaneServices {
+        try await make(
+            stores: .sqlite(database), hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
+            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, observability: observability,
+            matchLimits: matchLimits, limits: limits, logger: logger)
+    }
+
+    /// Services on `stores`, with every piece of shared state in this process unless `shared`
+    /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:observability:matchLimits:limits:logger:)``).
+    static func make(
+        stores: ControlPlaneStores, shared: SharedState? = nil, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
+        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
+        logger: Logger = Logger(label: "arbiter.control")
+    ) async throws -> ControlPlaneServices {
+        let shared = shared ?? .inProcess(limits: limits, boards: stores.leaderboards)
         let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes, maxWaiters: limits.maxHashWaiters)
-        let chat = ChatHub(limits: limits)
         let accounts = try await Accounts(
-            database: database, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, limits: limits, chat: chat)
-        let leaderboards = LeaderboardCache(database: database)
-        let presence = Presence()
-        let recorder = ResultsRecorder(database: database, leaderboards: leaderboards, presence: presence, logger: logger)
+            store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, limiters: shared.logins, chat: shared.chat)
+        let recorder = ResultsRecorder(
+            results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence, logger: logger)
         return ControlPlaneServices(
-            database: database, accounts: accounts, leaderboards: leaderboards, presence: presence, chat: chat,
-            hosting: hosting, minter: minter, recorder: recorder, observability: observability, matchLimits: matchLimits,
-            limits: limits)
+            stores: stores, accounts: accounts, leaderboards: shared.leaderboards, presence: shared.presence, chat: shared.chat,
+            chatMessageLimiter: shared.chatMessages, hosting: hosting, minter: minter, recorder: recorder, observability: observability,
+            matchLimits: matchLimits, limits: limits)
     }
 }
 
 /// The HTTP and WebSocket routes of the control port.
 public struct ControlPlaneRoutes: Sendable {
     public let services: ControlPlaneServices
-    /// Chat messages per player (``ControlPortLimits/chatMessagesPerPlayer``).
-    let chatLimiter: RateLimiter
 
-    public init(services: ControlPlaneServices) {
-        self.services = services
-        chatLimiter = RateLimiter(rule: services.limits.chatMessagesPerPlayer)
-    }
+    public init(services: ControlPlaneServices) { self.services = services }
 
     /// Every HTTP route.
     public func router() -> Router<ArbiterRequestContext> {

@@ -216,7 +216,7 @@ final class Counter: Sendable {
             let malloryToken = try #require(duplicate.string("token"))
             #expect(try await client.call(.get, "/v1/me", token: malloryToken).string("email") == "alice@example.com")
             #expect(try await client.call(.post, "/v1/sessions", json: ["username": "alice", "password": "alice's password"]).status == .ok)
-            let hashes = try await plane.services.database.writer.read { db in
+            let hashes = try await plane.database.writer.read { db in
                 try Row.fetchAll(db, sql: "SELECT username, email_hash FROM players").reduce(into: [String: Data]()) { $0[$1["username"]] = $1["email_hash"] }
             }
             #expect(hashes["alice"] == vault.keyedHash("alice@example.com"))

@@ -117,7 +117,7 @@ import Testing
             #expect(try await client.call(.get, "/v1/players/999", token: bob.token).status == .notFound)
             #expect(try await client.call(.get, "/v1/players/abc", token: bob.token).status == .notFound)
         }
-        let stored = try await plane.services.database.writer.read { db in try Data.fetchAll(db, sql: "SELECT email FROM players") }
+        let stored = try await plane.database.writer.read { db in try Data.fetchAll(db, sql: "SELECT email FROM players") }
         for blob in stored {
             #expect(!String(decoding: blob, as: UTF8.self).contains("example.com"))
         }

@@ -174,14 +174,14 @@ import Testing
         try await withLiveServer(limits: limits) { plane, port, client in
             let player = try await client.register("archivist")
             // Two stale messages, as if sent two days ago.
-            try await plane.services.database.writer.write { db in
+            try await plane.database.writer.write { db in
                 for body in ["ancient 1", "ancient 2"] {
                     var record = ChatMessageRecord(id: nil, channel: "lobby", senderID: player.id, body: body, createdAt: Date().addingTimeInterval(-2 * 24 * 3600))
                     try record.insert(db)
                 }
             }
             @Sendable func stored() async throws -> [String] {
-                try await plane.services.database.writer.read { db in
+                try await plane.database.writer.read { db in
                     try String.fetchAll(db, sql: "SELECT body FROM chat_messages WHERE channel = 'lobby' ORDER BY id")
                 }
             }
@@ -206,7 +206,7 @@ import Testing
         let plane = try await TestControlPlane(limits: limits)
         let sender = try await plane.application.test(.router) { client in try await client.register("old_timer").id }
         let now = Date()
-        try await plane.services.database.writer.write { db in
+        try await plane.database.writer.write { db in
             // 25 stale messages across channels nobody writes to any more, then 3 fresh ones.
             for index in 0..<25 {
                 var record = ChatMessageRecord(id: nil, channel: "dm:\(index):\(index + 1)", senderID: sender, body: "stale", createdAt: now.addingTimeInterval(-3 * 24 * 3600))
@@ -219,7 +219,7 @@ import Testing
         }
         let janitor = ChatJanitor(services: plane.services, logger: Logger(label: "test"))
         #expect(try await janitor.pruneExpired(now: now, batch: 10) == 25)
-        let left = try await plane.services.database.writer.read { db in try String.fetchAll(db, sql: "SELECT body FROM chat_messages") }
+        let left = try await plane.database.writer.read { db in try String.fetchAll(db, sql: "SELECT body FROM chat_messages") }
         #expect(left == ["fresh", "fresh", "fresh"])
         #expect(try await janitor.pruneExpired(now: now) == 0)
     }

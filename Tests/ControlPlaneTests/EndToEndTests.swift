@@ -20,8 +20,9 @@ import Testing
         let transport = try TransportServer(
             configuration: ServerConfiguration(protocolID: TestControlPlane.protocolID, privateKey: key, serverAddresses: [bind]), bind: bind)
         let serverAddress = transport.socket.localAddress
+        let database = try AppDatabase.inMemory()
         let services = try await ControlPlaneServices.make(
-            database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
+            database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
             minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(), passwordCost: .minimum)
         let handler = GameServerHandler(rules: ArenaRules(), directory: directory, logger: .init(label: "test"))
         let service = TransportServerService(server: transport, handler: handler)
@@ -50,14 +51,14 @@ import Testing
         while !seen && polls < 200 {
             client.poll(until: client.clock.monotonicSeconds() + 0.01)
             polls += 1
-            if let board = await firstScoreboard(services) { seen = board.contains { $0.displayName == "player" } }
+            if let board = await firstScoreboard(services, database) { seen = board.contains { $0.displayName == "player" } }
         }
         #expect(seen)
         client.disconnect()
     }
 
-    private func firstScoreboard(_ services: ControlPlaneServices) async -> [ScoreLine]? {
-        let stored = try? await services.database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT match_id FROM game_sessions") }
+    private func firstScoreboard(_ services: ControlPlaneServices, _ database: AppDatabase) async -> [ScoreLine]? {
+        let stored = try? await database.writer.read { db in try Int64.fetchOne(db, sql: "SELECT match_id FROM game_sessions") }
         guard let matchID = stored else { return nil }
         return await services.hosting.scoreboard(matchID: UInt64(bitPattern: matchID))
     }

@@ -212,7 +212,7 @@ import Testing
         }
         #expect(try await plane.services.recorder.closeAbandonedMatches(now: Date().addingTimeInterval(100)) == 0)
         #expect(try await plane.services.recorder.closeAbandonedMatches(now: Date().addingTimeInterval(200)) == 1)
-        let status = try await plane.services.database.writer.read { db in try String.fetchOne(db, sql: "SELECT status FROM game_sessions") }
+        let status = try await plane.database.writer.read { db in try String.fetchOne(db, sql: "SELECT status FROM game_sessions") }
         #expect(status == "timed_out")
     }
 }

@@ -10,18 +10,19 @@ import Testing
 /// The join route and the recorder keep the database in agreement with the game server; an
 /// account's claims on the game servers are capped.
 @Suite struct MatchRecoveryRouteTests {
-    func plane(limits: MatchLimits = MatchLimits(), metricsToken: String? = nil) async throws -> (ControlPlaneServices, MatchDirectory) {
+    func plane(limits: MatchLimits = MatchLimits(), metricsToken: String? = nil) async throws -> (ControlPlaneServices, MatchDirectory, AppDatabase) {
         var random = SystemRandomSource()
         let directory = MatchDirectory()
+        let database = try AppDatabase.inMemory()
         let services = try await ControlPlaneServices.make(
-            database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: 40000)),
+            database: database, hosting: DirectoryHost(directory: directory, serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: 40000)),
             minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 0xC0DE), vault: .random(), passwordCost: .minimum,
             observability: Observability(metricsText: { "arbiter_up 1\n" }, metricsToken: metricsToken), matchLimits: limits)
-        return (services, directory)
+        return (services, directory, database)
     }
 
     @Test func aJoinNeverHandsOutATokenForAMatchTheServerNoLongerRuns() async throws {
-        let (services, directory) = try await plane()
+        let (services, directory, database) = try await plane()
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let ann = try await client.register("ann")
             let game = try await client.call(.post, "/v1/games", token: ann.token, json: ["name": "g"])
@@ -38,15 +39,39 @@ import Testing
             let secondMatch = UInt64(try #require(second.int("match_id")))
             #expect(secondMatch != firstMatch)
             #expect(directory.contains(secondMatch))
-            let statuses = try await services.database.writer.read { db in
+            let statuses = try await database.writer.read { db in
                 try String.fetchAll(db, sql: "SELECT status FROM game_sessions ORDER BY id")
             }
             #expect(statuses == ["abandoned", "running"])
         }
     }
 
+    @Test func concurrentJoinsOfAGameShareOneMatch() async throws {
+        let (services, directory, database) = try await plane()
+        try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
+            var players: [(token: String, id: Int64)] = []
+            for index in 0..<5 { players.append(try await client.register("racer\(index)")) }
+            let game = try await client.call(.post, "/v1/games", token: players[0].token, json: ["name": "g", "settings": ["max_players": 8]])
+            let gameID = try #require(game.int("id"))
+            let matches = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for player in players {
+                    group.addTask { try await client.call(.post, "/v1/games/\(gameID)/join", token: player.token).int("match_id") }
+                }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+            }
+            // Each join may have started a match on the game server, but one session runs and
+            // everyone was sent to it; the others lapse unjoined.
+            #expect(matches.count == 5 && Set(matches).count == 1 && matches.first != nil)
+            let running = try await database.writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM game_sessions WHERE status = 'running'")
+            }
+            #expect(running == 1)
+            #expect(directory.contains(UInt64(try #require(matches.first ?? nil))))
+        }
+    }
+
     @Test func interruptedSessionsAreClosedAsAbandonedAndCountForNoOne() async throws {
-        let (services, _) = try await plane()
+        let (services, _, database) = try await plane()
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let ann = try await client.register("ann")
             let ben = try await client.register("ben")
@@ -55,7 +80,7 @@ import Testing
             _ = try await client.call(.post, "/v1/games/\(gameID)/join", token: ann.token)
             _ = try await client.call(.post, "/v1/games/\(gameID)/join", token: ben.token)
             #expect(try await services.recorder.abandonInterruptedMatches() == 1)
-            let open = try await services.database.writer.read { db in
+            let open = try await database.writer.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM player_game_sessions WHERE end_time IS NULL")
             }
             #expect(open == 0, "participations ended")
@@ -67,7 +92,7 @@ import Testing
     }
 
     @Test func anAbandonedReportKeepsTimePlayedAndChangesNoStatistic() async throws {
-        let (services, _) = try await plane()
+        let (services, _, database) = try await plane()
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let ann = try await client.register("ann")
             let ben = try await client.register("ben")
@@ -84,7 +109,7 @@ import Testing
             #expect(try await services.recorder.record(results) == .duplicate)
             let stats = try await client.call(.get, "/v1/players/\(ann.id)/statistics", token: ann.token)
             #expect(stats.int("games_played") == 0 && stats.int("wins") == 0 && stats.int("total_score") == 0)
-            let played = try await services.database.writer.read { db in
+            let played = try await database.writer.read { db in
                 try Double.fetchOne(db, sql: "SELECT time_played_seconds FROM player_game_sessions WHERE player_id = ?", arguments: [ann.id])
             }
             #expect(played == 42)
@@ -92,7 +117,7 @@ import Testing
     }
 
     @Test func concurrentMatchesPerAccountAndTickRateAreCapped() async throws {
-        let (services, _) = try await plane(limits: MatchLimits(maxConcurrentMatchesPerAccount: 2, maxTickRate: 128))
+        let (services, _, _) = try await plane(limits: MatchLimits(maxConcurrentMatchesPerAccount: 2, maxTickRate: 128))
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let ann = try await client.register("ann")
             var games: [Int] = []
@@ -112,7 +137,7 @@ import Testing
             let ok = try await client.call(.post, "/v1/games", token: ann.token, json: ["name": "ok", "settings": ["tick_rate": 128]])
             #expect(ok.status == .created)
         }
-        let (allowing, _) = try await plane(limits: MatchLimits(maxTickRate: 240))
+        let (allowing, _, _) = try await plane(limits: MatchLimits(maxTickRate: 240))
         try await Application(router: ControlPlaneRoutes(services: allowing).router()).test(.router) { client in
             let ann = try await client.register("ann")
             #expect(try await client.call(.post, "/v1/games", token: ann.token, json: ["name": "f", "settings": ["tick_rate": 240]]).status == .created)
@@ -120,7 +145,7 @@ import Testing
     }
 
     @Test func metricsCanRequireABearerToken() async throws {
-        let (services, _) = try await plane(metricsToken: "s3cret-metrics")
+        let (services, _, _) = try await plane(metricsToken: "s3cret-metrics")
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let anonymous = try await client.call(.get, "/metrics")
             let wrong = try await client.call(.get, "/metrics", token: "wrong")
@@ -131,7 +156,7 @@ import Testing
     }
 
     @Test func editingTheTimeLimitDoesNotEndARunningMatchEarly() async throws {
-        let (services, _) = try await plane()
+        let (services, _, _) = try await plane()
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             let ann = try await client.register("ann")
             let game = try await client.call(.post, "/v1/games", token: ann.token, json: ["name": "g", "settings": ["time_limit_seconds": 600]])

@@ -30,6 +30,8 @@ struct DirectoryHost: MatchHosting {
 /// A control port on an in-memory database with the cheapest password hashing.
 struct TestControlPlane {
     let services: ControlPlaneServices
+    /// The database under the services' stores, for tests that look at the rows themselves.
+    let database: AppDatabase
     let directory: MatchDirectory
     let key: SymmetricKey
     let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
@@ -51,8 +53,10 @@ struct TestControlPlane {
         var random = SystemRandomSource()
         key = SymmetricKey(random: &random)
         directory = MatchDirectory()
+        let database = try database ?? AppDatabase.inMemory()
+        self.database = database
         services = try await ControlPlaneServices.make(
-            database: try database ?? AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
+            database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
             minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum,
             maxConcurrentHashes: maxConcurrentHashes, limits: limits)
     }

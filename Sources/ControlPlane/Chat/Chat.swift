@@ -1,101 +1,8 @@
 import Foundation
-import GRDB
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import Synchronization
-
-/// Relays chat between WebSocket connections and persists every message.
-///
-/// Each socket registers here with the session it authenticated with; the hub holds it to the
-/// per-account socket cap, closes it when that session ends (logout, refresh), unsubscribes it
-/// from `game:{id}` when its player leaves the game, and drops it when its outbox overflows.
-public actor ChatHub {
-    struct Connection {
-        let playerID: Int64
-        let sessionID: Int64
-        let outbox: ChatOutbox
-        /// Canonical channel name -> the label this connection joined it by ("dm:42" for them is
-        /// "dm:7" for 42).
-        var channels: [String: String] = [:]
-    }
-
-    private let socketsPerAccount: Int
-    private var connections: [UUID: Connection] = [:]
-    private var channels: [String: Set<UUID>] = [:]
-    private var socketsByPlayer: [Int64: Int] = [:]
-
-    init(limits: ControlPortLimits) { socketsPerAccount = limits.chatSocketsPerAccount }
-
-    /// Admits a new socket; false when its account already holds the most sockets allowed.
-    func register(_ connection: UUID, player: Int64, session: Int64, outbox: ChatOutbox) -> Bool {
-        guard socketsByPlayer[player, default: 0] < socketsPerAccount else { return false }
-        socketsByPlayer[player, default: 0] += 1
-        connections[connection] = Connection(playerID: player, sessionID: session, outbox: outbox)
-        return true
-    }
-
-    /// Forgets a socket and its subscriptions (idempotent).
-    func remove(_ connection: UUID) {
-        guard let removed = connections.removeValue(forKey: connection) else { return }
-        for channel in removed.channels.keys { unlink(connection, from: channel) }
-        let remaining = socketsByPlayer[removed.playerID, default: 1] - 1
-        socketsByPlayer[removed.playerID] = remaining > 0 ? remaining : nil
-    }
-
-    func join(_ connection: UUID, channel: String, label: String) {
-        guard connections[connection] != nil else { return }
-        connections[connection]?.channels[channel] = label
-        channels[channel, default: []].insert(connection)
-    }
-
-    func leave(_ connection: UUID, channel: String) {
-        connections[connection]?.channels.removeValue(forKey: channel)
-        unlink(connection, from: channel)
-    }
-
-    private func unlink(_ connection: UUID, from channel: String) {
-        channels[channel]?.remove(connection)
-        if channels[channel]?.isEmpty == true { channels.removeValue(forKey: channel) }
-    }
-
-    func isJoined(_ connection: UUID, channel: String) -> Bool { connections[connection]?.channels[channel] != nil }
-
-    /// Closes every socket that authenticated with `session` (it was revoked or replaced).
-    func endSession(_ session: Int64) {
-        for (id, connection) in connections where connection.sessionID == session {
-            connection.outbox.finish(.sessionEnded)
-            remove(id)
-        }
-    }
-
-    /// Unsubscribes every socket of `player` from `channel`, telling each why.
-    func unsubscribe(player: Int64, from channel: String, reason: String) {
-        for (id, connection) in connections where connection.playerID == player {
-            guard let label = connection.channels[channel] else { continue }
-            leave(id, channel: channel)
-            if !connection.outbox.send(ChatWire.event("left", channel: label, reason: reason)) { remove(id) }
-        }
-    }
-
-    /// Sends `message` to every subscriber of `channel`, labelled as each of them knows it. A
-    /// subscriber whose outbox cannot take it is disconnected.
-    func broadcast(_ message: ChatMessage, channel: String) {
-        for id in channels[channel] ?? [] {
-            guard let subscriber = connections[id], let label = subscriber.channels[channel] else { continue }
-            var copy = message
-            copy.channel = label
-            guard let text = ChatWire.encode(copy) else { continue }
-            if !subscriber.outbox.send(text) { remove(id) }
-        }
-    }
-
-    /// Sockets open now (for tests).
-    var socketCount: Int { connections.count }
-
-    /// Sockets subscribed to `channel` now (for tests).
-    func subscriberCount(_ channel: String) -> Int { channels[channel]?.count ?? 0 }
-}
 
 /// The frames waiting to be written to one chat socket, bounded in bytes. A reader that falls
 /// so far behind that a frame would take the outbox over its limit is not buffered for: the
@@ -315,24 +222,23 @@ enum ChatWire {
 /// Channel names and who may use them: `lobby` (everyone), `game:{id}` (that game's members
 /// and creator), `dm:{player}` (a direct conversation with that player).
 struct ChatChannels: Sendable {
-    let database: AppDatabase
+    let games: any GameStore
+    let accounts: any AccountStore
 
     /// The canonical (stored) name for `label` as used by `player`, or an error.
     func resolve(_ label: String, for player: Int64) async throws -> String {
         if label == "lobby" { return "lobby" }
         if label.hasPrefix("game:"), let id = Int64(label.dropFirst(5)), id > 0 {
-            let allowed = try await database.writer.read { db -> Bool? in
-                // A private game's channel is as invisible as the game: 404, not 403.
-                guard let game = try? GameAccess.visibleGame(id, to: player, db) else { return nil }
-                if game.createdBy == player { return true }
-                return try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": player])
+            // A private game's channel is as invisible as the game: 404, not 403.
+            guard let (listing, standing) = try await games.game(id, for: player), GameAccess.isVisible(listing.game, standing, to: player)
+            else { throw APIError.notFound("chat channel") }
+            guard listing.game.createdBy == player || standing.isMember else {
+                throw APIError.forbidden("only the game's members may use its channel")
             }
-            guard let allowed else { throw APIError.notFound("chat channel") }
-            guard allowed else { throw APIError.forbidden("only the game's members may use its channel") }
             return "game:\(id)"
         }
         if label.hasPrefix("dm:"), let other = Int64(label.dropFirst(3)), other > 0, other != player {
-            guard try await database.writer.read({ db in try PlayerRecord.exists(db, key: other) }) else { throw APIError.notFound("player") }
+            guard try await accounts.account(id: other) != nil else { throw APIError.notFound("player") }
             return "dm:\(min(player, other)):\(max(player, other))"
         }
         throw APIError.notFound("chat channel")
@@ -347,43 +253,12 @@ struct ChatChannels: Sendable {
     }
 }
 
-/// How long chat history is kept: the newest `perChannel` messages of each channel, none older
-/// than `maxAge`. Enforced on every insert into a channel (the rows past either bound are
-/// deleted in the same transaction), on every read (older rows are never served), and by
-/// ``ChatJanitor`` in channels nobody writes to any more.
-struct ChatRetention: Sendable {
-    let perChannel: Int
-    let maxAge: TimeInterval
-
-    init(limits: ControlPortLimits) {
-        perChannel = limits.chatMessagesPerChannel
-        maxAge = limits.chatRetentionSeconds
-    }
-
-    func cutoff(now: Date) -> Date { now.addingTimeInterval(-maxAge) }
-
-    /// Deletes what `channel` holds beyond the bounds. Uses the (channel, id) index: ids grow
-    /// with time, so the oldest rows are the lowest ids.
-    func prune(_ channel: String, now: Date, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                DELETE FROM chat_messages WHERE channel = ? AND id <= (
-                    SELECT id FROM chat_messages WHERE channel = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
-                """, arguments: [channel, channel, perChannel])
-        try db.execute(
-            sql: """
-                DELETE FROM chat_messages WHERE id IN (
-                    SELECT id FROM chat_messages WHERE channel = ? ORDER BY id LIMIT 256) AND created_at < ?
-                """, arguments: [channel, cutoff(now: now)])
-    }
-}
-
 extension ControlPlaneRoutes {
     /// The history route on the HTTP router, and a plain `GET /v1/chat` that answers 401 without
     /// a session and 426 (upgrade required) with one.
     func addChatRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
-        let database = services.database
-        let channels = ChatChannels(database: database)
+        let store = services.stores.chat
+        let channels = ChatChannels(games: services.stores.games, accounts: services.stores.accounts)
         let retention = ChatRetention(limits: services.limits)
 
         group.get("/v1/chat/:channel/messages") { request, context -> ChatHistory in
@@ -397,17 +272,8 @@ extension ControlPlaneRoutes {
                 before = value
             }
             let cutoff = retention.cutoff(now: Date())
-            // Rows become Sendable values inside the read, so the asynchronous read is the one used.
-            let messages = try await database.writer.read { [before] db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT m.id, m.sender_id, p.username, m.body, m.created_at FROM chat_messages m JOIN players p ON p.id = m.sender_id
-                        WHERE m.channel = ? AND m.id < ? AND m.created_at >= ? ORDER BY m.id DESC LIMIT ?
-                        """, arguments: [canonical, before, cutoff, limit]
-                ).map {
-                    ChatMessage(id: $0["id"], channel: label, senderID: $0["sender_id"], senderName: $0["username"], body: $0["body"], sentAt: $0["created_at"])
-                }
+            let messages = try await store.history(of: canonical, before: before, notBefore: cutoff, limit: limit).map {
+                ChatMessage(id: $0.id, channel: label, senderID: $0.senderID, senderName: $0.senderName, body: $0.body, sentAt: $0.sentAt)
             }
             return ChatHistory(messages: messages, nextBefore: messages.count == limit ? messages.last?.id : nil)
         }
@@ -424,14 +290,13 @@ extension ControlPlaneRoutes {
     /// (`too_many_connections`), when its session ends (`session_ended`: logout or refresh) and
     /// when it reads too slowly for its outbox (`slow_consumer`).
     func addChatWebSocket(_ router: Router<ArbiterRequestContext>) {
-        let database = services.database
         let hub = services.chat
         let presence = services.presence
         let accounts = services.accounts
-        let limiter = chatLimiter
         let limits = services.limits
         let chat = ChatCommandContext(
-            hub: hub, channels: ChatChannels(database: database), limiter: limiter, database: database,
+            hub: hub, channels: ChatChannels(games: services.stores.games, accounts: services.stores.accounts),
+            limiter: services.chatMessageLimiter, store: services.stores.chat,
             retention: ChatRetention(limits: limits), maxBodyBytes: limits.chatMessageBytes)
         router.ws("/v1/chat") { inbound, outbound, context in
             let token = AuthMiddleware.token(in: context.request, allowQuery: true)
@@ -532,15 +397,9 @@ extension ControlPlaneRoutes {
                 return
             }
             do {
-                let retention = chat.retention
-                let record = try await chat.database.writer.write { db -> ChatMessageRecord in
-                    let now = Date()
-                    var record = ChatMessageRecord(id: nil, channel: canonical, senderID: me, body: body, createdAt: now)
-                    try record.insert(db)
-                    try retention.prune(canonical, now: now, db)
-                    return record
-                }
-                let message = ChatMessage(id: record.id ?? 0, channel: canonical, senderID: me, senderName: identity.username, body: body, sentAt: record.createdAt)
+                let now = Date()
+                let id = try await chat.store.append(channel: canonical, sender: me, body: body, at: now, retention: chat.retention)
+                let message = ChatMessage(id: id, channel: canonical, senderID: me, senderName: identity.username, body: body, sentAt: now)
                 await chat.hub.broadcast(message, channel: canonical)
                 ControlPlaneMetrics.chatMessages.increment()
             } catch {
@@ -554,10 +413,10 @@ extension ControlPlaneRoutes {
 
 /// What a chat command handler needs.
 struct ChatCommandContext: Sendable {
-    let hub: ChatHub
+    let hub: any ChatRelay
     let channels: ChatChannels
-    let limiter: RateLimiter
-    let database: AppDatabase
+    let limiter: any RateLimiting
+    let store: any ChatStore
     let retention: ChatRetention
     let maxBodyBytes: Int
 }

@@ -1,18 +1,17 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceLifecycle
 
 /// Deletes chat messages past their age in every channel, including channels nobody writes to
 /// any more (inserts prune only their own channel). Runs once at start, then every `interval`.
 public struct ChatJanitor: Service {
-    let database: AppDatabase
+    let store: any ChatStore
     let retention: ChatRetention
     let interval: Duration
     let logger: Logger
 
     public init(services: ControlPlaneServices, interval: Duration = .seconds(3600), logger: Logger) {
-        database = services.database
+        store = services.stores.chat
         retention = ChatRetention(limits: services.limits)
         self.interval = interval
         self.logger = logger
@@ -36,19 +35,13 @@ public struct ChatJanitor: Service {
         }
     }
 
-    /// Deletes expired messages oldest first, in batches of `batch` rows (one short write
-    /// transaction each, so chat inserts are not held up). Ids grow with time, so the expired
-    /// rows are the lowest ids; returns how many went.
+    /// Deletes expired messages oldest first, in batches of `batch` rows (one short write each,
+    /// so chat inserts are not held up); returns how many went.
     func pruneExpired(now: Date, batch: Int = 1000) async throws -> Int {
         let cutoff = retention.cutoff(now: now)
         var total = 0
         while true {
-            let deleted = try await database.writer.write { db -> Int in
-                try db.execute(
-                    sql: "DELETE FROM chat_messages WHERE id IN (SELECT id FROM chat_messages ORDER BY id LIMIT ?) AND created_at < ?",
-                    arguments: [batch, cutoff])
-                return db.changesCount
-            }
+            let deleted = try await store.deleteMessages(sentBefore: cutoff, batch: batch)
             total += deleted
             if deleted < batch { return total }
         }

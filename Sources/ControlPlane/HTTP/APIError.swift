@@ -66,6 +66,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch StoreError.notFound(let what) {
+            // Every route answers a missing thing alike; the other store errors mean something
+            // different per route, which maps them itself (one it does not is a bug: 500).
+            throw APIError.notFound(what.rawValue)
         } catch let error as HTTPError {
             let code: String = switch error.status {
             case .notFound: "not_found"

@@ -1,37 +1,37 @@
 import CSodium
 import Foundation
-import GRDB
 import Hummingbird
 
 /// Accounts, sessions and profiles.
 public final class Accounts: Sendable {
-    let database: AppDatabase
+    let store: any AccountStore
     let hasher: PasswordHasher
     let vault: EmailVault
     let sessionLifetime: TimeInterval
-    let chat: ChatHub
-    private let failedLoginsByPair: RateLimiter
-    private let failedLoginsByAccount: RateLimiter
-    private let failedLoginsByAddress: RateLimiter
-    private let registrationsByAddress: RateLimiter
-    private let knownAddresses = KnownLoginAddresses()
+    let chat: any ChatRelay
+    private let failedLoginsByPair: any RateLimiting
+    private let failedLoginsByAccount: any RateLimiting
+    private let failedLoginsByAddress: any RateLimiting
+    private let registrationsByAddress: any RateLimiting
+    private let knownAddresses: any KnownLoginAddresses
     /// A hash of a random password, verified against when the username is unknown, so that
     /// response time does not reveal which usernames exist.
     private let decoyHash: String
 
     init(
-        database: AppDatabase, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, limits: ControlPortLimits,
-        chat: ChatHub
+        store: any AccountStore, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, limiters: LoginLimiters,
+        chat: any ChatRelay
     ) async throws {
-        self.database = database
+        self.store = store
         self.hasher = hasher
         self.vault = vault
         self.sessionLifetime = sessionLifetime
         self.chat = chat
-        failedLoginsByPair = RateLimiter(rule: limits.failedLoginsPerAccountAndAddress)
-        failedLoginsByAccount = RateLimiter(rule: limits.failedLoginsPerAccount)
-        failedLoginsByAddress = RateLimiter(rule: limits.failedLoginsPerAddress)
-        registrationsByAddress = RateLimiter(rule: limits.registrationsPerAddress)
+        failedLoginsByPair = limiters.failedByAccountAndAddress
+        failedLoginsByAccount = limiters.failedByAccount
+        failedLoginsByAddress = limiters.failedByAddress
+        registrationsByAddress = limiters.registrationsByAddress
+        knownAddresses = limiters.knownAddresses
         decoyHash = try await hasher.hash(UUID().uuidString)
     }
 
@@ -134,30 +134,28 @@ public final class Accounts: Sendable {
         }
         let now = Date()
         let session = SessionToken.generate()
+        let grant = SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: now.addingTimeInterval(sessionLifetime))
         let claim = vault.keyedHash(registration.email)
+        // Asked for every registration alike, so that a taken address costs no extra step.
+        let claimed = try await store.isEmailClaimed(claim)
+        var account = NewAccount(
+            username: registration.username, displayName: displayName, sealedEmail: vault.seal(registration.email),
+            emailClaim: claimed ? Self.unclaimedEmailHash() : claim, passwordHash: passwordHash, createdAt: now)
+        let created: Account
         do {
-            let response = try await database.writer.write { db in
-                let taken = try PlayerRecord.filter(Column("email_hash") == claim).fetchCount(db) > 0
-                var player = PlayerRecord(
-                    id: nil, username: registration.username, displayName: displayName,
-                    email: self.vault.seal(registration.email), emailHash: taken ? Self.unclaimedEmailHash() : claim,
-                    passwordHash: passwordHash, createdAt: now)
-                try player.insert(db)
-                guard let playerID = player.id else { throw APIError(.internalServerError, "internal", "insert failed") }
-                try PlayerStatisticsRecord(playerID: playerID).insert(db)
-                var record = AuthSessionRecord(
-                    id: nil, playerID: playerID, tokenHash: session.hash, createdAt: now,
-                    expiresAt: now.addingTimeInterval(self.sessionLifetime), revokedAt: nil)
-                try record.insert(db)
-                ControlPlaneMetrics.registrations.increment()
-                return SessionResponse(token: session.token, expiresAt: record.expiresAt, player: self.profile(player, playerID))
+            do {
+                created = try await store.createAccount(account, firstSession: grant)
+            } catch StoreError.duplicateEmail {
+                // A registration of the same address won the race since the check above.
+                account.emailClaim = Self.unclaimedEmailHash()
+                created = try await store.createAccount(account, firstSession: grant)
             }
-            await knownAddresses.insert(registration.username.lowercased(), clientAddress)
-            return response
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-            // Only the username can collide: the email hash is either the free claim or random.
+        } catch StoreError.duplicateUsername {
             throw APIError.conflict("that username is taken", code: "username_taken")
         }
+        ControlPlaneMetrics.registrations.increment()
+        await knownAddresses.insert(registration.username.lowercased(), clientAddress)
+        return SessionResponse(token: session.token, expiresAt: grant.expiresAt, player: profile(created))
     }
 
     /// What an account that does not hold its address's claim stores as `email_hash`: unique,
@@ -168,8 +166,10 @@ public final class Accounts: Sendable {
         return Data(bytes)
     }
 
-    private func profile(_ player: PlayerRecord, _ id: Int64) -> PrivateProfile {
-        PrivateProfile(id: id, username: player.username, displayName: player.displayName, email: vault.open(player.email) ?? "", createdAt: player.createdAt)
+    private func profile(_ account: Account) -> PrivateProfile {
+        PrivateProfile(
+            id: account.id, username: account.username, displayName: account.displayName, email: vault.open(account.sealedEmail) ?? "",
+            createdAt: account.createdAt)
     }
 
     /// Logs in, under three failure budgets, each charged *before* the password is verified, so
@@ -216,18 +216,16 @@ public final class Accounts: Sendable {
             await failedLoginsByPair.refund(pairKey)
             if chargedAccount { await failedLoginsByAccount.refund(account) }
         }
-        let player: PlayerRecord?
+        let player: Account?
         let valid: Bool
         do {
-            player = try await database.writer.read { db in
-                try PlayerRecord.filter(Column("username") == login.username).fetchOne(db)
-            }
+            player = try await store.account(named: login.username)
             valid = try await hasher.verify(login.password, against: player?.passwordHash ?? decoyHash)
         } catch {
             await giveBack()  // busy, cancelled or failed: no guess was checked
             throw error
         }
-        guard valid, let player, let playerID = player.id else {
+        guard valid, let player else {
             ControlPlaneMetrics.loginFailures.increment()
             throw APIError(.unauthorized, "invalid_credentials", "unknown username or wrong password")
         }
@@ -235,43 +233,26 @@ public final class Accounts: Sendable {
         await giveBack()
         await failedLoginsByPair.reset(pairKey)
         await knownAddresses.insert(account, clientAddress)
-        let session = try await createSession(for: playerID)
-        return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: profile(player, playerID))
+        let session = try await createSession(for: player.id)
+        return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: profile(player))
     }
 
     private func createSession(for playerID: Int64) async throws -> (token: String, expiresAt: Date) {
         let session = SessionToken.generate()
         let now = Date()
         let expires = now.addingTimeInterval(sessionLifetime)
-        try await database.writer.write { db in
-            var record = AuthSessionRecord(id: nil, playerID: playerID, tokenHash: session.hash, createdAt: now, expiresAt: expires, revokedAt: nil)
-            try record.insert(db)
-        }
+        try await store.openSession(SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: expires), for: playerID)
         return (session.token, expires)
     }
 
     func identity(forToken token: String) async throws -> Identity? {
         guard token.utf8.count <= 128 else { return nil }
-        let hash = SessionToken.hash(token)
-        let now = Date()
-        return try await database.writer.read { db -> Identity? in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.id AS session_id, p.id AS player_id, p.username AS username
-                    FROM auth_sessions s JOIN players p ON p.id = s.player_id
-                    WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?
-                    """, arguments: [hash, now])
-            guard let row else { return nil }
-            return Identity(playerID: row["player_id"], username: row["username"], sessionID: row["session_id"])
-        }
+        return try await store.identity(forTokenHash: SessionToken.hash(token), at: Date())
     }
 
     /// Revokes the session and closes the chat sockets that authenticated with it.
     func logout(_ identity: Identity) async throws {
-        try await database.writer.write { db in
-            try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE id = ?", arguments: [Date(), identity.sessionID])
-        }
+        try await store.revokeSession(identity.sessionID, at: Date())
         await chat.endSession(identity.sessionID)
     }
 
@@ -283,18 +264,14 @@ public final class Accounts: Sendable {
     }
 
     func me(_ identity: Identity) async throws -> PrivateProfile {
-        guard let player = try await database.writer.read({ db in try PlayerRecord.fetchOne(db, key: identity.playerID) }) else {
-            throw APIError.unauthorized
-        }
-        return profile(player, identity.playerID)
+        guard let account = try await store.account(id: identity.playerID) else { throw APIError.unauthorized }
+        return profile(account)
     }
 
     func update(_ identity: Identity, _ update: ProfileUpdate) async throws -> PrivateProfile {
         if let name = update.displayName {
             let clean = try Self.validateDisplayName(name)
-            try await database.writer.write { db in
-                try db.execute(sql: "UPDATE players SET display_name = ? WHERE id = ?", arguments: [clean, identity.playerID])
-            }
+            try await store.setDisplayName(clean, of: identity.playerID)
         }
         return try await me(identity)
     }
@@ -309,23 +286,7 @@ struct PublicProfile: ResponseEncodable {
     var statistics: PlayerStatistics
 }
 
-struct PlayerStatistics: ResponseEncodable {
-    var gamesPlayed: Int
-    var wins: Int
-    var kills: Int
-    var deaths: Int
-    var totalScore: Int
-    var bestScore: Int
-    var timePlayedSeconds: Double
-}
-
-extension PlayerStatisticsRecord {
-    var response: PlayerStatistics {
-        PlayerStatistics(
-            gamesPlayed: gamesPlayed, wins: wins, kills: kills, deaths: deaths, totalScore: totalScore, bestScore: bestScore,
-            timePlayedSeconds: timePlayedSeconds)
-    }
-}
+extension PlayerStatistics: ResponseEncodable {}
 
 extension ControlPlaneRoutes {
     func addAccountRoutes(public router: Router<ArbiterRequestContext>, authenticated group: RouterGroup<ArbiterRequestContext>) {
@@ -352,47 +313,19 @@ extension ControlPlaneRoutes {
             let body = try await request.json(Accounts.ProfileUpdate.self, context: context)
             return try await accounts.update(try context.requireIdentity(), body)
         }
-        let database = services.database
+        let store = services.stores.accounts
+        let results = services.stores.results
         group.get("/v1/players/:id") { _, context -> PublicProfile in
             let id = try context.parameters.id("id", "player")
-            return try await database.writer.read { db in
-                guard let player = try PlayerRecord.fetchOne(db, key: id) else { throw APIError.notFound("player") }
-                let stats = try PlayerStatisticsRecord.fetchOne(db, key: id) ?? PlayerStatisticsRecord(playerID: id)
-                return PublicProfile(id: id, username: player.username, displayName: player.displayName, createdAt: player.createdAt, statistics: stats.response)
-            }
+            guard let player = try await store.account(id: id) else { throw APIError.notFound("player") }
+            return PublicProfile(
+                id: id, username: player.username, displayName: player.displayName, createdAt: player.createdAt,
+                statistics: try await results.statistics(of: id))
         }
         group.get("/v1/players/:id/statistics") { _, context -> PlayerStatistics in
             let id = try context.parameters.id("id", "player")
-            return try await database.writer.read { db in
-                guard try PlayerRecord.exists(db, key: id) else { throw APIError.notFound("player") }
-                return (try PlayerStatisticsRecord.fetchOne(db, key: id) ?? PlayerStatisticsRecord(playerID: id)).response
-            }
+            guard try await store.account(id: id) != nil else { throw APIError.notFound("player") }
+            return try await results.statistics(of: id)
         }
-    }
-}
-
-/// Addresses each account has logged in (or registered) from, in memory: they are exempt from
-/// the account-wide failure budget. Bounded: a few addresses per account (newest kept) and a
-/// fixed number of accounts (the map is cleared when full; the exemption then lapses until the
-/// next successful login, which is safe).
-actor KnownLoginAddresses {
-    private var addresses: [String: [String]] = [:]
-    private let perAccount: Int
-    private let maxAccounts: Int
-
-    init(perAccount: Int = 8, maxAccounts: Int = 100_000) {
-        self.perAccount = perAccount
-        self.maxAccounts = maxAccounts
-    }
-
-    func contains(_ account: String, _ address: String) -> Bool { addresses[account]?.contains(address) == true }
-
-    func insert(_ account: String, _ address: String) {
-        if addresses[account] == nil, addresses.count >= maxAccounts { addresses.removeAll(keepingCapacity: true) }
-        var list = addresses[account, default: []]
-        list.removeAll { $0 == address }
-        list.append(address)
-        if list.count > perAccount { list.removeFirst(list.count - perAccount) }
-        addresses[account] = list
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import MatchContract
 import NetProtocol
@@ -99,7 +98,7 @@ enum GameFields {
         return MatchSettings(mode: mode, map: catalog.maps(of: mode)?.first ?? MatchSettings().map)
     }
 
-    static func apply(_ body: GameSettingsBody?, to game: inout GameRecord, catalog: GameCatalog, limits: MatchLimits) throws {
+    static func apply(_ body: GameSettingsBody?, to game: inout Game, catalog: GameCatalog, limits: MatchLimits) throws {
         guard let body else { return }
         var settings = game.matchSettings
         if let mode = body.mode {
@@ -142,9 +141,31 @@ enum GameFields {
     }
 }
 
+extension GameResponse {
+    init(_ listing: GameListing) {
+        let game = listing.game
+        self.init(
+            id: game.id, name: game.name, description: game.description, createdBy: game.createdBy, status: game.status.rawValue,
+            settings: GameSettingsResponse(
+                mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit,
+                timeLimitSeconds: game.timeLimitSeconds, visibility: game.visibility, map: game.map),
+            createdAt: game.createdAt, memberCount: listing.memberCount)
+    }
+}
+
+extension InviteResponse {
+    init(_ invite: Invite) {
+        self.init(
+            id: invite.id, gameID: invite.gameID, gameName: invite.gameName, inviterID: invite.inviterID, inviterName: invite.inviterName,
+            inviteeID: invite.inviteeID, status: invite.status.rawValue, createdAt: invite.createdAt)
+    }
+}
+
 extension ControlPlaneRoutes {
     func addGameRoutes(_ group: RouterGroup<ArbiterRequestContext>) {
-        let database = services.database
+        let games = services.stores.games
+        let matches = services.stores.matches
+        let accounts = services.stores.accounts
         let hosting = services.hosting
         let minter = services.minter
         let presence = services.presence
@@ -153,52 +174,27 @@ extension ControlPlaneRoutes {
         let chat = services.chat
         let limits = services.limits
 
-        @Sendable func response(_ game: GameRecord, _ db: Database) throws -> GameResponse {
-            let members = try GameMemberRecord.filter(Column("game_id") == game.id).fetchCount(db)
-            return GameResponse(
-                id: game.id ?? 0, name: game.name, description: game.description, createdBy: game.createdBy, status: game.status,
-                settings: GameSettingsResponse(
-                    mode: game.mode, maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit,
-                    timeLimitSeconds: game.timeLimitSeconds, visibility: game.visibility, map: game.map),
-                createdAt: game.createdAt, memberCount: members)
-        }
-
-        /// See ``GameAccess/visibleGame(_:to:_:)``.
-        @Sendable func visibleGame(_ id: Int64, to player: Int64, _ db: Database) throws -> GameRecord {
-            try GameAccess.visibleGame(id, to: player, db)
-        }
-
-        @Sendable func ownedGame(_ id: Int64, by player: Int64, _ db: Database) throws -> GameRecord {
-            let game = try visibleGame(id, to: player, db)
-            guard game.createdBy == player else { throw APIError.forbidden("only the game's creator may do that") }
-            return game
+        @Sendable func requireOpen(_ game: Game) throws {
+            guard game.status == .open else { throw APIError.conflict("the game is closed", code: "game_closed") }
         }
 
         group.post("/v1/games") { request, context -> EditedResponse<GameResponse> in
             let me = try context.requireIdentity().playerID
             let body = try await request.json(GameCreateBody.self, context: context)
             try GameFields.validateText(name: body.name, description: body.description)
-            var game = GameRecord(
-                id: nil, name: body.name.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description ?? "",
+            var game = Game(
+                id: 0, name: body.name.trimmingCharacters(in: .whitespacesAndNewlines), description: body.description ?? "",
                 createdBy: me, mode: "", maxPlayers: 0, tickRate: 0, scoreLimit: 0, timeLimitSeconds: 0,
-                visibility: "public", status: "open", createdAt: Date())
+                visibility: "public", status: .open, createdAt: Date())
             game.matchSettings = GameFields.defaultSettings(hosting.catalog)
             try GameFields.apply(body.settings, to: &game, catalog: hosting.catalog, limits: matchLimits)
-            let draft = game
-            let created = try await database.writer.write { db -> GameResponse in
-                let open = try GameRecord.filter(Column("created_by") == me && Column("status") == "open").fetchCount(db)
-                guard open < limits.openGamesPerAccount else {
-                    throw APIError.conflict(
-                        "an account may have at most \(limits.openGamesPerAccount) open games; close one first", code: "too_many_games")
-                }
-                var game = draft
-                try game.insert(db)
-                guard let id = game.id else { throw APIError(.internalServerError, "internal", "insert failed") }
-                try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db)
-                try db.execute(sql: "INSERT INTO leaderboards (key, operator) VALUES (?, 'best')", arguments: ["game:\(id)"])
-                return try response(game, db)
+            do {
+                let created = try await games.createGame(game, maxOpenPerCreator: limits.openGamesPerAccount)
+                return EditedResponse(status: .created, response: GameResponse(created))
+            } catch StoreError.capReached {
+                throw APIError.conflict(
+                    "an account may have at most \(limits.openGamesPerAccount) open games; close one first", code: "too_many_games")
             }
-            return EditedResponse(status: .created, response: created)
         }
 
         group.get("/v1/games") { request, context -> GamePage in
@@ -209,22 +205,16 @@ extension ControlPlaneRoutes {
                 guard let value = Int64(cursor), value >= 0 else { throw APIError.badRequest("invalid cursor", code: "invalid_query") }
                 after = value
             }
-            let cursor = after
-            return try await database.writer.read { db in
-                let games = try GameRecord
-                    .filter(Column("status") == "open" && Column("visibility") == "public" && Column("id") > cursor)
-                    .order(Column("id")).limit(limit + 1).fetchAll(db)
-                let page = games.prefix(limit)
-                return GamePage(
-                    games: try page.map { try response($0, db) },
-                    nextCursor: games.count > limit ? page.last.flatMap { $0.id.map(String.init) } : nil)
-            }
+            let listings = try await games.openPublicGames(after: after, limit: limit + 1)
+            let page = listings.prefix(limit)
+            return GamePage(
+                games: page.map(GameResponse.init), nextCursor: listings.count > limit ? page.last.map { String($0.game.id) } : nil)
         }
 
         group.get("/v1/games/:id") { _, context -> GameResponse in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
-            return try await database.writer.read { db in try response(try visibleGame(id, to: me, db), db) }
+            return GameResponse(try await GameAccess.visibleGame(id, to: me, in: games).listing)
         }
 
         group.patch("/v1/games/:id") { request, context -> GameResponse in
@@ -232,117 +222,83 @@ extension ControlPlaneRoutes {
             let id = try context.parameters.id("id", "game")
             let body = try await request.json(GameUpdateBody.self, context: context)
             try GameFields.validateText(name: body.name, description: body.description)
-            return try await database.writer.write { db in
-                var game = try ownedGame(id, by: me, db)
-                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
+            return GameResponse(try await games.updateGame(id, by: me) { game, standing in
+                try GameAccess.requireOwner(game, standing, me)
+                try requireOpen(game)
                 if let name = body.name { game.name = name.trimmingCharacters(in: .whitespacesAndNewlines) }
                 if let description = body.description { game.description = description }
                 try GameFields.apply(body.settings, to: &game, catalog: hosting.catalog, limits: matchLimits)
-                try game.update(db)
-                return try response(game, db)
-            }
+            })
         }
 
         group.post("/v1/games/:id/close") { _, context -> GameResponse in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
-            return try await database.writer.write { db in
-                var game = try ownedGame(id, by: me, db)
-                game.status = "closed"
-                try game.update(db)
-                return try response(game, db)
-            }
+            return GameResponse(try await games.updateGame(id, by: me) { game, standing in
+                try GameAccess.requireOwner(game, standing, me)
+                game.status = .closed
+            })
         }
 
         group.post("/v1/games/:id/invites") { request, context -> EditedResponse<InviteResponse> in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
             let body = try await request.json(InviteBody.self, context: context)
-            let invite = try await database.writer.write { db -> InviteResponse in
-                let game = try visibleGame(id, to: me, db)
-                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
-                let isMember = try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": me])
-                guard isMember || game.createdBy == me else { throw APIError.forbidden("only members may invite to a game") }
-                let invitee: PlayerRecord?
-                if let username = body.username {
-                    invitee = try PlayerRecord.filter(Column("username") == username).fetchOne(db)
-                } else if let playerID = body.playerId {
-                    invitee = try PlayerRecord.fetchOne(db, key: playerID)
-                } else {
-                    throw APIError.invalid("give username or player_id", code: "invalid_invite")
-                }
-                guard let invitee, let inviteeID = invitee.id else { throw APIError.notFound("player") }
-                guard inviteeID != me else { throw APIError.invalid("you cannot invite yourself", code: "invalid_invite") }
-                if try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": inviteeID]) {
-                    throw APIError.conflict("that player is already a member", code: "already_member")
-                }
-                let pending = try InviteRecord.filter(Column("inviter_id") == me && Column("status") == "pending").fetchCount(db)
-                guard pending < limits.pendingInvitesPerAccount else {
-                    throw APIError.conflict(
-                        "an account may have at most \(limits.pendingInvitesPerAccount) pending invites out", code: "too_many_invites")
-                }
-                var record: InviteRecord
-                if let existing = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == inviteeID).fetchOne(db) {
-                    guard existing.status == "declined" else { throw APIError.conflict("that player is already invited", code: "already_invited") }
-                    record = existing
-                    record.status = "pending"
-                    record.inviterID = me
-                    record.createdAt = Date()
-                    try record.update(db)
-                } else {
-                    record = InviteRecord(id: nil, gameID: id, inviterID: me, inviteeID: inviteeID, status: "pending", createdAt: Date())
-                    try record.insert(db)
-                }
-                let inviter = try PlayerRecord.fetchOne(db, key: me)
-                return InviteResponse(
-                    id: record.id ?? 0, gameID: id, gameName: game.name, inviterID: me, inviterName: inviter?.username ?? "",
-                    inviteeID: inviteeID, status: record.status, createdAt: record.createdAt)
+            // Checked here for the answer's order (the game before the invitee), and again by the
+            // store in the invite's own transaction.
+            let mayInvite: GameCheck = { game, standing in
+                try GameAccess.requireVisible(game, standing, to: me)
+                try requireOpen(game)
+                guard standing.isMember || game.createdBy == me else { throw APIError.forbidden("only members may invite to a game") }
             }
-            return EditedResponse(status: .created, response: invite)
+            guard let found = try await games.game(id, for: me) else { throw APIError.notFound("game") }
+            try mayInvite(found.listing.game, found.standing)
+            let invitee: Account?
+            if let username = body.username {
+                invitee = try await accounts.account(named: username)
+            } else if let playerID = body.playerId {
+                invitee = try await accounts.account(id: playerID)
+            } else {
+                throw APIError.invalid("give username or player_id", code: "invalid_invite")
+            }
+            guard let invitee else { throw APIError.notFound("player") }
+            guard invitee.id != me else { throw APIError.invalid("you cannot invite yourself", code: "invalid_invite") }
+            do {
+                let invite = try await games.invite(
+                    invitee.id, to: id, from: me, maxPending: limits.pendingInvitesPerAccount, check: mayInvite)
+                return EditedResponse(status: .created, response: InviteResponse(invite))
+            } catch StoreError.alreadyMember {
+                throw APIError.conflict("that player is already a member", code: "already_member")
+            } catch StoreError.capReached {
+                throw APIError.conflict(
+                    "an account may have at most \(limits.pendingInvitesPerAccount) pending invites out", code: "too_many_invites")
+            } catch StoreError.alreadyExists {
+                throw APIError.conflict("that player is already invited", code: "already_invited")
+            }
         }
 
         /// The caller's pending invites in id order, `limit` from after `cursor` (an invite id).
-        @Sendable func invites(_ me: Int64, after cursor: Int64 = 0, limit: Int = 50, _ db: Database) throws -> InviteList {
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT i.id, i.game_id, g.name AS game_name, i.inviter_id, p.username AS inviter_name, i.invitee_id, i.status, i.created_at
-                    FROM invites i JOIN games g ON g.id = i.game_id JOIN players p ON p.id = i.inviter_id
-                    WHERE i.invitee_id = ? AND i.status = 'pending' AND i.id > ? ORDER BY i.id LIMIT ?
-                    """, arguments: [me, cursor, limit + 1])
-            let page = rows.prefix(limit)
+        @Sendable func invites(_ me: Int64, after cursor: Int64 = 0, limit: Int = 50) async throws -> InviteList {
+            let invites = try await games.pendingInvites(for: me, after: cursor, limit: limit + 1)
+            let page = invites.prefix(limit)
             return InviteList(
-                invites: page.map {
-                    InviteResponse(
-                        id: $0["id"], gameID: $0["game_id"], gameName: $0["game_name"], inviterID: $0["inviter_id"], inviterName: $0["inviter_name"],
-                        inviteeID: $0["invitee_id"], status: $0["status"], createdAt: $0["created_at"])
-                },
-                nextCursor: rows.count > limit ? page.last.map { String($0["id"] as Int64) } : nil)
+                invites: page.map(InviteResponse.init), nextCursor: invites.count > limit ? page.last.map { String($0.id) } : nil)
         }
 
         group.get("/v1/invites") { request, context -> InviteList in
             let me = try context.requireIdentity().playerID
             let limit = try request.queryInt("limit", default: 50, range: 1...100)
             let cursor = try request.idCursor()
-            return try await database.writer.read { db in try invites(me, after: cursor, limit: limit, db) }
+            return try await invites(me, after: cursor, limit: limit)
         }
 
-        for (action, status) in [("accept", "accepted"), ("decline", "declined")] {
+        for (action, accept) in [("accept", true), ("decline", false)] {
             group.post("/v1/invites/:id/\(action)") { _, context -> InviteList in
                 let me = try context.requireIdentity().playerID
                 let id = try context.parameters.id("id", "invite")
-                return try await database.writer.write { db in
-                    // Someone else's invite is "not found": its existence is not the caller's business.
-                    guard var invite = try InviteRecord.fetchOne(db, key: id), invite.inviteeID == me, invite.status == "pending" else {
-                        throw APIError.notFound("invite")
-                    }
-                    invite.status = status
-                    try invite.update(db)
-                    if status == "accepted" {
-                        try GameMemberRecord(gameID: invite.gameID, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore)
-                    }
-                    return try invites(me, db)
-                }
+                // Someone else's invite is "not found": its existence is not the caller's business.
+                try await games.answerInvite(id, by: me, accept: accept)
+                return try await invites(me)
             }
         }
 
@@ -351,16 +307,12 @@ extension ControlPlaneRoutes {
             let me = identity.playerID
             let id = try context.parameters.id("id", "game")
             // 1. Check the caller may join, and find the running match, if any.
-            let (game, running, displayName) = try await database.writer.read { db -> (GameRecord, GameSessionRecord?, String) in
-                let game = try visibleGame(id, to: me, db)
-                guard game.status == "open" else { throw APIError.conflict("the game is closed", code: "game_closed") }
-                let isMember = try GameMemberRecord.exists(db, key: ["game_id": id, "player_id": me])
-                let invited = try InviteRecord.filter(Column("game_id") == id && Column("invitee_id") == me && Column("status") != "declined").fetchCount(db) > 0
-                guard isMember || invited || game.visibility == "public" else { throw APIError.forbidden("this private game needs an invite") }
-                let running = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").order(Column("id").desc).fetchOne(db)
-                let name = try PlayerRecord.fetchOne(db, key: me)?.displayName ?? identity.username
-                return (game, running, name)
-            }
+            let (listing, standing) = try await GameAccess.visibleGame(id, to: me, in: games)
+            let game = listing.game
+            try requireOpen(game)
+            guard standing.isMember || standing.hasInvite || game.isPublic else { throw APIError.forbidden("this private game needs an invite") }
+            let running = try await matches.runningSession(ofGame: id)
+            let displayName = try await accounts.account(id: me)?.displayName ?? identity.username
             // 2. A session whose match the game server no longer runs (it crashed, or the match
             //    lapsed unjoined) is closed as abandoned, and a fresh match starts: a token is
             //    only handed out for a match the server holds open for it.
@@ -368,9 +320,9 @@ extension ControlPlaneRoutes {
             var session = running
             var reserved = false
             if let stale = session {
-                reserved = await hosting.reserve(matchID: UInt64(bitPattern: stale.matchID), forSeconds: reservation)
+                reserved = await hosting.reserve(matchID: stale.matchID, forSeconds: reservation)
                 if !reserved {
-                    try await recorder.abandon(matchID: UInt64(bitPattern: stale.matchID))
+                    try await recorder.abandon(matchID: stale.matchID)
                     session = nil
                 }
             }
@@ -383,73 +335,43 @@ extension ControlPlaneRoutes {
                 } catch {
                     throw APIError(.serviceUnavailable, "no_game_server", "no game server could start a match: \(error)")
                 }
-                session = try await database.writer.write { db -> GameSessionRecord in
-                    // Another join may have raced us here: use its match and let ours lapse unjoined.
-                    if let other = try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").fetchOne(db) { return other }
-                    var record = GameSessionRecord(
-                        id: nil, gameID: id, matchID: Int64(bitPattern: placement.matchID), serverAddress: placement.serverAddress.description,
-                        startTime: Date(), endTime: nil, status: "running", timeLimitSeconds: game.timeLimitSeconds)
-                    try record.insert(db)
-                    return record
-                }
+                // Another join may have raced us here: the store then gives its match (at most one
+                // runs per game), and ours lapses unjoined.
+                session = try await matches.startSession(NewGameSession(
+                    gameID: id, matchID: placement.matchID, serverAddress: placement.serverAddress.description, startTime: Date(),
+                    timeLimitSeconds: game.timeLimitSeconds)).session
             }
             // A new match (ours, or one a racing join started) is reserved here.
-            guard let session, let sessionID = session.id, let server = NetAddress(session.serverAddress),
-                reserved ? true : await hosting.reserve(matchID: UInt64(bitPattern: session.matchID), forSeconds: reservation)
+            guard let session, let server = NetAddress(session.serverAddress),
+                reserved ? true : await hosting.reserve(matchID: session.matchID, forSeconds: reservation)
             else {
                 throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
             }
             // 4. Take a place in the match, all or nothing: a full match changes nothing.
             let concurrentLimit = matchLimits.maxConcurrentMatchesPerAccount
-            try await database.writer.write { db in
-                let active = PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("end_time") == nil)
-                let alreadyIn = try active.filter(Column("player_id") == me).fetchCount(db) > 0
-                if !alreadyIn {
-                    let elsewhere = try Int.fetchOne(
-                        db,
-                        sql: """
-                            SELECT COUNT(*) FROM player_game_sessions p JOIN game_sessions s ON s.id = p.game_session_id
-                            WHERE p.player_id = ? AND p.end_time IS NULL AND s.status = 'running' AND s.id <> ?
-                            """, arguments: [me, sessionID]) ?? 0
-                    guard elsewhere < concurrentLimit else {
-                        throw APIError.conflict(
-                            "you are in \(elsewhere) running matches already (at most \(concurrentLimit)); leave one first",
-                            code: "too_many_matches")
-                    }
-                    guard try active.fetchCount(db) < game.maxPlayers else { throw APIError.conflict("the match is full", code: "match_full") }
-                    if var earlier = try PlayerGameSessionRecord.filter(Column("game_session_id") == sessionID && Column("player_id") == me).fetchOne(db) {
-                        earlier.endTime = nil  // rejoining after leaving
-                        try earlier.update(db)
-                    } else {
-                        var participation = PlayerGameSessionRecord(id: nil, playerID: me, gameSessionID: sessionID, startTime: Date())
-                        try participation.insert(db)
-                    }
-                }
-                try GameMemberRecord(gameID: id, playerID: me, joinedAt: Date()).insert(db, onConflict: .ignore)
+            do {
+                try await matches.takeSeat(player: me, in: session, capacity: game.maxPlayers, maxConcurrentMatches: concurrentLimit, at: Date())
+            } catch StoreError.capReached(let elsewhere) {
+                throw APIError.conflict(
+                    "you are in \(elsewhere) running matches already (at most \(concurrentLimit)); leave one first", code: "too_many_matches")
+            } catch StoreError.matchFull {
+                throw APIError.conflict("the match is full", code: "match_full")
             }
-            let matchID = UInt64(bitPattern: session.matchID)
             let clientID = UInt64(bitPattern: me)
-            let token = try minter.mint(server: server, ticket: MatchTicket(matchID: matchID, playerID: clientID, displayName: displayName), clientID: clientID)
+            let token = try minter.mint(server: server, ticket: MatchTicket(matchID: session.matchID, playerID: clientID, displayName: displayName), clientID: clientID)
             await presence.setInMatch(me, true)
             return JoinResponse(
                 serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
                 expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
-                clientID: clientID, matchID: matchID, gameSessionID: sessionID)
+                clientID: clientID, matchID: session.matchID, gameSessionID: session.id)
         }
 
         group.post("/v1/games/:id/leave") { _, context -> HTTPResponse.Status in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
-            try await database.writer.write { db in
-                let game = try visibleGame(id, to: me, db)
+            try await games.leave(id, player: me, at: Date()) { game, standing in
+                try GameAccess.requireVisible(game, standing, to: me)
                 guard game.createdBy != me else { throw APIError.conflict("the creator cannot leave; close the game instead", code: "owner_cannot_leave") }
-                let removed = try GameMemberRecord.filter(Column("game_id") == id && Column("player_id") == me).deleteAll(db)
-                guard removed > 0 else { throw APIError.notFound("membership") }
-                try db.execute(
-                    sql: """
-                        UPDATE player_game_sessions SET end_time = ? WHERE player_id = ? AND end_time IS NULL
-                        AND game_session_id IN (SELECT id FROM game_sessions WHERE game_id = ? AND status = 'running')
-                        """, arguments: [Date(), me, id])
             }
             await presence.setInMatch(me, false)
             await chat.unsubscribe(player: me, from: "game:\(id)", reason: "left_game")
@@ -459,20 +381,18 @@ extension ControlPlaneRoutes {
         group.get("/v1/games/:id/scoreboard") { _, context -> ScoreboardResponse in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")
-            let session = try await database.writer.read { db -> GameSessionRecord? in
-                _ = try visibleGame(id, to: me, db)
-                return try GameSessionRecord.filter(Column("game_id") == id && Column("status") == "running").order(Column("id").desc).fetchOne(db)
+            _ = try await GameAccess.visibleGame(id, to: me, in: games)
+            guard let session = try await matches.runningSession(ofGame: id) else {
+                return ScoreboardResponse(gameID: id, matchID: nil, running: false, scores: [])
             }
-            guard let session else { return ScoreboardResponse(gameID: id, matchID: nil, running: false, scores: []) }
-            let matchID = UInt64(bitPattern: session.matchID)
-            let scores = await hosting.scoreboard(matchID: matchID)
-            return ScoreboardResponse(gameID: id, matchID: matchID, running: scores != nil, scores: scores ?? [])
+            let scores = await hosting.scoreboard(matchID: session.matchID)
+            return ScoreboardResponse(gameID: id, matchID: session.matchID, running: scores != nil, scores: scores ?? [])
         }
     }
 }
 
-extension GameRecord {
-    /// The columns that make up the game's match settings.
+extension Game {
+    /// The fields that make up the game's match settings.
     var matchSettings: MatchSettings {
         get {
             MatchSettings(mode: mode, maxPlayers: maxPlayers, tickRate: tickRate, scoreLimit: scoreLimit, timeLimitSeconds: timeLimitSeconds, map: map)

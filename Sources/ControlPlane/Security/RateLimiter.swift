@@ -2,7 +2,7 @@ import Foundation
 
 /// Token buckets keyed by string (an account, a client address, a player), in memory. The map is
 /// bounded: when full, idle buckets are evicted first, so a flood of distinct keys cannot grow it.
-public actor RateLimiter {
+public actor RateLimiter: RateLimiting {
     public struct Rule: Sendable {
         /// Sustained rate, per second.
         public var rate: Double

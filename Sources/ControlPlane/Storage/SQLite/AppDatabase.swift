@@ -178,6 +178,21 @@ public struct AppDatabase: Sendable {
             try db.rename(table: "game_sessions_v3", to: "game_sessions")
             try db.create(index: "game_sessions_running", on: "game_sessions", columns: ["status", "game_id"])
         }
+        migrator.registerMigration("v4-one-running-session-per-game") { db in
+            // At most one session of a game runs: held by this index, not by the join reading
+            // first (two joins that both read "none runs" would both start one under READ
+            // COMMITTED). Should an older database hold several, the newest stays running and
+            // the others are closed as abandoned first, as a restart would have closed them.
+            let now = Date()
+            let surplus = """
+                SELECT id FROM game_sessions s WHERE status = 'running'
+                AND EXISTS (SELECT 1 FROM game_sessions n WHERE n.game_id = s.game_id AND n.status = 'running' AND n.id > s.id)
+                """
+            try db.execute(
+                sql: "UPDATE player_game_sessions SET end_time = ? WHERE end_time IS NULL AND game_session_id IN (\(surplus))", arguments: [now])
+            try db.execute(sql: "UPDATE game_sessions SET status = 'abandoned', end_time = ? WHERE id IN (\(surplus))", arguments: [now])
+            try db.execute(sql: "CREATE UNIQUE INDEX game_sessions_one_running ON game_sessions (game_id) WHERE status = 'running'")
+        }
         return migrator
     }
 }

@@ -211,3 +211,53 @@ struct ChatMessageRecord: Codable, Sendable, FetchableRecord, MutablePersistable
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
+
+// MARK: Between records and the stores' domain values
+
+extension PlayerRecord {
+    /// The account; `id` is the row's (records read from the database always have one).
+    func account(id: Int64) -> Account {
+        Account(id: id, username: username, displayName: displayName, sealedEmail: email, passwordHash: passwordHash, createdAt: createdAt)
+    }
+}
+
+extension GameRecord {
+    init(_ game: Game, id: Int64?) {
+        self.init(
+            id: id, name: game.name, description: game.description, createdBy: game.createdBy, mode: game.mode,
+            maxPlayers: game.maxPlayers, tickRate: game.tickRate, scoreLimit: game.scoreLimit, timeLimitSeconds: game.timeLimitSeconds,
+            visibility: game.visibility, status: game.status.rawValue, createdAt: game.createdAt, map: game.map)
+    }
+
+    func game(id: Int64) -> Game {
+        Game(
+            id: id, name: name, description: description, createdBy: createdBy, mode: mode, maxPlayers: maxPlayers, tickRate: tickRate,
+            scoreLimit: scoreLimit, timeLimitSeconds: timeLimitSeconds, visibility: visibility,
+            // The column's CHECK allows only the two.
+            status: GameStatus(rawValue: status) ?? .closed, createdAt: createdAt, map: map)
+    }
+}
+
+extension GameSessionRecord {
+    init(_ session: NewGameSession) {
+        self.init(
+            id: nil, gameID: session.gameID, matchID: Int64(bitPattern: session.matchID), serverAddress: session.serverAddress,
+            startTime: session.startTime, endTime: nil, status: SessionStatus.running.rawValue, timeLimitSeconds: session.timeLimitSeconds)
+    }
+
+    func session(id: Int64) -> GameSession {
+        GameSession(
+            id: id, gameID: gameID, matchID: UInt64(bitPattern: matchID), serverAddress: serverAddress, startTime: startTime,
+            endTime: endTime,
+            // The column's CHECK allows only these.
+            status: SessionStatus(rawValue: status) ?? .abandoned, timeLimitSeconds: timeLimitSeconds)
+    }
+}
+
+extension PlayerStatisticsRecord {
+    var statistics: PlayerStatistics {
+        PlayerStatistics(
+            gamesPlayed: gamesPlayed, wins: wins, kills: kills, deaths: deaths, totalScore: totalScore, bestScore: bestScore,
+            timePlayedSeconds: timePlayedSeconds)
+    }
+}

@@ -1,0 +1,20 @@
+/// Every store the control port keeps its data in, one per aggregate. The routes and services
+/// know only these protocols; ``sqlite(_:)`` is the SQLite implementation of them all.
+public struct ControlPlaneStores: Sendable {
+    let accounts: any AccountStore
+    let friends: any FriendStore
+    let games: any GameStore
+    let matches: any MatchStore
+    let results: any ResultStore
+    let leaderboards: any LeaderboardStore
+    let chat: any ChatStore
+
+    /// Every store on one SQLite database.
+    public static func sqlite(_ database: AppDatabase) -> ControlPlaneStores {
+        ControlPlaneStores(
+            accounts: SQLiteAccountStore(database: database), friends: SQLiteFriendStore(database: database),
+            games: SQLiteGameStore(database: database), matches: SQLiteMatchStore(database: database),
+            results: SQLiteResultStore(database: database), leaderboards: SQLiteLeaderboardStore(database: database),
+            chat: SQLiteChatStore(database: database))
+    }
+}
