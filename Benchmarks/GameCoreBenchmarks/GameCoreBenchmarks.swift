@@ -76,7 +76,7 @@ let benchmarks: @Sendable () -> Void = {
             let buttons = (tick + Int(player)) % 15 == 0 ? ArenaRules.Input.fireHitscan : ((tick + Int(player)) % 70 == 0 ? ArenaRules.Input.fireProjectile : 0)
             return ArenaRules.Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 400 + Int(player) * 4000), buttons: buttons)
         }
-        for player in PlayerID(1)...16 { try? harness.addClient(player, name: "p\(player)") }
+        for player in PlayerID(1)...16 { _ = try? harness.addClient(player, name: "p\(player)") }
         var naive = 0
         for _ in 0..<600 {
             harness.step()

@@ -33,17 +33,27 @@ public struct InputMessage<Input: Sendable & Equatable>: Sendable, Equatable {
     /// Nil for anything malformed: wrong kind, 0 or more than 8 inputs, truncation, trailing junk,
     /// or an input the rules refuse.
     public static func decode<Rules: GameRules>(_ bytes: [UInt8], rules: Rules) -> InputMessage? where Rules.Input == Input {
+        var inputs: [Input] = []
+        guard let header = decode(bytes, rules: rules, into: &inputs) else { return nil }
+        return InputMessage(ackedSnapshot: header.ackedSnapshot, viewTick: header.viewTick, newestSequence: header.newestSequence, inputs: inputs)
+    }
+
+    /// The same, with the inputs decoded into `inputs` (emptied first, capacity kept): the
+    /// server's per-message path, which allocates nothing once `inputs` has grown.
+    public static func decode<Rules: GameRules>(
+        _ bytes: [UInt8], rules: Rules, into inputs: inout [Input]
+    ) -> (ackedSnapshot: UInt32, viewTick: UInt32, newestSequence: UInt32)? where Rules.Input == Input {
+        inputs.removeAll(keepingCapacity: true)
         var reader = BitReader(bytes)
         guard reader.read(bits: 8) == UInt64(kind), let acked = reader.read(bits: 32), let view = reader.read(bits: 32),
             let newest = reader.read(bits: 32), let count = reader.read(bits: 4), count >= 1, count <= UInt64(maxInputs)
         else { return nil }
-        var inputs: [Input] = []
         for _ in 0..<count {
             guard let raw = rules.decodeInput(from: &reader), let input = rules.validate(raw) else { return nil }
             inputs.append(input)
         }
         guard !reader.failed, reader.remainingBits < 8 else { return nil }
-        return InputMessage(ackedSnapshot: UInt32(acked), viewTick: UInt32(view), newestSequence: UInt32(newest), inputs: inputs)
+        return (UInt32(acked), UInt32(view), UInt32(newest))
     }
 }
 

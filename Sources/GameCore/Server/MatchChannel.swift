@@ -62,4 +62,5 @@ extension ChannelConnection {
         try send(message, on: channel.rawValue)
     }
     public func receive(on channel: MatchChannel) -> [UInt8]? { receive(on: channel.rawValue) }
+    public func withNextMessage<R>(on channel: MatchChannel, _ body: ([UInt8]) -> R) -> R? { withNextMessage(on: channel.rawValue, body) }
 }

@@ -198,20 +198,20 @@ public final class MatchServer<Rules: GameRules> {
             _ = try? connection.send(message, on: .reliable)
         }
         for channel in MatchChannel.unreadByServer {
-            while connection.receive(on: channel) != nil { unreadChannelMessages &+= 1 }
+            while connection.withNextMessage(on: channel, { (_: [UInt8]) -> Void in }) != nil { unreadChannelMessages &+= 1 }
         }
-        while let message = connection.receive(on: .input) {
+        // Inputs are read in place: the channel keeps the buffer for the next one.
+        while connection.withNextMessage(on: .input, { (message: [UInt8]) -> Void in
             if message.first == MatchMessage.spectate {
                 if !match.spectators.contains(client) {
                     match.spectators.insert(client)
                     leaveSimulation(match, member.player)
                     events.append(.spectating(matchID: match.id, playerID: member.player))
                 }
-                continue
+            } else if !match.spectators.contains(client) {
+                match.simulation.receive(message, from: member.player)
             }
-            guard !match.spectators.contains(client) else { continue }
-            match.simulation.receive(message, from: member.player)
-        }
+        }) != nil {}
     }
 
     /// The transport ended a client's connection.

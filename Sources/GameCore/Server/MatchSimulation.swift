@@ -46,6 +46,8 @@ public final class MatchSimulation<Rules: GameRules> {
     private let encoder = SnapshotEncoder<Rules.Entity>()
     private var baselineScratch: [Rules.Entity] = []
     private var stepInputs: [PlayerID: Rules.Input] = [:]
+    /// The inputs of the message being received, reused from message to message.
+    private var decodedInputs: [Rules.Input] = []
     private var stepViews: [PlayerID: UInt32] = [:]
 
     public init(rules: Rules, settings: MatchSettings, seed: UInt64 = 0, historyTicks: Int = 64) {
@@ -75,12 +77,12 @@ public final class MatchSimulation<Rules: GameRules> {
     /// An input message from `player`. Malformed ones are counted and dropped.
     public func receive(_ message: [UInt8], from player: PlayerID) {
         guard let client = clients[player] else { return }
-        guard let decoded = InputMessage<Rules.Input>.decode(message, rules: rules) else {
+        guard let decoded = InputMessage<Rules.Input>.decode(message, rules: rules, into: &decodedInputs) else {
             malformedMessages &+= 1
             client.malformedMessages &+= 1
             return
         }
-        client.inputs.receive(newestSequence: decoded.newestSequence, inputs: decoded.inputs)
+        client.inputs.receive(newestSequence: decoded.newestSequence, inputs: decodedInputs)
         // Acknowledgements only move forward, and only to snapshots that exist.
         if decoded.ackedSnapshot <= tick, decoded.ackedSnapshot > client.ackedSnapshot {
             client.ackedSnapshot = decoded.ackedSnapshot

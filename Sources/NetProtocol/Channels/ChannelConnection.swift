@@ -221,6 +221,17 @@ public final class ChannelConnection {
         return message
     }
 
+    /// Reads the next message received on `channel` in place: `body` gets it for the length of
+    /// the call (keep a copy to hold on to it). On an unreliable channel the buffer is then reused
+    /// for a later message, so a steady stream costs no allocation per message.
+    public func withNextMessage<R>(on channel: Int, _ body: ([UInt8]) -> R) -> R? {
+        guard configuration.channels.indices.contains(channel) else { return nil }
+        if reliable[channel] != nil { return receive(on: channel).map(body) }
+        guard let result = unreliable[channel]?.withNextMessage(body) else { return nil }
+        reportHeldBytes()
+        return result
+    }
+
     /// The size of the message ``receive(on:)`` would return next, without taking it.
     public func nextMessageSize(on channel: Int) -> Int? {
         guard configuration.channels.indices.contains(channel) else { return nil }

@@ -6,6 +6,10 @@ final class UnreliableChannel {
     let sequenced: Bool
     private var queue: Ring<(UInt16, [UInt8])>
     private var ready: Ring<[UInt8]>
+    /// Buffers of messages already read in place (``withNextMessage(_:)``), kept for the next
+    /// arrivals: in steady state a message costs a copy into a buffer, not an allocation.
+    private var spare: [[UInt8]] = []
+    static let spareBuffers = 2
     private var nextSequence: UInt16 = 0
     private var newestDelivered: UInt16?
     /// Bytes queued to send (until this tick's packets are built) and received but not yet
@@ -16,6 +20,7 @@ final class UnreliableChannel {
 
     static func fixedBytes(_ configuration: ChannelConfiguration) -> Int {
         16 * (MemoryLayout<(UInt16, [UInt8])?>.stride + MemoryLayout<[UInt8]?>.stride)
+            + spareBuffers * (min(configuration.maxMessageBytes, Netcode.maxPayloadBytes) + messageOverheadBytes)
     }
 
     init(index: Int, configuration: ChannelConfiguration) {
@@ -24,6 +29,7 @@ final class UnreliableChannel {
         sequenced = configuration.kind == .unreliableSequenced
         queue = Ring(capacity: 16)
         ready = Ring(capacity: 16)
+        spare.reserveCapacity(Self.spareBuffers)
     }
 
     func send(_ bytes: [UInt8], maxBytes: Int, budget: Int) throws(ChannelSendError) {
@@ -87,7 +93,10 @@ final class UnreliableChannel {
             return
         }
         receiveHeldBytes += cost
-        ready.push(Array(entry.payload))
+        var buffer = spare.popLast() ?? []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: entry.payload)
+        ready.push(buffer)
         statistics.messagesReceived &+= 1
     }
 
@@ -97,5 +106,14 @@ final class UnreliableChannel {
         guard let message = ready.popFirst() else { return nil }
         receiveHeldBytes -= message.count + Self.messageOverheadBytes
         return message
+    }
+
+    /// Hands the next message to `body`, then keeps its buffer for a later arrival.
+    func withNextMessage<R>(_ body: ([UInt8]) -> R) -> R? {
+        guard let message = ready.popFirst() else { return nil }
+        receiveHeldBytes -= message.count + Self.messageOverheadBytes
+        let result = body(message)
+        if spare.count < Self.spareBuffers { spare.append(message) }
+        return result
     }
 }
