@@ -5,7 +5,7 @@
 /// After each call, ``held`` lists (sorted by id) the entities the client will hold once it has
 /// this snapshot, and ``stale`` those of them it holds only an older copy of (deferred for the
 /// byte budget). The caller keeps both for when this snapshot becomes a baseline.
-public final class SnapshotEncoder<Entity: SnapshotEntity> {
+public final class SnapshotEncoder {
     public private(set) var held: [EntityID] = []
     public private(set) var stale: [EntityID] = []
 
@@ -31,8 +31,8 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
     /// reconstruction), sorted by id, and `staleInBaseline` (sorted) those of them it holds only
     /// stale copies of; stale ones are resent in full.
     public func encode(
-        header: SnapshotCodec.Header, entities: [Entity], baseline: [Entity]?, staleInBaseline: [EntityID], budgetBytes: Int?,
-        priority: (Entity) -> Double
+        header: SnapshotCodec.Header, entities: [EntityState], baseline: [EntityState]?, staleInBaseline: [EntityID], budgetBytes: Int?,
+        priority: (EntityState) -> Double
     ) -> [UInt8] {
         let usable = header.baselineTick != 0 && header.tick &- header.baselineTick <= 255 && baseline != nil
         let base = usable ? (baseline ?? []) : []
@@ -57,11 +57,11 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
             while staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] < entity.id { staleCursor += 1 }
             let isStale = staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] == entity.id
             let inBaseline = cursor < base.count && base[cursor].id == entity.id
-            if inBaseline && base[cursor].wireKind == entity.wireKind && !isStale {
+            if inBaseline && base[cursor].kind == entity.kind && !isStale {
                 match[index] = cursor
-                if base[cursor] != entity { cost[index] = entity.deltaBits(from: base[cursor]) + 2 }
+                if base[cursor] != entity { cost[index] = SnapshotCodec.deltaBits(entity, from: base[cursor]) + 2 }
             } else {
-                cost[index] = SnapshotCodec.fullEntryBits(Entity.self) + (inBaseline ? 2 : 0)
+                cost[index] = SnapshotCodec.fullEntryBits + (inBaseline ? 2 : 0)
             }
             total += cost[index]
         }
@@ -94,7 +94,7 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
         for baseIndex in 0..<base.count {
             let previous = base[baseIndex]
             while cursor < count && entities[cursor].id < previous.id { cursor += 1 }
-            guard cursor < count, entities[cursor].id == previous.id, entities[cursor].wireKind == previous.wireKind else {
+            guard cursor < count, entities[cursor].id == previous.id, entities[cursor].kind == previous.kind else {
                 writer.write(true)
                 writer.write(true)
                 continue
@@ -105,7 +105,7 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
                 writer.write(true)
                 if match[index] == baseIndex {
                     writer.write(false)
-                    entity.writeDelta(from: previous, into: &writer)
+                    SnapshotCodec.writeDelta(entity, from: previous, into: &writer)
                     heldFromBaseline.append(entity.id)
                 } else {
                     // Resent in full below (it goes into `held` from there).
@@ -129,8 +129,8 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
             let entity = entities[index]
             freshIDs.append(entity.id)
             writer.write(UInt64(entity.id), bits: 16)
-            writer.write(UInt64(entity.wireKind & 3), bits: 2)
-            entity.writeFull(into: &writer)
+            writer.write(UInt64(entity.kind.rawValue), bits: 2)
+            SnapshotCodec.writeFull(entity, into: &writer)
         }
         mergeHeld()
         return writer.finishCopy()
