@@ -1,10 +1,20 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Release builds by the tools (tools/run, tools/bench) set ARBITER_CROSS_MODULE_OPTIMIZATION=1:
+// this package's modules then carry their function bodies across module boundaries, so that the
+// executable specialises the generic match server, snapshot encoder and UDP handler for the game
+// it hosts (docs/ARCHITECTURE.md, "Specialisation"). Only this package's targets, so that the
+// dependencies keep their usual build; behind a variable, so that a package depending on Arbiter
+// by version never sees an unsafe flag.
+let crossModuleOptimization: [SwiftSetting] =
+    Context.environment["ARBITER_CROSS_MODULE_OPTIMIZATION"] == "1"
+    ? [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] : []
+
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
-]
+] + crossModuleOptimization
 
 let package = Package(
     name: "Arbiter",

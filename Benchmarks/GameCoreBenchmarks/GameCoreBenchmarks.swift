@@ -80,7 +80,7 @@ let benchmarks: @Sendable () -> Void = {
         var naive = 0
         for _ in 0..<600 {
             harness.step()
-            naive += 16 * SnapshotCodec.naiveBytes(entities: harness.match.map { rules.entities(of: $0.state).count } ?? 0)
+            naive += 16 * ArenaEntity.naiveBytes(entities: harness.match.map { rules.entities(of: $0.state).count } ?? 0)
         }
         let seconds = 10.0
         let delta = Double(harness.server.snapshotBytesSent) / 16 / seconds

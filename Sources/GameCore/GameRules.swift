@@ -13,6 +13,8 @@ public protocol GameRules: Sendable {
     static var standingsOrder: StandingsOrder { get }
 
     associatedtype State: Sendable
+    /// What snapshots carry of the world: the game's own fields and their codec.
+    associatedtype Entity: SnapshotEntity
     associatedtype Input: Sendable, Equatable
     associatedtype Event: Sendable
 
@@ -36,12 +38,12 @@ public protocol GameRules: Sendable {
     func decodeInput(from reader: inout BitReader) -> Input?
 
     /// Every entity, quantised, in a stable order: what snapshots carry.
-    func entities(of state: State) -> [EntityState]
+    func entities(of state: State) -> [Entity]
     /// The player's own entity state, to compare prediction with the server.
-    func playerEntity(_ player: PlayerID, in state: State) -> EntityState?
+    func playerEntity(_ player: PlayerID, in state: State) -> Entity?
     /// Advances only a player's own entity by one tick with `input`: the client's prediction.
     /// Must match what `step` does to that entity when nothing else interferes.
-    func predict(_ entity: EntityState, input: Input, settings: MatchSettings) -> EntityState
+    func predict(_ entity: Entity, input: Input, settings: MatchSettings) -> Entity
 
     /// Per-player scores so far (of the players in the state), and whether the match is over.
     /// The server reports these lines as the match's live score and its final results.
@@ -55,44 +57,3 @@ extension GameRules {
 
 public typealias PlayerID = UInt64
 public typealias EntityID = UInt16
-
-/// An entity as snapshots carry it: already quantised, so what the server sends is exactly what
-/// the client reconstructs.
-///
-/// Positions and velocities are in world subunits (1/4096 of a unit); `aim` is a 16-bit angle.
-public struct EntityState: Sendable, Equatable, Hashable {
-    public enum Kind: UInt8, Sendable { case player = 0, projectile = 1 }
-
-    public var id: EntityID
-    public var kind: Kind
-    public var x: Int32
-    public var y: Int32
-    public var vx: Int32
-    public var vy: Int32
-    public var aim: UInt16
-    public var health: UInt8
-    /// Game-defined bits (alive, firing, ...).
-    public var flags: UInt8
-    /// The owning player (for player entities: themselves).
-    public var owner: UInt16
-    public var score: UInt16
-    public var kills: UInt16
-    public var deaths: UInt16
-
-    public init(id: EntityID, kind: Kind, x: Int32, y: Int32, vx: Int32 = 0, vy: Int32 = 0, aim: UInt16 = 0, health: UInt8 = 0,
-                flags: UInt8 = 0, owner: UInt16 = 0, score: UInt16 = 0, kills: UInt16 = 0, deaths: UInt16 = 0) {
-        self.id = id
-        self.kind = kind
-        self.x = x
-        self.y = y
-        self.vx = vx
-        self.vy = vy
-        self.aim = aim
-        self.health = health
-        self.flags = flags
-        self.owner = owner
-        self.score = score
-        self.kills = kills
-        self.deaths = deaths
-    }
-}

@@ -214,7 +214,7 @@ enum Renderer {
                 if map.walls.contains(where: { x >= $0.minX && x < $0.maxX && y >= $0.minY && y < $0.maxY }) { grid[row][column] = "#" }
             }
         }
-        func plot(_ entity: EntityState, _ symbol: Character) {
+        func plot(_ entity: ArenaEntity, _ symbol: Character) {
             let column = Int(Double(entity.x) / unit * 2)
             let row = Int(Double(entity.y) / unit)
             guard rows > row, row >= 0, columns > column, column >= 0 else { return }
@@ -241,7 +241,7 @@ enum Renderer {
             format: "%@ tick %.0f  rtt %.0f ms  loss %.1f%%  correction %.2f u  interp %.1f ticks  snapshots %llu\u{1B}[K\n",
             watching ? "watching" : "playing", frame.renderTick, client.roundTripTime * 1000, client.packetLoss * 100, simulation.lastCorrection,
             simulation.interpolationDelayTicks, simulation.snapshotsReceived)
-        let board = frame.scoreboard.sorted { $0.score > $1.score }.prefix(8)
+        let board = frame.latest.filter { $0.kind == .player }.sorted { $0.score > $1.score }.prefix(8)
         out += board.map { "\(Character(UnicodeScalar(UInt8(65 + Int($0.id % 26))))):\($0.score)/\($0.kills)-\($0.deaths)" }.joined(separator: "  ") + "\u{1B}[K\n"
         out += (frame.local.map { "health \($0.health)  " } ?? "") + "WASD move  J/L aim  Space hitscan  F projectile  Q quit\u{1B}[K\n"
         FileHandle.standardOutput.write(Data(out.utf8))

@@ -50,7 +50,7 @@ import Testing
     @Test func aServerTickNearTheTopOfTheRangeDoesNotTrap() {
         let settings = MatchSettings(maxPlayers: 2, tickRate: 60, scoreLimit: 10, timeLimitSeconds: 600)
         let client = ClientSimulation(rules: ArenaRules(), settings: settings)
-        let snapshot = SnapshotEncoder().encode(
+        let snapshot = SnapshotEncoder<ArenaEntity>().encode(
             header: .init(tick: UInt32.max - 2, baselineTick: 0, lastAppliedInput: 0, yourEntity: 0), entities: [], baseline: nil,
             staleInBaseline: [], budgetBytes: nil, priority: { _ in 0 })
         #expect(client.receiveSnapshot(snapshot, now: 0))

@@ -13,7 +13,7 @@ func scriptedInput(player: PlayerID, tick: Int, random: inout SeededRandomSource
     return Input(moveX: moves[phase].0, moveY: moves[phase].1, aim: UInt16(truncatingIfNeeded: tick * 977 + Int(player) * 9000), buttons: buttons)
 }
 
-func worldHash(_ entities: [EntityState]) -> Int {
+func worldHash(_ entities: [ArenaEntity]) -> Int {
     var hasher = Hasher()
     for entity in entities { hasher.combine(entity) }
     return hasher.finalize()
@@ -69,9 +69,9 @@ func worldHash(_ entities: [EntityState]) -> Int {
 }
 
 @Suite struct SnapshotTests {
-    func randomWorld(_ random: inout SeededRandomSource, ids: [EntityID]) -> [EntityState] {
+    func randomWorld(_ random: inout SeededRandomSource, ids: [EntityID]) -> [ArenaEntity] {
         ids.map { id in
-            EntityState(
+            ArenaEntity(
                 id: id, kind: random.next() % 3 == 0 ? .projectile : .player,
                 x: Int32(truncatingIfNeeded: Int64(random.next() % 400_000) - 100_000), y: Int32(random.next() % 200_000),
                 vx: Int32(truncatingIfNeeded: Int64(random.next() % 60_000) - 30_000), vy: Int32(truncatingIfNeeded: Int64(random.next() % 60_000) - 30_000),
@@ -86,7 +86,7 @@ func worldHash(_ entities: [EntityState]) -> Int {
         for _ in 0..<300 {
             let baseIDs = (1...40).map { EntityID($0) }.filter { _ in random.next() % 3 != 0 }
             var baseline = randomWorld(&random, ids: baseIDs)
-            var current: [EntityState] = []
+            var current: [ArenaEntity] = []
             for entity in baseline where random.next() % 5 != 0 {
                 var changed = entity
                 switch random.next() % 4 {
@@ -120,15 +120,15 @@ func worldHash(_ entities: [EntityState]) -> Int {
             if random.next() % 2 == 0 { new.x = old.x &+ Int32(random.next() % 300) - 150 }
             if random.next() % 2 == 0 { new.aim = old.aim &+ UInt16(random.next() % 600) }
             var writer = BitWriter()
-            SnapshotCodec.writeDelta(new, from: old, into: &writer)
-            #expect(SnapshotCodec.deltaBits(new, from: old) == writer.bitCount)
+            new.writeDelta(from: old, into: &writer)
+            #expect(new.deltaBits(from: old) == writer.bitCount)
         }
     }
 
     @Test func aMissingBaselineOrHostileBytesAreTypedErrors() {
-        let entities = [EntityState(id: 1, kind: .player, x: 5, y: 6)]
+        let entities = [ArenaEntity(id: 1, kind: .player, x: 5, y: 6)]
         let bytes = SnapshotCodec.encode(header: .init(tick: 3, baselineTick: 2, lastAppliedInput: 0, yourEntity: 1), entities: entities, baseline: entities)
-        #expect(throws: SnapshotCodec.DecodeError.missingBaseline(2)) { try SnapshotCodec.decode(bytes) { _ in nil } }
+        #expect(throws: SnapshotCodec.DecodeError.missingBaseline(2)) { try SnapshotCodec.decode(bytes) { _ -> [ArenaEntity]? in nil } }
         var random = SeededRandomSource(seed: 5)
         for length in 0..<200 {
             var junk = [UInt8](repeating: 0, count: length)
@@ -138,7 +138,7 @@ func worldHash(_ entities: [EntityState]) -> Int {
         }
         let full = SnapshotCodec.encode(header: .init(tick: 3, baselineTick: 0, lastAppliedInput: 0, yourEntity: 1), entities: entities, baseline: nil)
         for cut in 0..<full.count {
-            #expect(throws: SnapshotCodec.DecodeError.malformed) { try SnapshotCodec.decode(Array(full.prefix(cut))) { _ in nil } }
+            #expect(throws: SnapshotCodec.DecodeError.malformed) { try SnapshotCodec.decode(Array(full.prefix(cut))) { _ -> [ArenaEntity]? in nil } }
         }
     }
 }

@@ -79,10 +79,10 @@ import Testing
         let harness = SimHarness(rules: rules, settings: MatchSettings(tickRate: 60, map: "empty"), conditions: conditions, seed: 8, policy: Self.walker)
         try harness.addClient(1, name: "watcher")
         try harness.addClient(2, name: "runner")
-        var truth: [UInt32: EntityState] = [:]
+        var truth: [UInt32: ArenaEntity] = [:]
         var errors: [Double] = []
         var steps: [Double] = []
-        var previous: EntityState?
+        var previous: ArenaEntity?
         let watcher = try #require(harness.clients[1]).simulation
         for _ in 0..<900 {
             harness.step()
@@ -126,7 +126,7 @@ import Testing
         for _ in 0..<150 { _ = advance([2: ArenaRules.Input(moveX: -127)]) }
         for _ in 0..<30 { _ = advance([:]) }
         // The target runs up for 30 ticks; remember where it was 9 ticks (150 ms) before the shot.
-        var positions: [UInt32: EntityState] = [:]
+        var positions: [UInt32: ArenaEntity] = [:]
         for _ in 0..<30 {
             _ = advance([2: ArenaRules.Input(moveY: -127)])
             positions[tick] = rules.playerEntity(2, in: state)

@@ -3,7 +3,8 @@ import MatchContract
 
 /// A game written the way a studio would write its own, to show that hosting one takes no edit
 /// outside its own file: every player runs along a track, one step per tick the button is held;
-/// a point every 100 steps, and the first to the score limit wins.
+/// a point (a lap) every 100 steps, and the first to the score limit wins. Its snapshots carry
+/// fields of its own (``RunnerEntity``).
 struct RaceRules: GameRules {
     static let catalogEntry = GameCatalog.Mode(name: "race", maps: ["track"])
 
@@ -25,6 +26,45 @@ struct RaceRules: GameRules {
     }
 
     typealias Event = Never
+
+    /// The race's own snapshot fields: how far the runner is and its lap count; nothing of the
+    /// arena's. Steps travel on `x` (so the client interpolates them); a delta sends the steps
+    /// gained (one byte at 60 Hz) and the laps only when they change.
+    struct RunnerEntity: SnapshotEntity {
+        var id: EntityID
+        var x: Int32
+        var laps: UInt8
+        var y: Int32 { get { 0 } set {} }
+        var vx: Int32 { 0 }
+        var vy: Int32 { 0 }
+        var wireKind: UInt8 { 0 }
+
+        static let fullBits = 32 + 8
+        func writeFull(into writer: inout BitWriter) {
+            writer.write(UInt64(UInt32(bitPattern: x)), bits: 32)
+            writer.write(UInt64(laps), bits: 8)
+        }
+        static func readFull(id: EntityID, wireKind: UInt8, from reader: inout BitReader) -> Self? {
+            guard wireKind == 0, let x = reader.read(bits: 32), let laps = reader.read(bits: 8) else { return nil }
+            return Self(id: id, x: Int32(bitPattern: UInt32(x)), laps: UInt8(laps))
+        }
+        func deltaBits(from old: Self) -> Int { 1 + 8 + (laps != old.laps ? 8 : 0) }
+        func writeDelta(from old: Self, into writer: inout BitWriter) {
+            writer.write(UInt64(UInt8(truncatingIfNeeded: x &- old.x)), bits: 8)
+            writer.write(laps != old.laps)
+            if laps != old.laps { writer.write(UInt64(laps), bits: 8) }
+        }
+        static func readDelta(from old: Self, reader: inout BitReader) -> Self? {
+            guard let gained = reader.read(bits: 8), let lapChanged = reader.readBool() else { return nil }
+            var entity = old
+            entity.x = old.x &+ Int32(gained)
+            if lapChanged {
+                guard let laps = reader.read(bits: 8) else { return nil }
+                entity.laps = UInt8(laps)
+            }
+            return entity
+        }
+    }
 
     static let stepsPerPoint: Int32 = 100
 
@@ -51,13 +91,13 @@ struct RaceRules: GameRules {
     func encode(_ input: Input, into writer: inout BitWriter) { writer.write(input.running ? 1 : 0, bits: 1) }
     func decodeInput(from reader: inout BitReader) -> Input? { reader.read(bits: 1).map { Input(running: $0 == 1) } }
 
-    func entities(of state: State) -> [EntityState] {
+    func entities(of state: State) -> [RunnerEntity] {
         state.runners.map { player, runner in entity(player, runner) }.sorted { $0.id < $1.id }
     }
 
-    func playerEntity(_ player: PlayerID, in state: State) -> EntityState? { state.runners[player].map { entity(player, $0) } }
+    func playerEntity(_ player: PlayerID, in state: State) -> RunnerEntity? { state.runners[player].map { entity(player, $0) } }
 
-    func predict(_ entity: EntityState, input: Input, settings: MatchSettings) -> EntityState {
+    func predict(_ entity: RunnerEntity, input: Input, settings: MatchSettings) -> RunnerEntity {
         var next = entity
         if input.running { next.x += 1 }
         return next
@@ -73,7 +113,7 @@ struct RaceRules: GameRules {
         state.runners.values.contains { Int($0.steps / Self.stepsPerPoint) >= state.scoreLimit }
     }
 
-    private func entity(_ player: PlayerID, _ runner: Runner) -> EntityState {
-        EntityState(id: runner.entity, kind: .player, x: runner.steps, y: 0, owner: runner.entity, score: UInt16(clamping: runner.steps / Self.stepsPerPoint))
+    private func entity(_ player: PlayerID, _ runner: Runner) -> RunnerEntity {
+        RunnerEntity(id: runner.entity, x: runner.steps, laps: UInt8(clamping: runner.steps / Self.stepsPerPoint))
     }
 }

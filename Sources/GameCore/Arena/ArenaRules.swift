@@ -194,7 +194,7 @@ public struct ArenaRules: GameRules {
         for id in state.order {
             guard var player = state.players[id], player.alive else { continue }
             let input = inputs[id] ?? idleInput
-            var body = EntityState(id: player.entity, kind: .player, x: player.x, y: player.y, vx: player.vx, vy: player.vy, aim: input.aim, flags: 1)
+            var body = ArenaEntity(id: player.entity, kind: .player, x: player.x, y: player.y, vx: player.vx, vy: player.vy, aim: input.aim, flags: 1)
             body = move(body, input: input, tuning: tuning, map: state.map)
             player.x = body.x
             player.y = body.y
@@ -254,31 +254,31 @@ public struct ArenaRules: GameRules {
         return events
     }
 
-    public func entities(of state: State) -> [EntityState] {
-        var list: [EntityState] = []
+    public func entities(of state: State) -> [ArenaEntity] {
+        var list: [ArenaEntity] = []
         list.reserveCapacity(state.players.count + state.projectiles.count)
         for id in state.order {
             guard let player = state.players[id] else { continue }
             list.append(playerState(player))
         }
         for projectile in state.projectiles {
-            list.append(EntityState(id: projectile.entity, kind: .projectile, x: projectile.x, y: projectile.y, vx: projectile.vx, vy: projectile.vy, owner: projectile.ownerEntity))
+            list.append(ArenaEntity(id: projectile.entity, kind: .projectile, x: projectile.x, y: projectile.y, vx: projectile.vx, vy: projectile.vy, owner: projectile.ownerEntity))
         }
         return list.sorted { $0.id < $1.id }
     }
 
-    public func playerEntity(_ player: PlayerID, in state: State) -> EntityState? {
+    public func playerEntity(_ player: PlayerID, in state: State) -> ArenaEntity? {
         state.players[player].map(playerState)
     }
 
-    func playerState(_ player: Player) -> EntityState {
-        EntityState(
+    func playerState(_ player: Player) -> ArenaEntity {
+        ArenaEntity(
             id: player.entity, kind: .player, x: player.x, y: player.y, vx: player.vx, vy: player.vy, aim: player.aim,
             health: UInt8(clamping: player.health), flags: player.alive ? 1 : 0, owner: player.entity,
             score: UInt16(clamping: player.score), kills: UInt16(clamping: player.kills), deaths: UInt16(clamping: player.deaths))
     }
 
-    public func predict(_ entity: EntityState, input: Input, settings: MatchSettings) -> EntityState {
+    public func predict(_ entity: ArenaEntity, input: Input, settings: MatchSettings) -> ArenaEntity {
         guard entity.flags & 1 != 0 else { return entity }
         let map = ArenaMap.named(settings.map)
         var next = move(entity, input: input, tuning: Tuning(tickRate: settings.tickRate, maxRewindSeconds: maxRewindSeconds), map: map)
@@ -303,7 +303,7 @@ public struct ArenaRules: GameRules {
 
     /// Accelerates toward the input direction (or brakes without input), then moves one axis at
     /// a time, stopping at walls.
-    func move(_ entity: EntityState, input: Input, tuning: Tuning, map: ArenaMap) -> EntityState {
+    func move(_ entity: ArenaEntity, input: Input, tuning: Tuning, map: ArenaMap) -> ArenaEntity {
         var next = entity
         let mx = Double(input.moveX) / 127
         let my = Double(input.moveY) / 127

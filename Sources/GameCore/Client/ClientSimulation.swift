@@ -16,7 +16,7 @@ public final class ClientSimulation<Rules: GameRules> {
     // Inputs and prediction.
     public private(set) var inputSequence: UInt32 = 0
     private var pending: [(sequence: UInt32, input: Rules.Input)] = []
-    public private(set) var predicted: EntityState?
+    public private(set) var predicted: Rules.Entity?
     public private(set) var yourEntity: EntityID?
 
     // Corrections.
@@ -30,7 +30,7 @@ public final class ClientSimulation<Rules: GameRules> {
     public private(set) var teleports: UInt64 = 0
 
     // Snapshots.
-    private var received: [(tick: UInt32, entities: [EntityState], arrival: Double)] = []
+    private var received: [(tick: UInt32, entities: [Rules.Entity], arrival: Double)] = []
     public private(set) var newestTick: UInt32 = 0
     public private(set) var snapshotsReceived: UInt64 = 0
     public private(set) var snapshotsDropped: UInt64 = 0
@@ -70,7 +70,7 @@ public final class ClientSimulation<Rules: GameRules> {
     /// baseline, or older than what we have).
     @discardableResult
     public func receiveSnapshot(_ bytes: [UInt8], now: Double) -> Bool {
-        let decoded: (SnapshotCodec.Header, [EntityState])
+        let decoded: (SnapshotCodec.Header, [Rules.Entity])
         do {
             decoded = try SnapshotCodec.decode(bytes) { tick in self.received.last { $0.tick == tick }?.entities }
         } catch {
@@ -109,7 +109,7 @@ public final class ClientSimulation<Rules: GameRules> {
         interpolationDelayTicks = min(20, max(1.5, 1 + 2.5 * jitterTicks + lossAllowance))
     }
 
-    private func reconcile(server: EntityState?, lastApplied applied: UInt32) {
+    private func reconcile(server: Rules.Entity?, lastApplied applied: UInt32) {
         guard let server else {
             // No entity of our own (spectating, or not yet spawned into the world).
             predicted = nil
@@ -152,11 +152,12 @@ public final class ClientSimulation<Rules: GameRules> {
     /// What a renderer needs this frame.
     public struct Frame: Sendable {
         /// The local player: predicted, plus the decaying correction offset.
-        public var local: EntityState?
+        public var local: Rules.Entity?
         /// Everyone and everything else, interpolated at `renderTick`.
-        public var remote: [EntityState]
+        public var remote: [Rules.Entity]
         public var renderTick: Double
-        public var scoreboard: [EntityState]
+        /// The newest snapshot's entities as they arrived (not interpolated).
+        public var latest: [Rules.Entity]
     }
 
     public func frame(now: Double) -> Frame {
@@ -173,13 +174,12 @@ public final class ClientSimulation<Rules: GameRules> {
         }
         let tick = renderTick(now: now)
         let remote = interpolated(at: tick).filter { $0.id != yourEntity }
-        let players = (received.last?.entities ?? []).filter { $0.kind == .player }
-        return Frame(local: local, remote: remote, renderTick: tick, scoreboard: players)
+        return Frame(local: local, remote: remote, renderTick: tick, latest: received.last?.entities ?? [])
     }
 
     /// Entities at a fractional server tick: between the two snapshots around it, or carried on
     /// from the newest for at most `maxExtrapolationTicks`.
-    public func interpolated(at tick: Double) -> [EntityState] {
+    public func interpolated(at tick: Double) -> [Rules.Entity] {
         guard let newest = received.last else { return [] }
         guard let upperIndex = received.firstIndex(where: { Double($0.tick) >= tick }) else {
             let ahead = min(maxExtrapolationTicks, tick - Double(newest.tick))
@@ -197,7 +197,7 @@ public final class ClientSimulation<Rules: GameRules> {
         let t = span > 0 ? (tick - Double(lower.tick)) / span : 1
         let before = Dictionary(lower.entities.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return upper.entities.map { entity in
-            guard let old = before[entity.id], old.flags == entity.flags else { return entity }
+            guard let old = before[entity.id], entity.interpolates(from: old) else { return entity }
             var mixed = entity
             mixed.x = old.x + Int32((Double(entity.x - old.x) * t).rounded())
             mixed.y = old.y + Int32((Double(entity.y - old.y) * t).rounded())

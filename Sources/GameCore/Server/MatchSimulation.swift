@@ -7,7 +7,7 @@ public final class MatchSimulation<Rules: GameRules> {
     public let settings: MatchSettings
     public private(set) var state: Rules.State
     public private(set) var tick: UInt32 = 0
-    public private(set) var history: WorldHistory
+    public private(set) var history: WorldHistory<Rules.Entity>
 
     /// What a client holds after one sent snapshot: the entities (sorted ids) and which of them
     /// are stale (deferred for the byte budget). This is what makes a budgeted snapshot a valid
@@ -43,8 +43,8 @@ public final class MatchSimulation<Rules: GameRules> {
     /// Most bytes one snapshot may take; entities past it are prioritised by distance to the
     /// client's own player and sent in later snapshots. Fits one packet by default.
     public var snapshotBudgetBytes: Int = 1100
-    private let encoder = SnapshotEncoder()
-    private var baselineScratch: [EntityState] = []
+    private let encoder = SnapshotEncoder<Rules.Entity>()
+    private var baselineScratch: [Rules.Entity] = []
     private var stepInputs: [PlayerID: Rules.Input] = [:]
     /// The inputs of the message being received, reused from message to message.
     private var decodedInputs: [Rules.Input] = []
@@ -116,7 +116,7 @@ public final class MatchSimulation<Rules: GameRules> {
         let acked = client.ackedSnapshot
         let ackedSlot = Int(acked % UInt32(capacity))
         let hasView = acked != 0 && client.views[ackedSlot].tick == acked
-        var baseline: [EntityState]?
+        var baseline: [Rules.Entity]?
         if hasView, let world = history.entities(at: acked) {
             let held = client.views[ackedSlot].held
             // The client holds everything unless a budgeted snapshot left something out.

@@ -5,24 +5,30 @@
 /// After each call, ``held`` lists (sorted by id) the entities the client will hold once it has
 /// this snapshot, and ``stale`` those of them it holds only an older copy of (deferred for the
 /// byte budget). The caller keeps both for when this snapshot becomes a baseline.
-public final class SnapshotEncoder {
-    public private(set) var held: [EntityID] = []
-    public private(set) var stale: [EntityID] = []
+///
+/// The encoder is `@inlinable` so that it is specialised for each game's entity type where the
+/// game is instantiated (with cross-module optimisation, see docs/ARCHITECTURE.md): unspecialised,
+/// every entity access goes through the witness tables and allocates.
+public final class SnapshotEncoder<Entity: SnapshotEntity> {
+    public var held: [EntityID] { heldIDs }
+    public var stale: [EntityID] { staleIDs }
+    @usableFromInline var heldIDs: [EntityID] = []
+    @usableFromInline var staleIDs: [EntityID] = []
 
     // Per entity i: its baseline index (or -1), the bits it would cost (0: nothing to send),
     // whether it goes in, and its priority.
-    private var match: [Int] = []
-    private var cost: [Int] = []
-    private var included: [Bool] = []
-    private var priorities: [Double] = []
-    private var order: [Int] = []
-    private var fresh: [Int] = []
-    private var queued: [Bool] = []
-    private var heldFromBaseline: [EntityID] = []
-    private var freshIDs: [EntityID] = []
-    private var writer = BitWriter(capacity: 1280)
+    @usableFromInline var match: [Int] = []
+    @usableFromInline var cost: [Int] = []
+    @usableFromInline var included: [Bool] = []
+    @usableFromInline var priorities: [Double] = []
+    @usableFromInline var order: [Int] = []
+    @usableFromInline var fresh: [Int] = []
+    @usableFromInline var queued: [Bool] = []
+    @usableFromInline var heldFromBaseline: [EntityID] = []
+    @usableFromInline var freshIDs: [EntityID] = []
+    @usableFromInline var writer = BitWriter(capacity: 1280)
 
-    public init() {}
+    @inlinable public init() {}
 
     /// Encodes within `budgetBytes`, most important entities first (lowest `priority`).
     ///
@@ -30,9 +36,9 @@ public final class SnapshotEncoder {
     /// them yet). `baseline` must be exactly the entities the client holds for that snapshot (its
     /// reconstruction), sorted by id, and `staleInBaseline` (sorted) those of them it holds only
     /// stale copies of; stale ones are resent in full.
-    public func encode(
-        header: SnapshotCodec.Header, entities: [EntityState], baseline: [EntityState]?, staleInBaseline: [EntityID], budgetBytes: Int?,
-        priority: (EntityState) -> Double
+    @inlinable public func encode(
+        header: SnapshotCodec.Header, entities: [Entity], baseline: [Entity]?, staleInBaseline: [EntityID], budgetBytes: Int?,
+        priority: (Entity) -> Double
     ) -> [UInt8] {
         let usable = header.baselineTick != 0 && header.tick &- header.baselineTick <= 255 && baseline != nil
         let base = usable ? (baseline ?? []) : []
@@ -42,8 +48,8 @@ public final class SnapshotEncoder {
         reset(&included, to: true, count: count)
         reset(&queued, to: false, count: count)
         fresh.removeAll(keepingCapacity: true)
-        held.removeAll(keepingCapacity: true)
-        stale.removeAll(keepingCapacity: true)
+        heldIDs.removeAll(keepingCapacity: true)
+        staleIDs.removeAll(keepingCapacity: true)
         heldFromBaseline.removeAll(keepingCapacity: true)
 
         // Both lists are sorted by id (and so is the stale list): pair them with cursors.
@@ -57,11 +63,11 @@ public final class SnapshotEncoder {
             while staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] < entity.id { staleCursor += 1 }
             let isStale = staleCursor < staleInBaseline.count && staleInBaseline[staleCursor] == entity.id
             let inBaseline = cursor < base.count && base[cursor].id == entity.id
-            if inBaseline && base[cursor].kind == entity.kind && !isStale {
+            if inBaseline && base[cursor].wireKind == entity.wireKind && !isStale {
                 match[index] = cursor
-                if base[cursor] != entity { cost[index] = SnapshotCodec.deltaBits(entity, from: base[cursor]) + 2 }
+                if base[cursor] != entity { cost[index] = entity.deltaBits(from: base[cursor]) + 2 }
             } else {
-                cost[index] = SnapshotCodec.fullEntryBits + (inBaseline ? 2 : 0)
+                cost[index] = SnapshotCodec.fullEntryBits(Entity.self) + (inBaseline ? 2 : 0)
             }
             total += cost[index]
         }
@@ -94,7 +100,7 @@ public final class SnapshotEncoder {
         for baseIndex in 0..<base.count {
             let previous = base[baseIndex]
             while cursor < count && entities[cursor].id < previous.id { cursor += 1 }
-            guard cursor < count, entities[cursor].id == previous.id, entities[cursor].kind == previous.kind else {
+            guard cursor < count, entities[cursor].id == previous.id, entities[cursor].wireKind == previous.wireKind else {
                 writer.write(true)
                 writer.write(true)
                 continue
@@ -105,7 +111,7 @@ public final class SnapshotEncoder {
                 writer.write(true)
                 if match[index] == baseIndex {
                     writer.write(false)
-                    SnapshotCodec.writeDelta(entity, from: previous, into: &writer)
+                    entity.writeDelta(from: previous, into: &writer)
                     heldFromBaseline.append(entity.id)
                 } else {
                     // Resent in full below (it goes into `held` from there).
@@ -115,7 +121,7 @@ public final class SnapshotEncoder {
                 }
             } else {
                 writer.write(false)
-                if cost[index] > 0 { stale.append(entity.id) }
+                if cost[index] > 0 { staleIDs.append(entity.id) }
                 heldFromBaseline.append(entity.id)
             }
         }
@@ -129,31 +135,31 @@ public final class SnapshotEncoder {
             let entity = entities[index]
             freshIDs.append(entity.id)
             writer.write(UInt64(entity.id), bits: 16)
-            writer.write(UInt64(entity.kind.rawValue), bits: 2)
-            SnapshotCodec.writeFull(entity, into: &writer)
+            writer.write(UInt64(entity.wireKind & 3), bits: 2)
+            entity.writeFull(into: &writer)
         }
         mergeHeld()
         return writer.finishCopy()
     }
 
     /// `held` = the kept baseline entities and the fresh ones, both sorted, merged.
-    private func mergeHeld() {
+    @inlinable func mergeHeld() {
         var a = 0
         var b = 0
         while a < heldFromBaseline.count || b < freshIDs.count {
             let fromBaseline = b == freshIDs.count || (a < heldFromBaseline.count && heldFromBaseline[a] < freshIDs[b])
             if fromBaseline {
-                held.append(heldFromBaseline[a])
+                heldIDs.append(heldFromBaseline[a])
                 a += 1
             } else {
-                held.append(freshIDs[b])
+                heldIDs.append(freshIDs[b])
                 b += 1
             }
         }
     }
 
 
-    private func reset<T>(_ buffer: inout [T], to value: T, count: Int) {
+    @inlinable func reset<T>(_ buffer: inout [T], to value: T, count: Int) {
         buffer.removeAll(keepingCapacity: true)
         for _ in 0..<count { buffer.append(value) }
     }
