@@ -7,21 +7,25 @@ import ServiceLifecycle
 ///
 /// `@unchecked Sendable`: the server and handler are touched only by the thread `run()` starts
 /// (after it starts); other threads only set the atomic stop flag.
-public final class TransportServerService<Handler: TransportServerHandler>: Service, @unchecked Sendable {
-    let server: TransportServer
-    let handler: Handler
+///
+/// The loop is captured as a closure made in the (inlinable) initialiser, where the handler's
+/// type is known: ServiceLifecycle calls `run()` through its `Service` protocol, and a generic
+/// `run()` would leave the whole datagram and tick path unspecialised for the hosted game.
+public final class TransportServerService: Service, @unchecked Sendable {
+    @usableFromInline let serve: (StopSignal) -> Void
     let stop = StopSignal()
 
-    public init(server: TransportServer, handler: Handler) {
-        self.server = server
-        self.handler = handler
+    @inlinable public convenience init<Handler: TransportServerHandler>(server: TransportServer, handler: Handler) {
+        self.init(serving: { stop in server.run(handler: handler, until: stop) })
+    }
+
+    @usableFromInline init(serving serve: @escaping (StopSignal) -> Void) {
+        self.serve = serve
     }
 
     public func run() async throws {
         let stop = self.stop
-        let (server, handler) = (self.server, self.handler)
-        // Type-erased here, so the thread's closure captures no generic type.
-        nonisolated(unsafe) let serve: () -> Void = { server.run(handler: handler, until: stop) }
+        nonisolated(unsafe) let serve = { self.serve(stop) }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
