@@ -1,7 +1,9 @@
-# Installs the Debian packages Arbiter builds against, when missing. Sourced by tools/*.
-ensure_system_packages() {
+# Installs Debian packages when missing. Sourced by tools/*.
+#   ensure_system_packages   what Arbiter builds against
+#   ensure_packages P...     any others a tool needs
+ensure_packages() {
     local missing=()
-    for package in libsodium-dev libsqlite3-dev pkg-config openssl; do
+    for package in "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -10,4 +12,8 @@ ensure_system_packages() {
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+}
+
+ensure_system_packages() {
+    ensure_packages libsodium-dev libsqlite3-dev pkg-config openssl
 }
