@@ -23,6 +23,19 @@ struct ControlPort: Sendable {
         var description: String { "HTTP \(status): \(body.prefix(200))" }
     }
 
+    /// Why a request never got an answer, in a few words ("connection refused").
+    static func connectionFailure(_ error: any Error) -> String {
+        guard let error = error as? URLError else { return String(describing: error) }
+        switch error.code {
+        case .cannotConnectToHost: return "connection refused"
+        case .timedOut: return "no answer within 30 s"
+        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
+        case .networkConnectionLost: return "the connection was closed"
+        case .unsupportedURL, .badURL: return "not an http:// or https:// URL"
+        default: return error.localizedDescription
+        }
+    }
+
     func call(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
         guard let url = URL(string: base + path) else { throw Failure(status: 0, body: "bad URL \(base + path)") }
         var request = URLRequest(url: url)
@@ -41,7 +54,11 @@ struct ControlPort: Sendable {
     /// Calls and requires a 2xx answer.
     func expect(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil) async throws -> [String: Any] {
         let (status, json) = try await call(method, path, token: token, body: body)
-        guard (200..<300).contains(status) else { throw Failure(status: status, body: String(describing: json)) }
+        guard (200..<300).contains(status) else {
+            let error = json["error"] as? [String: Any]
+            let message = (error?["message"] as? String).map { "\($0) (\(error?["code"] as? String ?? "no code"))" }
+            throw Failure(status: status, body: message ?? String(describing: json))
+        }
         return json
     }
 }

@@ -94,7 +94,7 @@ public struct SwarmReport: Codable, Sendable {
             row("prediction correction", predictionCorrectionUnits, "units"),
             row("interpolation delay", interpolationDelayMs, "ms"),
         ]
-        lines.append("bots connected \(connected)/\(bots), failed joins \(failedJoins), disconnects \(disconnectsByReason), tick overruns \(serverTickOverruns)")
+        lines.append("bots connected \(connected)/\(bots), failed joins \(failedJoins), disconnects \(disconnectsText), tick overruns \(serverTickOverruns)")
         lines.append("reliable messages sent \(reliableSent) delivered \(reliableDelivered); chat sent \(chatSent), deliveries to channel members \(chatReceived); leaderboard queries \(leaderboardQueries)")
         lines.append(String(format: "bandwidth per client: up %.0f B/s, down %.0f B/s; server CPU %.1f s, peak memory %.1f MB",
                             bandwidthPerClientUpBytesPerSecond, bandwidthPerClientDownBytesPerSecond, serverCpuSeconds, Double(serverPeakMemoryBytes) / 1_048_576))

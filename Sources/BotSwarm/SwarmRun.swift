@@ -29,12 +29,35 @@ public struct SwarmOptions: Sendable {
     var conditioned: Bool { conditions.loss > 0 || conditions.latency > 0 || conditions.jitter > 0 || conditions.duplicate > 0 }
 }
 
+/// Why a swarm run could not start; its description is the line `botswarm` prints.
+public enum SwarmError: Error, CustomStringConvertible, Equatable {
+    /// Nothing answers at the control port's URL.
+    case controlPortUnreachable(url: String, reason: String)
+    /// The control port answered, but no bot could log in or register.
+    case noAccounts(url: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .controlPortUnreachable(let url, let reason): "cannot reach the control port at \(url) (\(reason))"
+        case .noAccounts(let url, let reason): "no bot could log in or register at the control port at \(url): \(reason)"
+        }
+    }
+}
+
 /// A whole run against a control port: accounts, games, joins, play over UDP with chat, the
-/// leaderboard at the end, and the report.
-public func runSwarm(_ options: SwarmOptions) async -> SwarmReport {
+/// leaderboard at the end, and the report. Throws ``SwarmError`` before any bot plays when the
+/// control port cannot be reached or no bot gets an account.
+public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmReport {
     let port = ControlPort(base: options.control)
     let bots = options.bots
     let quiet = options.quiet
+
+    // 0. Is anybody there? (Otherwise every step below fails quietly, bot by bot.)
+    do {
+        _ = try await port.call("GET", "/healthz")
+    } catch {
+        throw .controlPortUnreachable(url: port.base, reason: ControlPort.connectionFailure(error))
+    }
 
     // 1. Accounts: reuse the book, register what is missing, log everyone in.
     var book = AccountBook.load(options.accounts)
@@ -45,16 +68,24 @@ public func runSwarm(_ options: SwarmOptions) async -> SwarmReport {
     }
     book.save(options.accounts)
     let progress = Progress(total: bots, label: "accounts", quiet: quiet)
-    let sessions: [String?] = await forEachConcurrently(Array(book.accounts.prefix(bots)), limit: 8) { _, account in
+    let attempts: [(token: String?, failure: String?)] = await forEachConcurrently(Array(book.accounts.prefix(bots)), limit: 8) { _, account in
         defer { progress.advance() }
         if let session = try? await port.expect("POST", "/v1/sessions", body: ["username": account.username, "password": account.password]) {
-            return session["token"] as? String
+            return (session["token"] as? String, nil)
         }
-        let registered = try? await port.expect(
-            "POST", "/v1/accounts", body: ["username": account.username, "email": "\(account.username)@bots.invalid", "password": account.password])
-        return registered?["token"] as? String
+        do {
+            let registered = try await port.expect(
+                "POST", "/v1/accounts", body: ["username": account.username, "email": "\(account.username)@bots.invalid", "password": account.password])
+            return (registered["token"] as? String, nil)
+        } catch {
+            return (nil, String(describing: error))
+        }
     }
     progress.finish()
+    let sessions = attempts.map(\.token)
+    if sessions.allSatisfy({ $0 == nil }) {
+        throw .noAccounts(url: port.base, reason: attempts.lazy.compactMap(\.failure).first ?? "no session token in the answers")
+    }
 
     // 2. Games of `playersPerGame`: the first bot of each group creates one, everyone joins.
     let perGame = options.playersPerGame

@@ -154,6 +154,24 @@ int arbiter_udp_open(const arbiter_udp_address *bind_address, int socket_buffer_
 
 void arbiter_udp_close(int fd) { close(fd); }
 
+int arbiter_tcp_probe_listen(const arbiter_udp_address *address) {
+    int family = address->family == 6 ? AF_INET6 : AF_INET;
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return -errno;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (family == AF_INET6) {
+        int v6only = 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+    }
+    struct sockaddr_storage storage;
+    socklen_t length = from_address(address, family, &storage);
+    int result = 0;
+    if (bind(fd, (struct sockaddr *)&storage, length) != 0 || listen(fd, 1) != 0) result = -errno;
+    close(fd);
+    return result;
+}
+
 int arbiter_udp_receive(int fd, arbiter_udp_batch *batch) {
     for (int i = 0; i < batch->capacity; i++) {
         batch->vectors[i].iov_len = (size_t)batch->buffer_bytes;

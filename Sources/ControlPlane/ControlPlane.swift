@@ -5,6 +5,7 @@ import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import MatchContract
+import NIOCore
 import NIOSSL
 
 /// Everything the control port's routes share.
@@ -157,4 +158,10 @@ public func makeControlPlaneApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "arbiter"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// The errno of a socket call that failed under the control port (its bind or listen, when
+/// another process holds the port), if `error` is one; nil for any other error.
+public func controlPortListenErrno(_ error: any Error) -> Int32? {
+    (error as? IOError)?.errnoCode
 }

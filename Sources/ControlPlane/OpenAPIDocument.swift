@@ -1640,7 +1640,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "acceptInvite",
         "summary": "Accept an invite",
-        "description": "Accepts a pending invite addressed to the caller, making them a member of the game. Answers with the first page of the caller's remaining pending invites.",
+        "description": "Accepts a pending invite addressed to the caller, making them a member of the game. Answers with the invite as answered (its `status` now `accepted`).",
         "tags": [
           "games"
         ],
@@ -1660,11 +1660,11 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "The caller's remaining pending invites.",
+            "description": "The invite, accepted.",
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/InviteList"
+                  "$ref": "#/components/schemas/Invite"
                 }
               }
             }
@@ -1696,7 +1696,7 @@ enum OpenAPIDocument {
       "post": {
         "operationId": "declineInvite",
         "summary": "Decline an invite",
-        "description": "Declines a pending invite addressed to the caller. Answers with the first page of the caller's remaining pending invites.",
+        "description": "Declines a pending invite addressed to the caller. Answers with the invite as answered (its `status` now `declined`).",
         "tags": [
           "games"
         ],
@@ -1716,11 +1716,11 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "The caller's remaining pending invites.",
+            "description": "The invite, declined.",
             "content": {
               "application/json": {
                 "schema": {
-                  "$ref": "#/components/schemas/InviteList"
+                  "$ref": "#/components/schemas/Invite"
                 }
               }
             }

@@ -132,3 +132,11 @@ public final class DatagramBatch {
         staged = 0
     }
 }
+
+/// Whether a TCP server could listen on `address` now: 0, or the errno a bind or listen would
+/// fail with (EADDRINUSE when another socket holds the port). A check before starting a server
+/// whose own bind error would not name the address; port 0 always passes.
+public func tcpListenProbe(_ address: NetAddress) -> Int32 {
+    var raw = arbiter_udp_address(address)
+    return -arbiter_tcp_probe_listen(&raw)
+}

@@ -15,9 +15,14 @@ struct Play: AsyncParsableCommand {
         abstract: "Play the arena in the terminal (or watch it), on the client SDK.",
         discussion: """
             Keys: W A S D move, J L turn the aim (K aims at the nearest player), Space fires hitscan, \
-            F fires a projectile, Q quits. Get in with a token file (--token) or through the control \
-            port (--control URL --username U --password P --game ID). --watch only spectates; --bot \
-            plays by itself (for demos and tests). Ends with a `play:` summary line.
+            F fires a projectile, Q quits. On screen: @ is you, + your aim, letters the other players \
+            (x a player who is down), * projectiles, # walls; the scores read letter points/kills-deaths. \
+            Get in with a token file (--token) or through the control port (--control URL --username U \
+            --password P --game ID). --watch only spectates; --bot plays by itself (for demos and tests). \
+            At the end of a match (known through --control) it shows the final standings. Ends with a \
+            `play:` summary line whose last field is state=: match_over, quit, connected (--seconds ran \
+            out), or the failure (token_expired, invalid_token, disconnected, ...); exit status 0 only \
+            for the first three.
             """
     )
 
@@ -62,24 +67,83 @@ struct Play: AsyncParsableCommand {
     func run() async throws {
         let connectToken: ConnectToken
         var settings = MatchSettings(tickRate: tickRate, map: map)
+        var joined: ControlPortSession.Joined?
         if let token {
-            guard let data = FileManager.default.contents(atPath: token) else { throw ValidationError("cannot read \(token)") }
-            connectToken = try ConnectToken(decoding: Array(data))
+            switch TokenFile.load(token, nowUnix: SystemClock().unixSeconds()) {
+            case .success(let loaded): connectToken = loaded
+            case .failure(let problem):
+                let exit = failure("play", TokenFile.message(problem, path: token))
+                print("\(Self.summaryLine()) state=\(problem.state)")
+                throw exit
+            }
         } else {
-            let joined = try await ControlPortSession.join(control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0)
-            connectToken = joined.token
-            settings.tickRate = joined.tickRate
-            settings.map = joined.map
+            let session: ControlPortSession.Joined
+            do {
+                session = try await ControlPortSession.join(control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0)
+            } catch {
+                throw failure("play", error.message)
+            }
+            connectToken = session.token
+            settings = session.settings
+            joined = session
         }
         let interactive = isatty(0) == 1 && !bot && !watch
         let terminal = interactive ? RawTerminal() : nil
         defer { terminal?.restore() }
-        let summary = try runGame(token: connectToken, settings: settings, terminal: terminal)
+        var outcome = try runGame(token: connectToken, settings: settings, terminal: terminal)
+        if outcome.state == "closed_by_server", let joined {
+            // The server ends every connection of a match when the match ends; the control
+            // port says whether that is what happened (or the server stopped, or kicked us).
+            if await ControlPortSession.matchEnded(joined) { outcome.state = "match_over" }
+        }
         terminal?.restore()
-        print(summary)
+        if outcome.state == "match_over" || outcome.state == "closed_by_server" {
+            let title = outcome.state == "match_over" ? "match over: final standings" : "scores when the connection closed"
+            print(Renderer.standings(outcome.lastFrame, you: outcome.yourEntity, title: title, clear: isatty(1) == 1))
+        }
+        let problem = Self.problem(outcome, server: connectToken.serverAddresses[0], withControlPort: joined != nil)
+        let exit = problem.map { failure("play", $0) }
+        print(outcome.summary)
+        if let exit { throw exit }
     }
 
-    func runGame(token: ConnectToken, settings: MatchSettings, terminal: RawTerminal?) throws -> String {
+    /// How a game ended: the `play:` summary line (state last), and what the final screen needs.
+    struct Outcome {
+        /// The summary line's fields before `state=`.
+        var fields: String
+        /// `match_over`, `quit`, `closed_by_server` (reported as `disconnected`) or the client's state.
+        var state: String
+        var everConnected: Bool
+        var seconds: Double
+        var lastFrame: [ArenaEntity]
+        var yourEntity: EntityID?
+
+        var summary: String { "\(fields) state=\(state == "closed_by_server" ? String(describing: ClientState.disconnected) : state)" }
+    }
+
+    /// What went wrong, in words, or nil for a normal end: the match is over, the time given by
+    /// --seconds is up, or the player quit.
+    static func problem(_ outcome: Outcome, server: NetAddress, withControlPort: Bool) -> String? {
+        let after = String(format: "%.2f", outcome.seconds)
+        switch outcome.state {
+        case "match_over", "quit", String(describing: ClientState.connected): return nil
+        case "closed_by_server":
+            return withControlPort
+                ? "the server at \(server) closed the connection after \(after) s, and the match is still running (kicked, or the server is stopping)"
+                : "the server at \(server) closed the connection after \(after) s (the match ended, or the server stopped: with --control, play can tell which)"
+        case String(describing: ClientState.tokenExpired): return "the connect token expired before the server at \(server) answered (mint a new one)"
+        case String(describing: ClientState.denied): return "the server at \(server) refused the connection (it is full)"
+        case String(describing: ClientState.connectionTimedOut) where outcome.everConnected:
+            return "the server at \(server) stopped answering after \(after) s"
+        case String(describing: ClientState.requestTimedOut), String(describing: ClientState.responseTimedOut),
+            String(describing: ClientState.connectionTimedOut), String(describing: ClientState.sendingRequest),
+            String(describing: ClientState.sendingResponse):
+            return "no answer from the server at \(server) (is it running, and was the token made with its key and protocol id?)"
+        default: return "the game ended in state \(outcome.state)"
+        }
+    }
+
+    func runGame(token: ConnectToken, settings: MatchSettings, terminal: RawTerminal?) throws -> Outcome {
         let client = try GameClient(settings: settings)
         client.connect(token: token)
         let clock = SystemClock()
@@ -89,17 +153,26 @@ struct Play: AsyncParsableCommand {
         var nextFrame = start
         var controls = Controls()
         var everConnected = false
+        var connectedAt = start
         var ticks = 0
         var askedToWatch = false
+        func end(_ state: String) -> Outcome {
+            let seconds = everConnected ? clock.monotonicSeconds() - connectedAt : 0
+            return Outcome(
+                fields: finish(client, ticks, everConnected), state: state, everConnected: everConnected, seconds: seconds,
+                lastFrame: client.frame().latest, yourEntity: client.simulation.yourEntity)
+        }
         while true {
             let now = clock.monotonicSeconds()
             if let seconds, now - start >= seconds { break }
-            if client.state.rawValue < 0 || (everConnected && client.state == .disconnected) { break }
+            if client.state.rawValue < 0 { break }
+            if everConnected && client.state == .disconnected { return end("closed_by_server") }
             if let terminal {
-                for key in terminal.readKeys() { if !controls.press(key, at: now) { return finish(client, ticks, everConnected, "quit") } }
+                for key in terminal.readKeys() { if !controls.press(key, at: now) { return end("quit") } }
             }
             nextTick += tickSeconds
             if client.state == .connected {
+                if !everConnected { connectedAt = now }
                 everConnected = true
                 if watch && !askedToWatch {
                     client.spectate()
@@ -117,18 +190,29 @@ struct Play: AsyncParsableCommand {
                 }
             }
         }
-        return finish(client, ticks, everConnected, String(describing: client.state))
+        return end(String(describing: client.state))
     }
 
-    func finish(_ client: GameClient<ArenaRules>, _ ticks: Int, _ everConnected: Bool, _ state: String) -> String {
+    func finish(_ client: GameClient<ArenaRules>, _ ticks: Int, _ everConnected: Bool) -> String {
         let simulation = client.simulation
         let corrections = simulation.corrections
         let meanCorrection = corrections.isEmpty ? 0 : corrections.reduce(0, +) / Double(corrections.count)
         client.disconnect()
-        return String(
-            format: "play: connected=%d ticks=%d snapshots=%llu rtt_ms=%.1f loss=%.3f corrections=%d mean_correction=%.3f interpolation_delay_ticks=%.1f state=%@",
-            everConnected ? 1 : 0, ticks, simulation.snapshotsReceived, client.roundTripTime * 1000, client.packetLoss, corrections.count,
-            meanCorrection, simulation.interpolationDelayTicks, state)
+        return Self.summaryLine(
+            connected: everConnected, ticks: ticks, snapshots: simulation.snapshotsReceived, rttMs: client.roundTripTime * 1000,
+            loss: client.packetLoss, corrections: corrections.count, meanCorrection: meanCorrection,
+            interpolationDelayTicks: simulation.interpolationDelayTicks)
+    }
+
+    /// The `play:` summary line up to its last field, `state=`; tools read the fields, so they
+    /// keep their names and order.
+    static func summaryLine(
+        connected: Bool = false, ticks: Int = 0, snapshots: UInt64 = 0, rttMs: Double = 0, loss: Double = 0, corrections: Int = 0,
+        meanCorrection: Double = 0, interpolationDelayTicks: Double = 0
+    ) -> String {
+        String(
+            format: "play: connected=%d ticks=%d snapshots=%llu rtt_ms=%.1f loss=%.3f corrections=%d mean_correction=%.3f interpolation_delay_ticks=%.1f",
+            connected ? 1 : 0, ticks, snapshots, rttMs, loss, corrections, meanCorrection, interpolationDelayTicks)
     }
 }
 
@@ -223,7 +307,7 @@ enum Renderer {
         for entity in frame.remote {
             switch entity.kind {
             case .projectile: plot(entity, "*")
-            case .player: plot(entity, entity.flags & 1 == 1 ? Character(UnicodeScalar(UInt8(65 + Int(entity.id % 26)))) : "x")
+            case .player: plot(entity, entity.flags & 1 == 1 ? letter(entity.id) : "x")
             }
         }
         if let me = frame.local {
@@ -241,10 +325,34 @@ enum Renderer {
             format: "%@ tick %.0f  rtt %.0f ms  loss %.1f%%  correction %.2f u  interp %.1f ticks  snapshots %llu\u{1B}[K\n",
             watching ? "watching" : "playing", frame.renderTick, client.roundTripTime * 1000, client.packetLoss * 100, simulation.lastCorrection,
             simulation.interpolationDelayTicks, simulation.snapshotsReceived)
+        let you = simulation.yourEntity
         let board = frame.latest.filter { $0.kind == .player }.sorted { $0.score > $1.score }.prefix(8)
-        out += board.map { "\(Character(UnicodeScalar(UInt8(65 + Int($0.id % 26))))):\($0.score)/\($0.kills)-\($0.deaths)" }.joined(separator: "  ") + "\u{1B}[K\n"
+        out += "scores (points/kills-deaths): " + board.map {
+            "\(letter($0.id)) \($0.score)/\($0.kills)-\($0.deaths)\($0.id == you ? " (you)" : "")"
+        }.joined(separator: "  ") + "\u{1B}[K\n"
+        let me = watching ? "" : "@ you\(you.map { " (\(letter($0)) on the scores)" } ?? "")  + your aim  "
+        out += "\(me)A-Z other players  x down  * projectile  # wall\u{1B}[K\n"
         out += (frame.local.map { "health \($0.health)  " } ?? "") + "WASD move  J/L aim  Space hitscan  F projectile  Q quit\u{1B}[K\n"
         FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    /// A player's letter on the map and the scores.
+    static func letter(_ id: EntityID) -> Character { Character(UnicodeScalar(UInt8(65 + Int(id % 26)))) }
+
+    /// The final screen: every player of the last snapshot in standings order (points, then
+    /// kills, then fewer deaths), you marked.
+    static func standings(_ entities: [ArenaEntity], you: EntityID?, title: String, clear: Bool) -> String {
+        let players = entities.filter { $0.kind == .player }.sorted {
+            ($0.score, $0.kills, -Int($0.deaths), -Int($0.id)) > ($1.score, $1.kills, -Int($1.deaths), -Int($1.id))
+        }
+        var out = clear ? "\u{1B}[2J\u{1B}[H" : ""
+        out += "\(title)\n"
+        if players.isEmpty { out += "  (no players in the last snapshot)\n" }
+        for (index, player) in players.enumerated() {
+            out += String(format: "%3d. %@  %5d points  %4d kills  %4d deaths", index + 1, String(letter(player.id)), Int(player.score), Int(player.kills), Int(player.deaths))
+            out += player.id == you ? "  <- you\n" : "\n"
+        }
+        return String(out.dropLast())
     }
 }
 
@@ -252,33 +360,91 @@ enum Renderer {
 enum ControlPortSession {
     struct Joined {
         var token: ConnectToken
-        var tickRate: Int
-        var map: String
+        var settings: MatchSettings
+        var control: String
+        var session: String
+        var game: Int
+        var matchID: UInt64?
     }
 
-    static func join(control: String, username: String, password: String, game: Int) async throws -> Joined {
-        let login = try await request(control + "/v1/sessions", method: "POST", token: nil, body: ["username": username, "password": password])
-        guard let session = login["token"] as? String else { throw ValidationError("login failed: \(login)") }
-        let gameInfo = try await request(control + "/v1/games/\(game)", method: "GET", token: session, body: nil)
-        let tickRate = (gameInfo["settings"] as? [String: Any])?["tick_rate"] as? Int ?? 60
-        let map = (gameInfo["settings"] as? [String: Any])?["map"] as? String ?? "default"
-        let joined = try await request(control + "/v1/games/\(game)/join", method: "POST", token: session, body: [:])
-        guard let encoded = joined["connect_token"] as? String, let bytes = Data(base64Encoded: encoded) else {
-            throw ValidationError("join failed: \(joined)")
+    /// A control port that could not be reached or refused; `message` is the line to print.
+    struct Problem: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+
+    static func join(control: String, username: String, password: String, game: Int) async throws(Problem) -> Joined {
+        let login = try await request(control, "/v1/sessions", method: "POST", token: nil, body: ["username": username, "password": password], doing: "log in")
+        guard let session = login["token"] as? String else { throw Problem(message: "the control port at \(control) answered the login without a session token") }
+        let gameInfo = try await request(control, "/v1/games/\(game)", method: "GET", token: session, body: nil, doing: "read game \(game)")
+        let fields = gameInfo["settings"] as? [String: Any] ?? [:]
+        var settings = MatchSettings()
+        settings.tickRate = fields["tick_rate"] as? Int ?? settings.tickRate
+        settings.map = fields["map"] as? String ?? settings.map
+        settings.scoreLimit = fields["score_limit"] as? Int ?? settings.scoreLimit
+        settings.timeLimitSeconds = fields["time_limit_seconds"] as? Int ?? settings.timeLimitSeconds
+        let joined = try await request(control, "/v1/games/\(game)/join", method: "POST", token: session, body: [:], doing: "join game \(game)")
+        guard let encoded = joined["connect_token"] as? String, let bytes = Data(base64Encoded: encoded),
+            let token = try? ConnectToken(decoding: Array(bytes))
+        else { throw Problem(message: "the control port at \(control) answered the join without a usable connect token") }
+        return Joined(
+            token: token, settings: settings, control: control, session: session, game: game,
+            matchID: (joined["match_id"] as? NSNumber)?.uint64Value)
+    }
+
+    /// Whether the match joined is over: the game's scoreboard shows no running match, or
+    /// another one. False when the control port cannot tell.
+    static func matchEnded(_ joined: Joined) async -> Bool {
+        guard let board = try? await request(joined.control, "/v1/games/\(joined.game)/scoreboard", method: "GET", token: joined.session, body: nil, doing: "")
+        else { return false }
+        guard let running = board["running"] as? Bool else { return false }
+        return !running || (board["match_id"] as? NSNumber)?.uint64Value != joined.matchID
+    }
+
+    /// One JSON call; a refusal or an unreachable port becomes a ``Problem`` naming what failed.
+    static func request(
+        _ control: String, _ path: String, method: String, token: String?, body: [String: Any]?, doing what: String
+    ) async throws(Problem) -> [String: Any] {
+        guard let address = URL(string: control + path), address.scheme == "http" || address.scheme == "https", address.host != nil else {
+            throw Problem(message: "--control must be a URL like http://127.0.0.1:8080; got '\(control)'")
         }
-        return Joined(token: try ConnectToken(decoding: Array(bytes)), tickRate: tickRate, map: map)
-    }
-
-    static func request(_ url: String, method: String, token: String?, body: [String: Any]?) async throws -> [String: Any] {
-        guard let address = URL(string: url) else { throw ValidationError("bad URL \(url)") }
         var request = URLRequest(url: address)
         request.httpMethod = method
+        request.timeoutInterval = 30
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.httpBody = try? JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
-        let (data, _) = try await URLSession.shared.data(for: request)
-        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch {
+            throw Problem(message: "cannot reach the control port at \(control) (\(connectionFailure(error)))")
+        }
+        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let error = json["error"] as? [String: Any]
+            let reason = (error?["message"] as? String).map { "\($0) (\(error?["code"] as? String ?? "HTTP \(status)"))" } ?? "HTTP \(status)"
+            throw Problem(message: "could not \(what): \(reason)")
+        }
+        return json
+    }
+}
+
+/// Why a request never got an answer, in a few words ("connection refused").
+func connectionFailure(_ error: any Error) -> String {
+    guard let error = error as? URLError else { return String(describing: error) }
+    switch error.code {
+    case .cannotConnectToHost: return "connection refused"
+    case .timedOut: return "no answer within 30 s"
+    case .cannotFindHost, .dnsLookupFailed: return "unknown host"
+    case .networkConnectionLost: return "the connection was closed"
+    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
+        .serverCertificateHasUnknownRoot:
+        return "TLS failed: \(error.localizedDescription)"
+    default: return error.localizedDescription
     }
 }

@@ -153,6 +153,10 @@ struct Serve: AsyncParsableCommand {
         lineBufferedOutput()
         // Everything this process creates (database, WAL, keys, outbox) is owner-only.
         umask(0o077)
+        // The control port's address is checked before anything is opened: Hummingbird's own
+        // bind error would come late and not name it. (A UDP port in use is named where it binds.)
+        let probe = tcpListenProbe(httpAddress)
+        guard probe == 0 else { throw failure("serve", Self.cannotListen(httpAddress, "HTTP", errno: probe)) }
         if tlsCert == nil && !httpAddress.isLoopback {
             FileHandle.standardError.write(Data(
                 "serve: warning: the control port listens on \(httpAddress) without TLS: passwords and session tokens cross the network in the clear (use --tls-cert/--tls-key)\n".utf8))
@@ -185,10 +189,15 @@ struct Serve: AsyncParsableCommand {
 
         let clock = SystemClock()
         let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
-        let transport = try TransportServer(
-            configuration: ServerConfiguration(
-                protocolID: config.protocolID, privateKey: key, serverAddresses: [config.udp] + config.publicAddresses, maxClients: config.maxClients),
-            bind: config.udp, updateInterval: config.updateInterval, logger: logger)
+        let transport: TransportServer
+        do {
+            transport = try TransportServer(
+                configuration: ServerConfiguration(
+                    protocolID: config.protocolID, privateKey: key, serverAddresses: [config.udp] + config.publicAddresses, maxClients: config.maxClients),
+                bind: config.udp, updateInterval: config.updateInterval, logger: logger)
+        } catch let error as UDPSocketError {
+            throw failure("serve", Self.cannotListen(config.udp, "UDP", errno: error.errno))
+        }
         let boundUDP = transport.socket.localAddress
         let gameAddress = config.gameAddress(bound: boundUDP)
         let services = try await ControlPlaneServices.make(
@@ -241,8 +250,20 @@ struct Serve: AsyncParsableCommand {
                 await group.triggerGracefulShutdown()
             }
         }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // The port was free a moment ago (the probe above), but something took it since.
+            if let code = controlPortListenErrno(error) { throw failure("serve", Self.cannotListen(httpAddress, "HTTP", errno: code)) }
+            throw error
+        }
         print("serve: stopped")
+    }
+
+    /// "cannot listen on 127.0.0.1:8080 (HTTP): address already in use".
+    static func cannotListen(_ address: NetAddress, _ what: String, errno code: Int32) -> String {
+        let reason = String(cString: strerror(code))
+        return "cannot listen on \(address) (\(what)): \(reason.prefix(1).lowercased() + reason.dropFirst())"
     }
 }
 

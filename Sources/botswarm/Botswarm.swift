@@ -113,7 +113,12 @@ struct Botswarm: AsyncParsableCommand {
             options.accounts = accounts
             options.threads = threads
             options.light = light
-            result = await runSwarm(options)
+            do {
+                result = try await runSwarm(options)
+            } catch {
+                FileHandle.standardError.write(Data("botswarm: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
         }
         print(result.table)
         let encoder = JSONEncoder()
@@ -154,8 +159,12 @@ struct Botswarm: AsyncParsableCommand {
             hex = text
         default: throw ValidationError("--transport-only and --hostile need exactly one of --key-hex or --key-file")
         }
-        guard let key = SymmetricKey(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ValidationError("the key must be exactly 64 hexadecimal digits")
+        let trimmed = hex.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let key = SymmetricKey(hex: trimmed) else {
+            let option = keyHex != nil ? "--key-hex" : "--key-file \(keyFile ?? "")"
+            let problem = trimmed.enumerated().first { !$0.element.isHexDigit }.map { "character \($0.offset + 1) is '\($0.element)'" }
+                ?? "got \(trimmed.count) digits"
+            throw ValidationError("\(option) must be 64 hexadecimal digits (a 32-byte key); \(problem)")
         }
         let id: UInt64? = protocolID.lowercased().hasPrefix("0x") ? UInt64(protocolID.dropFirst(2), radix: 16) : UInt64(protocolID)
         guard let id else { throw ValidationError("--protocol-id must be decimal or 0x-hex") }

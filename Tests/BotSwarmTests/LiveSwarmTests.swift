@@ -30,7 +30,7 @@ import FoundationNetworking
         options.quiet = true
         options.light = false
         options.accounts = data + "/accounts.json"
-        let report = await runSwarm(options)
+        let report = try await runSwarm(options)
 
         #expect(report.connected == 4)
         #expect(report.failedJoins == 0)

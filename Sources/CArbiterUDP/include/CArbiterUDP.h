@@ -45,6 +45,11 @@ int arbiter_udp_wait_readable(int fd, int timeout_ms);
 
 
 
+/// Checks that a TCP socket could listen on `address` now (binds with SO_REUSEADDR, as servers
+/// do, listens, and closes again). Returns 0, or -errno (EADDRINUSE when another socket holds it).
+/// Port 0 always succeeds.
+int arbiter_tcp_probe_listen(const arbiter_udp_address *address);
+
 /// Makes standard output line-buffered, so a supervising process sees each line at once.
 void arbiter_line_buffer_stdout(void);
 #endif

@@ -104,10 +104,13 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
 
 extension Request {
-    /// Decodes the JSON body with the context's decoder; 400 with a clear message otherwise.
+    /// Decodes the JSON body with the context's decoder; 400 with a clear message otherwise,
+    /// naming fields as the API spells them (snake_case, `settings.max_players`, `lines[2].score`).
     func json<T: Decodable>(_ type: T.Type, context: ArbiterRequestContext) async throws -> T {
         do {
-            return try await decode(as: type, context: context)
+            // The decoder itself, not `Request.decode`: that one turns a DecodingError into
+            // text with the Swift property names (`settings.maxPlayers`).
+            return try await context.requestDecoder.decode(type, from: self, context: context)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
         } catch is NIOTooManyBytesError {
@@ -115,19 +118,68 @@ extension Request {
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid JSON body: \(Self.describe(error))", code: "invalid_body")
         } catch let error as HTTPError where error.status == .badRequest {
-            // Hummingbird reports decoding failures as a 400 with its own text.
             throw APIError.badRequest("invalid JSON body: \(error.body ?? "unreadable")", code: "invalid_body")
         }
     }
 
     static func describe(_ error: DecodingError) -> String {
         switch error {
-        case .keyNotFound(let key, _): "missing field '\(key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case .keyNotFound(let key, let context): "missing field '\(wirePath(context.codingPath + [key]))'"
+        case .typeMismatch(let type, let context):
+            "'\(wirePath(context.codingPath))' must be \(jsonKind(type))"
+        case .valueNotFound(let type, let context):
+            "'\(wirePath(context.codingPath))' must be \(jsonKind(type)), not null"
         case .dataCorrupted(let context):
-            context.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+            context.codingPath.isEmpty ? "not valid JSON" : "bad value at '\(wirePath(context.codingPath))'"
         @unknown default: "unreadable"
+        }
+    }
+
+    /// A coding path as the JSON spells it: keys in snake_case (what `convertFromSnakeCase`
+    /// maps to the Swift name, so also right for explicit `CodingKeys` without raw values
+    /// of their own), array positions as `[n]`.
+    static func wirePath(_ path: [any CodingKey]) -> String {
+        var out = ""
+        for key in path {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index ") || key.stringValue == String(index) {
+                out += "[\(index)]"
+            } else {
+                out += (out.isEmpty ? "" : ".") + snakeCase(key.stringValue)
+            }
+        }
+        return out
+    }
+
+    /// `maxPlayers` → `max_players`, `playerID` → `player_id`, `timeLimitSeconds` →
+    /// `time_limit_seconds`; snake_case stays as it is. The same word breaks as
+    /// `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase`.
+    static func snakeCase(_ name: String) -> String {
+        let characters = Array(name)
+        var out = ""
+        for (index, character) in characters.enumerated() {
+            if character.isUppercase, index > 0 {
+                let previous = characters[index - 1]
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                // A word starts at an upper-case letter after a lower-case one or a digit, or at
+                // the last capital of an acronym followed by a lower-case letter (`URLPath`).
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && next?.isLowercase == true) { out += "_" }
+            }
+            out += character.lowercased()
+        }
+        return out
+    }
+
+    /// What a JSON value of Swift type `type` looks like, for a type error.
+    static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type, is Substring.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type, is Int16.Type, is Int8.Type, is UInt.Type, is UInt64.Type, is UInt32.Type,
+            is UInt16.Type, is UInt8.Type:
+            "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : (String(describing: type).hasPrefix("Dictionary") ? "an object" : "of another type")
         }
     }
 

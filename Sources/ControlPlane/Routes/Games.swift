@@ -293,12 +293,11 @@ extension ControlPlaneRoutes {
         }
 
         for (action, accept) in [("accept", true), ("decline", false)] {
-            group.post("/v1/invites/:id/\(action)") { _, context -> InviteList in
+            group.post("/v1/invites/:id/\(action)") { _, context -> InviteResponse in
                 let me = try context.requireIdentity().playerID
                 let id = try context.parameters.id("id", "invite")
                 // Someone else's invite is "not found": its existence is not the caller's business.
-                try await games.answerInvite(id, by: me, accept: accept)
-                return try await invites(me)
+                return InviteResponse(try await games.answerInvite(id, by: me, accept: accept))
             }
         }
 

@@ -85,9 +85,10 @@ protocol GameStore: Sendable {
     ) async throws -> Invite
     /// `invitee`'s pending invites in id order: at most `limit` with ids above `cursor`.
     func pendingInvites(for invitee: Int64, after cursor: Int64, limit: Int) async throws -> [Invite]
-    /// Accepts (making `invitee` a member) or declines `invitee`'s pending invite `id`;
-    /// ``StoreError/notFound(_:)`` when `invitee` holds no such pending invite.
-    func answerInvite(_ id: Int64, by invitee: Int64, accept: Bool) async throws
+    /// Accepts (making `invitee` a member) or declines `invitee`'s pending invite `id`, and
+    /// returns it as answered; ``StoreError/notFound(_:)`` when `invitee` holds no such pending invite.
+    @discardableResult
+    func answerInvite(_ id: Int64, by invitee: Int64, accept: Bool) async throws -> Invite
     /// Ends `player`'s membership once `check` passes, and their place in the game's running
     /// match. ``StoreError/notFound(_:)`` when there is no such game or no such membership.
     func leave(_ game: Int64, player: Int64, at now: Date, check: @escaping GameCheck) async throws

@@ -9,6 +9,22 @@ struct PlayerStatistics: Codable, Sendable, Equatable {
     var totalScore = 0
     var bestScore = 0
     var timePlayedSeconds = 0.0
+
+    enum CodingKeys: String, CodingKey {
+        case gamesPlayed, wins, kills, deaths, totalScore, bestScore, timePlayedSeconds
+    }
+
+    /// Time played goes out to the millisecond (a sum of doubles is not `60.00054438899997`).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(gamesPlayed, forKey: .gamesPlayed)
+        try container.encode(wins, forKey: .wins)
+        try container.encode(kills, forKey: .kills)
+        try container.encode(deaths, forKey: .deaths)
+        try container.encode(totalScore, forKey: .totalScore)
+        try container.encode(bestScore, forKey: .bestScore)
+        try container.encode((timePlayedSeconds * 1000).rounded() / 1000, forKey: .timePlayedSeconds)
+    }
 }
 
 /// What storing a match's report did.

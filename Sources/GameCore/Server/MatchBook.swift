@@ -110,7 +110,7 @@ public struct MatchBook: Sendable {
     /// The rules declared the match over: it ends at the next ``endDueMatches(now:wallClock:)``.
     public mutating func markOver(_ matchID: UInt64) { matches[matchID]?.over = true }
 
-    /// Ends every match that is due and returns their reports.
+    /// Ends every match that is due and returns their reports (time played to the millisecond).
     public mutating func endDueMatches(now: Double, wallClock: Date) -> [MatchReport] {
         let due = matches.filter { _, match in
             if match.over || now - match.createdAt >= Double(match.settings.timeLimitSeconds) { return true }
@@ -143,7 +143,7 @@ public struct MatchBook: Sendable {
         let lines = standings(of: match, now: now).enumerated().map { index, entry in
             MatchReport.Line(
                 playerID: entry.line.playerID, score: entry.line.score, kills: entry.line.kills, deaths: entry.line.deaths,
-                placement: index + 1, secondsPlayed: entry.seconds)
+                placement: index + 1, secondsPlayed: (entry.seconds * 1000).rounded() / 1000)
         }
         // A match no one ever connected to was not played: its session closes as abandoned.
         return MatchReport(matchID: id, endedAt: wallClock, lines: lines, abandoned: abandoned || lines.isEmpty)

@@ -95,15 +95,23 @@ struct SQLiteGameStore: GameStore {
         }
     }
 
-    func answerInvite(_ id: Int64, by invitee: Int64, accept: Bool) async throws {
+    @discardableResult
+    func answerInvite(_ id: Int64, by invitee: Int64, accept: Bool) async throws -> Invite {
         try await database.writer.write { db in
             guard var invite = try InviteRecord.fetchOne(db, key: id), invite.inviteeID == invitee, invite.status == Invite.Status.pending.rawValue
             else { throw StoreError.notFound(.invite) }
-            invite.status = (accept ? Invite.Status.accepted : .declined).rawValue
+            let status = accept ? Invite.Status.accepted : .declined
+            invite.status = status.rawValue
             try invite.update(db)
             if accept {
                 try GameMemberRecord(gameID: invite.gameID, playerID: invitee, joinedAt: Date()).insert(db, onConflict: .ignore)
             }
+            let names = try Row.fetchOne(
+                db, sql: "SELECT g.name AS game_name, p.username AS inviter_name FROM games g, players p WHERE g.id = ? AND p.id = ?",
+                arguments: [invite.gameID, invite.inviterID])
+            return Invite(
+                id: id, gameID: invite.gameID, gameName: names?["game_name"] ?? "", inviterID: invite.inviterID,
+                inviterName: names?["inviter_name"] ?? "", inviteeID: invitee, status: status, createdAt: invite.createdAt)
         }
     }
 
