@@ -62,7 +62,9 @@ public struct SwarmReport: Codable, Sendable {
     public var serverCpuSeconds: Double
     public var serverPeakMemoryBytes: UInt64
     public var leaderboardQueries: Int
+    /// [seconds from the run's start, tick p99 ms] once a second.
     public var tickOverTime: [[Double]]
+    /// [seconds from the run's start, server bytes in per second, bytes out per second].
     public var bandwidthOverTime: [[Double]]
     public var rttSamplesMs: [Double]
     /// "game" (the whole stack) or "transport" (the same traffic through `arbiter echo`).
@@ -78,6 +80,8 @@ public struct SwarmReport: Codable, Sendable {
     /// Transport mode: payloads sent by the bots and echoes they received.
     public var payloadsSent = 0
     public var payloadsEchoed = 0
+    /// The ramp before the `durationSeconds` of play: the run lasts both.
+    public var rampSeconds = 0.0
 
     public var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
