@@ -28,7 +28,7 @@ public struct Axis: Sendable, Equatable {
 
     /// A value axis from 0 with headroom: its top is the first step at or above `max` × 1.1, so
     /// the largest value never sits on the border.
-    public static func values(max: Double, target: Int = 6) -> Axis {
+    public static func values(max: Double, target: Int = 8) -> Axis {
         let top = max.isFinite && max > 0 ? max * 1.1 : 1
         let step = niceStep(span: top, target: target)
         let upper = (top / step - 1e-9).rounded(.up) * step

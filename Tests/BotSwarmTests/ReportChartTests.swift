@@ -16,10 +16,13 @@ import Testing
     }
 
     @Test func valueAxesStartAtZeroWithHeadroomAboveTheMaximum() {
+        // 0.31 × 1.1 = 0.341: the next step of 0.05 is 0.35.
         let small = Axis.values(max: 0.31)
-        #expect(small.lower == 0 && abs(small.upper - 0.4) < 1e-12 && abs(small.step - 0.1) < 1e-12)
-        #expect(small.ticks.count == 5)
-        #expect(zip(small.ticks, [0, 0.1, 0.2, 0.3, 0.4]).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(small.lower == 0 && abs(small.upper - 0.35) < 1e-12 && abs(small.step - 0.05) < 1e-12)
+        #expect(small.ticks.count == 8)
+        #expect(zip(small.ticks, [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35]).allSatisfy { abs($0 - $1) < 1e-12 })
+        let coarse = Axis.values(max: 0.31, target: 4)
+        #expect(abs(coarse.upper - 0.4) < 1e-12 && abs(coarse.step - 0.1) < 1e-12 && coarse.ticks.count == 5)
         // 100 × 1.1 = 110: the next step of 20 is 120.
         let hundred = Axis.values(max: 100)
         #expect(hundred.upper == 120 && hundred.step == 20 && hundred.ticks == [0, 20, 40, 60, 80, 100, 120])
@@ -72,7 +75,7 @@ import Testing
         #expect(Self.labels(charts[2], "legend") == ["in (bots to server)", "out (server to bots)"])
         // The tick line has headroom: the top label is above the largest p99.
         let top = Self.labels(charts[0], "tick-y").last
-        #expect(top == "0.4 ms")
+        #expect(top == "0.35 ms")
         let page = report.html
         #expect(page.contains("3 s ramp + 15 s"))
         #expect(page.components(separatedBy: "<svg").count - 1 == 3)
