@@ -18,6 +18,15 @@ public struct Axis: Sendable, Equatable {
         return nice * magnitude
     }
 
+    /// The 1, 2 or 5 × 10^n step nearest `span / target` (on a log scale): for a range rounded
+    /// out to whole steps, where a step far above the rough one would add empty space.
+    public static func nearestNiceStep(span: Double, target: Int) -> Double {
+        guard span.isFinite, span > 0, target > 0 else { return 1 }
+        let rough = span / Double(target)
+        let magnitude = pow(10, (log10(rough)).rounded(.down))
+        return [1.0, 2, 5, 10].map { $0 * magnitude }.min { abs(log($0 / rough)) < abs(log($1 / rough)) } ?? magnitude
+    }
+
     /// Every multiple of `step` from `lower` to `upper`, both included when they are multiples.
     static func multiples(of step: Double, from lower: Double, to upper: Double) -> [Double] {
         guard step > 0, lower.isFinite, upper.isFinite, upper >= lower else { return [] }
@@ -43,7 +52,7 @@ public struct Axis: Sendable, Equatable {
             high = low + pad
             low = Swift.max(low - pad, Swift.min(low, 0))
         }
-        let step = niceStep(span: high - low, target: target)
+        let step = nearestNiceStep(span: high - low, target: target)
         let first = (low / step + 1e-9).rounded(.down) * step
         var last = (high / step - 1e-9).rounded(.up) * step
         if last <= first { last = first + step }

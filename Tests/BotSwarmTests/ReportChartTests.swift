@@ -13,6 +13,12 @@ import Testing
         #expect(abs(Axis.niceStep(span: 0.0033, target: 6) - 0.001) < 1e-15)
         #expect(Axis.niceStep(span: 30_000, target: 6) == 5_000)
         #expect(Axis.niceStep(span: 0, target: 6) == 1)
+        // For a range rounded out to steps: the nearest, so 16 to 36.4 ms is 16 to 38 in 2s, not 15 to 40 in 5s.
+        #expect(Axis.nearestNiceStep(span: 20.4, target: 10) == 2)
+        #expect(Axis.nearestNiceStep(span: 35, target: 10) == 5)
+        #expect(Axis.nearestNiceStep(span: 75, target: 10) == 10)
+        let rtt = Axis.range(from: 16.2, to: 36.43)
+        #expect(rtt.lower == 16 && rtt.upper == 38 && rtt.step == 2)
     }
 
     @Test func valueAxesStartAtZeroWithHeadroomAboveTheMaximum() {
