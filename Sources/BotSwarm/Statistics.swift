@@ -62,7 +62,9 @@ public struct SwarmReport: Codable, Sendable {
     public var serverCpuSeconds: Double
     public var serverPeakMemoryBytes: UInt64
     public var leaderboardQueries: Int
+    /// [seconds from the run's start, tick p99 ms] once a second.
     public var tickOverTime: [[Double]]
+    /// [seconds from the run's start, server bytes in per second, bytes out per second].
     public var bandwidthOverTime: [[Double]]
     public var rttSamplesMs: [Double]
     /// "game" (the whole stack) or "transport" (the same traffic through `arbiter echo`).
@@ -78,6 +80,8 @@ public struct SwarmReport: Codable, Sendable {
     /// Transport mode: payloads sent by the bots and echoes they received.
     public var payloadsSent = 0
     public var payloadsEchoed = 0
+    /// The ramp before the `durationSeconds` of play: the run lasts both.
+    public var rampSeconds = 0.0
 
     public var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
@@ -107,51 +111,6 @@ public struct SwarmReport: Codable, Sendable {
         if mode == "transport" { lines.append("transport only: payloads sent \(payloadsSent), echoed \(payloadsEchoed)") }
         if light { lines.append("light bots: no interpolated frames or local prediction (scripted aim)") }
         return lines.joined(separator: "\n")
-    }
-
-    /// A self-contained page: inline SVG line charts and a histogram, no scripts, opens offline.
-    public var html: String {
-        func line(_ points: [[Double]], title: String, unit: String) -> String {
-            guard points.count > 1 else { return "<p>\(title): no data</p>" }
-            let width = 640.0, height = 200.0
-            let xs = points.map { $0[0] }, ys = points.flatMap { $0.dropFirst() }
-            let maxX = max(xs.max() ?? 1, 1e-9), maxY = max(ys.max() ?? 1, 1e-9)
-            var paths = ""
-            let colours = ["#1f77b4", "#d62728"]
-            for series in 1..<(points.first?.count ?? 2) {
-                let d = points.map { String(format: "%.1f,%.1f", $0[0] / maxX * width, height - $0[series] / maxY * height) }.joined(separator: " ")
-                paths += "<polyline fill=\"none\" stroke=\"\(colours[(series - 1) % 2])\" stroke-width=\"1.5\" points=\"\(d)\"/>"
-            }
-            return """
-                <h2>\(title)</h2><svg width="\(Int(width) + 60)" height="\(Int(height) + 30)" xmlns="http://www.w3.org/2000/svg">\
-                <g transform="translate(50,5)"><rect width="\(Int(width))" height="\(Int(height))" fill="#fafafa" stroke="#ccc"/>\(paths)\
-                <text x="-45" y="10" font-size="10">\(String(format: "%.2f", maxY)) \(unit)</text><text x="-45" y="\(Int(height))" font-size="10">0</text>\
-                <text x="\(Int(width) - 40)" y="\(Int(height) + 20)" font-size="10">\(String(format: "%.0f", maxX)) s</text></g></svg>
-                """
-        }
-        func histogram(_ values: [Double], title: String, unit: String) -> String {
-            guard let top = values.max(), top > 0 else { return "<p>\(title): no data</p>" }
-            let bins = 30
-            var counts = [Int](repeating: 0, count: bins)
-            for value in values { counts[min(bins - 1, Int(value / top * Double(bins)))] += 1 }
-            let tallest = Double(counts.max() ?? 1)
-            let bars = counts.enumerated().map { index, count in
-                let h = Double(count) / tallest * 180
-                return String(format: "<rect x=\"%d\" y=\"%.1f\" width=\"18\" height=\"%.1f\" fill=\"#2ca02c\"/>", index * 20, 180 - h, h)
-            }.joined()
-            return "<h2>\(title)</h2><svg width=\"660\" height=\"210\" xmlns=\"http://www.w3.org/2000/svg\"><g transform=\"translate(30,5)\">\(bars)<text x=\"0\" y=\"200\" font-size=\"10\">0</text><text x=\"560\" y=\"200\" font-size=\"10\">\(String(format: "%.1f", top)) \(unit)</text></g></svg>"
-        }
-        let escaped = table.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        return """
-            <!doctype html><html><head><meta charset="utf-8"><title>Arbiter bot swarm</title>
-            <style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em}</style></head><body>
-            <h1>Arbiter bot swarm: \(bots) bots, \(playersPerGame) per game, \(Int(durationSeconds)) s</h1>
-            <pre>\(escaped)</pre>
-            \(line(tickOverTime, title: "Server tick duration over time (p99 per second)", unit: "ms"))
-            \(histogram(rttSamplesMs, title: "Client RTT distribution", unit: "ms"))
-            \(line(bandwidthOverTime, title: "Server bandwidth over time (blue in, red out)", unit: "B/s"))
-            </body></html>
-            """
     }
 }
 

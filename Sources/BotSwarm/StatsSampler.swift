@@ -110,8 +110,9 @@ final class StatsSampler: Sendable {
         state.withLock { $0.baselineMemory = sample.residentMemory }
     }
 
-    func run(until deadline: Date, bots: any BotPopulation, total: Int, failedJoins: Int, quiet: Bool) async {
-        let start = Date()
+    /// Samples from `start` (the run's start, when the first bot connects: every time in the
+    /// series counts from it) until `deadline`.
+    func run(from start: Date, until deadline: Date, bots: any BotPopulation, total: Int, failedJoins: Int, quiet: Bool) async {
         while Date() < deadline {
             try? await Task.sleep(for: .seconds(1))
             guard let sample = await probe.sample() else { continue }

@@ -172,6 +172,7 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
             serverCpuSeconds: stats.cpuSeconds, serverPeakMemoryBytes: stats.peakMemory, leaderboardQueries: leaderboardQueries,
             tickOverTime: stats.tickOverTime, bandwidthOverTime: stats.bandwidthOverTime, rttSamplesMs: Array(rtts.prefix(20_000)))
         report.light = light
+        report.rampSeconds = options.ramp
         report.serverTickPhasesP99Ms = stats.phasesP99Ms
         report.fillServerCosts(sampler: sampler, ramp: options.ramp, duration: options.duration, connected: connected)
         return report

@@ -134,7 +134,7 @@ public func runTransportSwarm(_ options: TransportSwarmOptions) async throws -> 
     let start = Date()
     let play = swarm.run()
     if options.serverPID != nil {
-        await sampler.run(until: start.addingTimeInterval(options.ramp + options.duration), bots: swarm, total: options.bots, failedJoins: 0, quiet: options.quiet)
+        await sampler.run(from: start, until: start.addingTimeInterval(options.ramp + options.duration), bots: swarm, total: options.bots, failedJoins: 0, quiet: options.quiet)
     }
     await play.value
     let connected = swarm.bots.filter(\.everConnected).count
@@ -152,6 +152,7 @@ public func runTransportSwarm(_ options: TransportSwarmOptions) async throws -> 
         serverCpuSeconds: stats.cpuSeconds, serverPeakMemoryBytes: stats.peakMemory, leaderboardQueries: 0,
         tickOverTime: [], bandwidthOverTime: [], rttSamplesMs: [])
     report.mode = "transport"
+    report.rampSeconds = options.ramp
     report.payloadsSent = swarm.bots.map(\.sent).reduce(0, +)
     report.payloadsEchoed = swarm.bots.map(\.echoed).reduce(0, +)
     report.fillServerCosts(sampler: sampler, ramp: options.ramp, duration: options.duration, connected: connected)
