@@ -25,6 +25,9 @@ public final class GameClient<Rules: GameRules> {
     public private(set) var inputAckLatencies: [Double] = []
     public private(set) var reliableSent = 0
     public var reliableReceived: Int { session.reliableReceived }
+    /// The final standings, best first, once the server said the match is over (it disconnects
+    /// right after): nil while it runs, and when that last message was lost.
+    public var finalStandings: [ScoreLine]? { session.finalStandings }
 
     /// - Parameter settings: the match's settings (tick rate and map must match the server's).
     public init(rules: Rules, settings: MatchSettings = MatchSettings(), bind: NetAddress? = nil) throws {

@@ -74,6 +74,7 @@ enum GameHarness {
         let client = ClientSimulation(rules: ArenaRules(), settings: settings)
         input.forEachFrame { frame in
             _ = client.receiveSnapshot(Array(frame.bytes), now: frame.time)
+            _ = MatchOverMessage.decode(Array(frame.bytes))
             _ = client.frame(now: frame.time)
             _ = client.makeInputMessage(ArenaRules.Input(moveX: 1), now: frame.time)
         }

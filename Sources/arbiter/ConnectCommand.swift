@@ -58,10 +58,10 @@ struct Connect: ParsableCommand {
             case .connected: return nil
             case .connectionTimedOut: return "the server at \(server) stopped answering after \(after) s connected"
             default:
-                let hint = summary.received == 0
-                    ? " (nothing was echoed: a game server, `arbiter serve`, expects the match protocol, so use `arbiter play`; `arbiter connect` is for `arbiter echo`)"
-                    : ""
-                return "the server at \(server) closed the connection after \(after) s\(hint)"
+                // Whether the game server's own packets arrived first (counted as received) is a
+                // race, so the hint does not depend on it.
+                let echoed = summary.received == 0 ? "nothing was echoed; " : ""
+                return "the server at \(server) closed the connection after \(after) s (\(echoed)a game server, `arbiter serve`, expects the match protocol, so use `arbiter play`; `arbiter connect` is for `arbiter echo`)"
             }
         }
         switch summary.finalState {

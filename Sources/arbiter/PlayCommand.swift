@@ -130,7 +130,7 @@ struct Play: AsyncParsableCommand {
         case "closed_by_server":
             return withControlPort
                 ? "the server at \(server) closed the connection after \(after) s, and the match is still running (kicked, or the server is stopping)"
-                : "the server at \(server) closed the connection after \(after) s (the match ended, or the server stopped: with --control, play can tell which)"
+                : "the server at \(server) closed the connection after \(after) s without saying the match was over (it stopped or kicked us, or its last message was lost)"
         case String(describing: ClientState.tokenExpired): return "the connect token expired before the server at \(server) answered (mint a new one)"
         case String(describing: ClientState.denied): return "the server at \(server) refused the connection (it is full)"
         case String(describing: ClientState.connectionTimedOut) where outcome.everConnected:
@@ -166,7 +166,10 @@ struct Play: AsyncParsableCommand {
             let now = clock.monotonicSeconds()
             if let seconds, now - start >= seconds { break }
             if client.state.rawValue < 0 { break }
-            if everConnected && client.state == .disconnected { return end("closed_by_server") }
+            if everConnected && client.state == .disconnected {
+                // The server's last message of a match names its final standings.
+                return end(client.finalStandings != nil ? "match_over" : "closed_by_server")
+            }
             if let terminal {
                 for key in terminal.readKeys() { if !controls.press(key, at: now) { return end("quit") } }
             }

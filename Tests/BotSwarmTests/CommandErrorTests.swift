@@ -187,9 +187,31 @@ import Glibc
         // The shortest match there is: 10 s.
         let game = try await post("/v1/games", token: session, ["name": "short", "settings": ["time_limit_seconds": 10, "max_players": 2]])
         let gameID = try #require(game["id"] as? Int)
+        // A second player on the bare connect token of its join: the server's last message of
+        // the match tells it the match is over (it has no control port to ask).
+        let other = try await post("/v1/accounts", ["username": "duo", "email": "duo@example.com", "password": "correct horse"])
+        let joined = try await post("/v1/games/\(gameID)/join", token: try #require(other["token"] as? String), [:])
+        let tokenFile = folder + "/duo.bin"
+        let encodedToken = try #require(joined["connect_token"] as? String)
+        try #require(Data(base64Encoded: encodedToken)).write(to: URL(fileURLWithPath: tokenFile))
+        let onToken = Process()
+        onToken.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("arbiter")
+        onToken.arguments = ["play", "--token", tokenFile, "--bot", "--seconds", "40"]
+        let logFile = folder + "/duo.log"
+        #expect(FileManager.default.createFile(atPath: logFile, contents: nil))
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        onToken.standardOutput = log
+        onToken.standardError = log
+        onToken.standardInput = FileHandle.nullDevice
+        try onToken.run()
         let result = try run([
             "play", "--control", http, "--username", "solo", "--password", "correct horse", "--game", "\(gameID)", "--bot", "--seconds", "40",
         ])
+        onToken.waitUntilExit()
+        let tokenOutput = String(decoding: try Data(contentsOf: URL(fileURLWithPath: logFile)), as: UTF8.self)
+        #expect(onToken.terminationStatus == 0, "\(tokenOutput.suffix(2000))")
+        #expect(tokenOutput.contains("match over: final standings\n"))
+        #expect(tokenOutput.hasSuffix(" state=match_over\n"), "\(tokenOutput.suffix(500))")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("match over: final standings\n"), "\(result.output)")
         #expect(result.output.contains("<- you"))

@@ -85,6 +85,31 @@ import Testing
         #expect(harness.events.contains(.left(matchID: harness.matchID, playerID: 2, reason: .matchEnded)))
         #expect(harness.clients.values.allSatisfy { !$0.connected }, "everyone is disconnected at the end")
         #expect(harness.server.matchCount == 0)
+        harness.run(ticks: 10)  // what was in flight lands
+        for player in [PlayerID(1), 2] {
+            let standings = try #require(harness.clients[player]?.session.finalStandings, "the last message names the final standings")
+            #expect(standings.map(\.playerID) == [1, 2])
+            #expect(standings.map(\.displayName) == ["shooter", "target"])
+            #expect(standings[0].kills == report.lines[0].kills)
+        }
+    }
+
+    @Test func theMatchOverMessageRoundTripsAndRefusesMalformedBytes() throws {
+        let lines = [
+            ScoreLine(playerID: .max, displayName: String(repeating: "é", count: 40), score: Int(Int32.max) + 5, kills: 70_000, deaths: 3),
+            ScoreLine(playerID: 2, displayName: "", score: -4),
+        ]
+        let bytes = MatchOverMessage.encode(lines)
+        let decoded = try #require(MatchOverMessage.decode(bytes))
+        #expect(decoded.map(\.playerID) == [.max, 2])
+        #expect(decoded[0].score == Int(Int32.max) && decoded[0].kills == Int(UInt16.max), "clamped")
+        #expect(decoded[0].displayName == String(repeating: "é", count: 16), "names cut at 32 bytes")
+        #expect(decoded[1].score == -4)
+        #expect(MatchOverMessage.decode(bytes + [0]) == nil, "trailing bytes")
+        #expect(MatchOverMessage.decode(Array(bytes.dropLast())) == nil, "a short line")
+        #expect(MatchOverMessage.decode([MatchOverMessage.kind, 1] + [UInt8](repeating: 0, count: 16) + [33] + [UInt8](repeating: 65, count: 33)) == nil)
+        #expect(MatchOverMessage.decode([SnapshotCodec.kind, 0]) == nil)
+        #expect(MatchOverMessage.decode([]) == nil)
     }
 
     @Test func liveScoresReachTheRegistryAndSurviveAPlayerLeaving() throws {

@@ -10,6 +10,8 @@ public final class MatchClientSession<Rules: GameRules> {
     public private(set) var spectating = false
     /// Reliable messages (channel 0) that came back: the server echoes each one.
     public private(set) var reliableReceived = 0
+    /// The final standings, once the server said the match is over (``MatchOverMessage``).
+    public private(set) var finalStandings: [ScoreLine]?
 
     public init(rules: Rules, settings: MatchSettings) throws(ConnectionConfiguration.Invalid) {
         channels = try ChannelConnection(configuration: MatchChannel.connectionConfiguration())
@@ -23,7 +25,11 @@ public final class MatchClientSession<Rules: GameRules> {
     public func deliverMessages(now: Double, applied: () -> Void = {}) {
         for channel in MatchChannel.snapshotChannels {
             while let message = channels.receive(on: channel) {
-                if simulation.receiveSnapshot(message, now: now) { applied() }
+                if message.first == MatchOverMessage.kind {
+                    finalStandings = MatchOverMessage.decode(message) ?? finalStandings
+                } else if simulation.receiveSnapshot(message, now: now) {
+                    applied()
+                }
             }
         }
         while channels.receive(on: .reliable) != nil { reliableReceived += 1 }

@@ -317,13 +317,26 @@ public final class MatchServer<Rules: GameRules> {
         registry.updateScores(matchID: match.id, lines: match.simulation.scoreboard)
     }
 
-    /// A match ended in the registry: its players are disconnected.
+    /// A match ended in the registry: its players are told the final standings (best effort,
+    /// see ``MatchOverMessage``) and disconnected.
     private func close(_ matchID: UInt64, now: Double, output: inout some MatchServerOutput) {
         guard let match = matches.removeValue(forKey: matchID) else { return }
+        let order = Rules.standingsOrder
+        let standings = match.simulation.scoreboard.sorted { a, b in
+            order.placesAhead(a, b) || (!order.placesAhead(b, a) && a.playerID < b.playerID)
+        }
+        let matchOver = MatchOverMessage.encode(standings)
+        let channel = MatchChannel.forSnapshot(ofSize: matchOver.count, configuration: connectionConfiguration)
         for client in match.members.sorted() {
             guard let member = members.removeValue(forKey: client) else { continue }
             notePeak(of: member)
             events.append(.left(matchID: matchID, playerID: member.player, reason: .matchEnded))
+            do {
+                try member.connection.send(matchOver, on: channel)
+                member.connection.generatePackets(now: now) { packet in output.send(packet, to: client) }
+            } catch {
+                // Its queue is full: the disconnect alone will have to say it.
+            }
             output.disconnect(client)
         }
         events.append(.matchEnded(matchID: matchID))

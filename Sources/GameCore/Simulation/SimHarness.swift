@@ -96,7 +96,9 @@ public final class SimHarness<Rules: GameRules>: VirtualTimeHarness {
             if datagram.to == serverAddress {
                 guard let client = clients.values.first(where: { $0.address == datagram.from }), client.connected else { return }
                 datagram.bytes.withUnsafeBytes { server.payloadReceived(client.index, bytes: $0, now: time, output: &output) }
-            } else if let client = clients.values.first(where: { $0.address == datagram.to }), client.connected {
+            } else if let client = clients.values.first(where: { $0.address == datagram.to }) {
+                // What the server sent before dropping a client still arrives: a transport
+                // delivers the packets ahead of its disconnect.
                 datagram.bytes.withUnsafeBytes { client.session.handlePacket($0, now: time) }
                 client.session.deliverMessages(now: time)
             }
