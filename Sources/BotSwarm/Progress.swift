@@ -19,10 +19,12 @@ final class Progress: Sendable {
             value += 1
             return value
         }
-        guard !quiet, value == total || value % max(1, total / 50) == 0 else { return }
+        // A bar redrawn 50 times on a terminal; four lines elsewhere.
+        let steps = StatusLine.onTerminal ? 50 : 4
+        guard !quiet, value == total || value % max(1, total / steps) == 0 else { return }
         let filled = value * 30 / max(1, total)
-        FileHandle.standardError.write(Data("\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(value)/\(total)".utf8))
+        StatusLine.write("\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(value)/\(total)")
     }
 
-    func finish() { if !quiet { FileHandle.standardError.write(Data("\n".utf8)) } }
+    func finish() { if !quiet { StatusLine.finish() } }
 }

@@ -113,6 +113,7 @@ final class StatsSampler: Sendable {
     /// Samples from `start` (the run's start, when the first bot connects: every time in the
     /// series counts from it) until `deadline`.
     func run(from start: Date, until deadline: Date, bots: any BotPopulation, total: Int, failedJoins: Int, quiet: Bool) async {
+        var samples = 0
         while Date() < deadline {
             try? await Task.sleep(for: .seconds(1))
             guard let sample = await probe.sample() else { continue }
@@ -134,15 +135,17 @@ final class StatsSampler: Sendable {
                     collected.lastBytes = (elapsed, bytesIn, bytesOut)
                 }
             }
-            guard !quiet else { continue }
+            samples += 1
+            // Every second on a terminal (in place); every fifth second elsewhere (a line each).
+            guard !quiet, StatusLine.onTerminal || samples % 5 == 0 else { continue }
             let rtts = Distribution(bots.liveRoundTripTimes())
             let line = String(
-                format: "\rbots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
+                format: "bots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
                 bots.connectedCount, total, sample.matches, sample.tick?.p99 ?? 0, rtts.p50, rtts.p99,
                 bots.errorCount + failedJoins)
-            FileHandle.standardError.write(Data(line.utf8))
+            StatusLine.write(StatusLine.onTerminal ? line : String(line.dropLast(3)))
         }
-        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        if !quiet { StatusLine.finish() }
     }
 
     /// Adds one CPU reading (what `run` does every second).
