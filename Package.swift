@@ -1,20 +1,21 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Release builds by the tools (tools/run, tools/bench) set ARBITER_CROSS_MODULE_OPTIMIZATION=1:
-// this package's modules then carry their function bodies across module boundaries, so that the
-// executable specialises the generic match server, snapshot encoder and UDP handler for the game
-// it hosts (docs/ARCHITECTURE.md, "Specialisation"). Only this package's targets, so that the
-// dependencies keep their usual build; behind a variable, so that a package depending on Arbiter
-// by version never sees an unsafe flag.
-let crossModuleOptimization: [SwiftSetting] =
-    Context.environment["ARBITER_CROSS_MODULE_OPTIMIZATION"] == "1"
-    ? [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] : []
-
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
-] + crossModuleOptimization
+]
+
+// Release builds by the tools (tools/run, tools/bench) set ARBITER_CROSS_MODULE_OPTIMIZATION=1:
+// the modules of the per-datagram and per-tick path then carry their function bodies across
+// module boundaries, so that the executable specialises the generic match server, snapshot
+// encoder, UDP handler and client for the game it hosts (docs/ARCHITECTURE.md, "Specialisation").
+// Only those modules: on the control port and the dependencies it would add minutes to a first
+// build for nothing. Behind a variable, so that a package depending on Arbiter by version never
+// sees an unsafe flag.
+let hotPath: [SwiftSetting] = strict + (
+    Context.environment["ARBITER_CROSS_MODULE_OPTIMIZATION"] == "1"
+    ? [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] : [])
 
 let package = Package(
     name: "Arbiter",
@@ -54,10 +55,10 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "CArbiterUDP"),
-        .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: strict),
+        .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: hotPath),
         // What the control port and the game servers agree on: settings, tickets, scores, reports.
-        .target(name: "MatchContract", dependencies: ["NetProtocol"], swiftSettings: strict),
-        .target(name: "GameCore", dependencies: ["NetProtocol", "MatchContract"], swiftSettings: strict),
+        .target(name: "MatchContract", dependencies: ["NetProtocol"], swiftSettings: hotPath),
+        .target(name: "GameCore", dependencies: ["NetProtocol", "MatchContract"], swiftSettings: hotPath),
         // The one percentile implementation (tick durations, RTTs, the bot swarm's reports): its
         // own small module, so that every user reaches it without depending upward and the
         // protocol and simulation libraries stay free of it.
@@ -74,9 +75,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: hotPath
         ),
-        .target(name: "ArbiterClient", dependencies: ["MatchContract", "GameCore", "GameRuntime", "NetProtocol"], swiftSettings: strict),
+        .target(name: "ArbiterClient", dependencies: ["MatchContract", "GameCore", "GameRuntime", "NetProtocol"], swiftSettings: hotPath),
         // Every decoder of untrusted bytes as a fuzz target; the libFuzzer executables live in
         // Fuzz/ (tools/fuzz), the seed replays in FuzzTargetsTests.
         .target(name: "FuzzTargets", dependencies: ["NetProtocol", "MatchContract", "GameCore"], swiftSettings: strict),
