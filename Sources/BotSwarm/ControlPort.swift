@@ -23,19 +23,6 @@ struct ControlPort: Sendable {
         var description: String { "HTTP \(status): \(body.prefix(200))" }
     }
 
-    /// Why a request never got an answer, in a few words ("connection refused").
-    static func connectionFailure(_ error: any Error) -> String {
-        guard let error = error as? URLError else { return String(describing: error) }
-        switch error.code {
-        case .cannotConnectToHost: return "connection refused"
-        case .timedOut: return "no answer within 30 s"
-        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
-        case .networkConnectionLost: return "the connection was closed"
-        case .unsupportedURL, .badURL: return "not an http:// or https:// URL"
-        default: return error.localizedDescription
-        }
-    }
-
     func call(_ method: String, _ path: String, token: String? = nil, body: [String: Any]? = nil) async throws -> (Int, [String: Any]) {
         guard let url = URL(string: base + path) else { throw Failure(status: 0, body: "bad URL \(base + path)") }
         var request = URLRequest(url: url)

@@ -1,3 +1,4 @@
+import ArbiterClient
 import Foundation
 import GameCore
 import GameRuntime
@@ -56,7 +57,7 @@ public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmR
     do {
         _ = try await port.call("GET", "/healthz")
     } catch {
-        throw .controlPortUnreachable(url: port.base, reason: ControlPort.connectionFailure(error))
+        throw .controlPortUnreachable(url: port.base, reason: connectionFailure(error))
     }
 
     // 1. Accounts: reuse the book, register what is missing, log everyone in.

@@ -436,18 +436,3 @@ enum ControlPortSession {
         return json
     }
 }
-
-/// Why a request never got an answer, in a few words ("connection refused").
-func connectionFailure(_ error: any Error) -> String {
-    guard let error = error as? URLError else { return String(describing: error) }
-    switch error.code {
-    case .cannotConnectToHost: return "connection refused"
-    case .timedOut: return "no answer within 30 s"
-    case .cannotFindHost, .dnsLookupFailed: return "unknown host"
-    case .networkConnectionLost: return "the connection was closed"
-    case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
-        .serverCertificateHasUnknownRoot:
-        return "TLS failed: \(error.localizedDescription)"
-    default: return error.localizedDescription
-    }
-}
