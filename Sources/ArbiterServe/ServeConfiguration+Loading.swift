@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import GameRuntime
 import NetProtocol
 import Synchronization
 
@@ -259,6 +260,20 @@ private struct Loader {
         c.packetBurst = double(.packetBurst, c.packetBurst)
         c.matchIdle = double(.matchIdle, c.matchIdle)
         c.arenaTickRate = int(.arenaTickRate, c.arenaTickRate)
+        if let threads = optionalDouble(.gameThreads) {
+            if threads == threads.rounded(), abs(threads) < 1e9 {
+                c.gameThreads = Int(threads)
+            } else {
+                problems.append("\(name(.gameThreads)) must be a whole number")
+            }
+        }
+        if let text = optionalString(.cpus) {
+            if let list = CPUList(parsing: text) {
+                c.cpus = list
+            } else {
+                problems.append("\(name(.cpus)) must be a CPU list like 0 or 0,2-3; got '\(text)'")
+            }
+        }
 
         c.reportRetryInterval = double(.reportRetryInterval, c.reportRetryInterval)
         c.matchSweepInterval = double(.matchSweepInterval, c.matchSweepInterval)

@@ -15,6 +15,9 @@ extension ServeConfiguration {
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             problems.append("\(naming(.tlsCert)) and \(naming(.tlsKey)) go together")
         }
+        if let gameThreads, udp.port != 0, Int(udp.port) + gameThreads - 1 > 65_535 {
+            problems.append("\(naming(.udp))'s port plus \(naming(.gameThreads)) must stay within 65535 (one port per worker)")
+        }
         if memoryBudget < connectionBudget {
             problems.append("\(naming(.memoryBudget)) must be at least \(naming(.connectionBudget))")
         }
@@ -57,10 +60,11 @@ extension ServeConfiguration {
         case .packetBurst: packetBurst
         case .matchIdle: matchIdle
         case .arenaTickRate: Double(arenaTickRate)
+        case .gameThreads: gameThreads.map(Double.init)
         case .reportRetryInterval: reportRetryInterval
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
-        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy: nil
+        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy, .cpus: nil
         }
     }
 
@@ -77,6 +81,8 @@ extension ServeConfiguration {
         case .metricsToken: metricsToken == nil ? nil : "<secret>"
         case .passwordCost: passwordCost.rawValue
         case .trustedProxy: trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
+        case .gameThreads: gameThreads.map(String.init) ?? "the number of CPUs this process may use"
+        case .cpus: cpus?.description
         default: number(setting).map(Self.text)
         }
     }

@@ -37,7 +37,7 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var maxClients = 1024
     /// `--update-interval`: seconds between the transport's timer passes (keep-alives,
     /// time-outs, pending handshakes), 0.0005...0.05. Default 0.01. Match ticks do not wait for
-    /// it: the loop wakes for the match server's next tick, and for every datagram.
+    /// it: a game worker wakes for its next tick (and these passes), then drains its socket.
     public var updateInterval = 0.01
     /// `--data-dir`: where `transport.key`, `email.key`, `arbiter.sqlite` and the outbox live.
     /// Default `./data`.
@@ -142,6 +142,15 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// admits any client whose token names no match, up to `--max-clients`, and never ends; its
     /// other settings are fixed: see ``defaultArena``.)
     public var arenaTickRate = 60
+    /// `--game-threads`: game workers, 1...256. Default: the number of CPUs this process may
+    /// use (``resolvedGameThreads``).
+    public var gameThreads: Int?
+    /// `--cpus`: where the game workers run (worker i on the i-th CPU of the list, modulo its
+    /// length). Default: not pinned.
+    public var cpus: CPUList?
+
+    /// `--game-threads`, or the number of CPUs this process may use.
+    public var resolvedGameThreads: Int { gameThreads ?? CPUList.allowed().cpus.count }
 
     // MARK: Match bookkeeping
 
@@ -210,4 +219,27 @@ extension ServeConfiguration {
 
     /// The game port's addresses for tokens: the public ones, else `bound`.
     public func gameAddress(bound: NetAddress) -> NetAddress { publicAddresses.first ?? bound }
+
+    /// Where game worker `worker` listens: `--udp` with its port plus the worker's index (port
+    /// 0 stays 0: each worker gets a port of its own from the kernel).
+    public func udpAddress(worker: Int) -> NetAddress { Self.offset(udp, by: worker) }
+
+    /// The address worker `worker` is reached at, for its tokens: the public address with its
+    /// port plus the worker's index, else what it bound.
+    public func gameAddress(worker: Int, bound: NetAddress) -> NetAddress {
+        publicAddresses(worker: worker).first ?? bound
+    }
+
+    /// `--public-address` for worker `worker`: each port plus the worker's index.
+    public func publicAddresses(worker: Int) -> [NetAddress] { publicAddresses.map { Self.offset($0, by: worker) } }
+
+    /// The CPUs worker `worker` is pinned to, if `--cpus` was given.
+    public func cpus(worker: Int) -> CPUList? {
+        cpus.map { CPUList([$0.cpus[worker % $0.cpus.count]]) }
+    }
+
+    private static func offset(_ address: NetAddress, by worker: Int) -> NetAddress {
+        guard address.port != 0, worker > 0 else { return address }
+        return address.withPort(UInt16(clamping: Int(address.port) + worker))
+    }
 }

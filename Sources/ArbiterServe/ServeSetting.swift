@@ -52,6 +52,8 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case packetBurst = "packet-burst"
     case matchIdle = "match-idle"
     case arenaTickRate = "arena-tick-rate"
+    case gameThreads = "game-threads"
+    case cpus
     // Match bookkeeping
     case reportRetryInterval = "report-retry-interval"
     case matchSweepInterval = "match-sweep-interval"
@@ -84,6 +86,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .openGamesPerAccount, .pendingInvitesPerAccount, .pendingFriendRequestsPerAccount: 1...1_000_000
         case .maxMatchesPerAccount: 1...100
         case .maxTickRate, .arenaTickRate: 10...240
+        case .gameThreads: 1...256
         case .chatSocketsPerAccount: 1...1000
         case .chatOutboxBytes: 1024...67_108_864
         case .chatMessageBytes: 1...16_384
@@ -103,7 +106,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .reportRetryInterval: 0.1...3600
         case .matchSweepInterval: 1...86_400
         case .unreportedMatchGrace: 0...86_400
-        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy: nil
+        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy, .cpus: nil
         }
     }
 
@@ -169,6 +172,9 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .packetBurst: "Packets one game peer may have processed in a burst above --packets-per-second."
         case .matchIdle: "Seconds an empty match waits for (more) players before it ends."
         case .arenaTickRate: "Tick rate of the default arena (clients whose token names no match), in Hz."
+        case .gameThreads:
+            "Game workers: each a thread with its own UDP port (--udp's port, the next one, ...; port 0: any) and its own matches; a new match goes to the least-loaded."
+        case .cpus: "CPUs the game workers run on, as taskset writes them (0,2-3); worker i is pinned to the i-th (modulo the list). Default: not pinned."
         case .reportRetryInterval: "Seconds between retries of match reports not yet stored (they wait in the data directory's outbox)."
         case .matchSweepInterval: "Seconds between sweeps that close matches which never reported."
         case .unreportedMatchGrace: "Seconds past its time limit a match that never reported is closed as timed_out."

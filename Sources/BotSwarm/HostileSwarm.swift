@@ -105,8 +105,9 @@ public func runHostileSwarm(_ options: HostileSwarmOptions) async throws -> Host
         let text = String(data: data, encoding: .utf8)
     {
         let values = PrometheusValues(text)
-        report.serverConnectionPeakBytes = values["arbiter_connection_peak_bytes"]
-        report.serverConnectionMemoryPeakBytes = values["arbiter_connection_memory_peak_bytes"]
+        // Gauges are per game worker (`{worker="N"}`): the worst one is the server's.
+        report.serverConnectionPeakBytes = values.maximum(of: "arbiter_connection_peak_bytes")
+        report.serverConnectionMemoryPeakBytes = values.maximum(of: "arbiter_connection_memory_peak_bytes")
         report.serverOverBudgetDisconnects = values["arbiter_channel_faults_total{fault=\"over_budget\"}"]
         report.serverRateLimitedPackets = values["arbiter_rate_limited_packets_total"]
         report.serverTickOverruns = values["arbiter_tick_overruns_total"]
@@ -126,6 +127,11 @@ struct PrometheusValues {
     }
 
     subscript(key: String) -> Double? { values[key] }
+
+    /// The largest sample of metric `name` over all its label sets.
+    func maximum(of name: String) -> Double? {
+        values.filter { $0.key == name || $0.key.hasPrefix(name + "{") }.values.max()
+    }
 }
 
 /// `@unchecked Sendable`: each worker thread owns its clients outright; the report is read only

@@ -8,8 +8,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+/// Room for one SO_TIMESTAMPNS control message per datagram.
+#define ARBITER_CONTROL_BYTES CMSG_SPACE(sizeof(struct timespec))
 
 struct arbiter_udp_batch {
     int capacity;
@@ -19,6 +25,7 @@ struct arbiter_udp_batch {
     struct iovec *vectors;
     struct sockaddr_storage *addresses;
     uint8_t *buffers;
+    uint8_t *controls;
 };
 
 arbiter_udp_batch *arbiter_udp_batch_create(int capacity, int buffer_bytes, int address_family) {
@@ -32,7 +39,8 @@ arbiter_udp_batch *arbiter_udp_batch_create(int capacity, int buffer_bytes, int 
     batch->vectors = calloc((size_t)capacity, sizeof(struct iovec));
     batch->addresses = calloc((size_t)capacity, sizeof(struct sockaddr_storage));
     batch->buffers = calloc((size_t)capacity, (size_t)buffer_bytes);
-    if (!batch->messages || !batch->vectors || !batch->addresses || !batch->buffers) {
+    batch->controls = calloc((size_t)capacity, ARBITER_CONTROL_BYTES);
+    if (!batch->messages || !batch->vectors || !batch->addresses || !batch->buffers || !batch->controls) {
         arbiter_udp_batch_destroy(batch);
         return NULL;
     }
@@ -53,6 +61,7 @@ void arbiter_udp_batch_destroy(arbiter_udp_batch *batch) {
     free(batch->vectors);
     free(batch->addresses);
     free(batch->buffers);
+    free(batch->controls);
     free(batch);
 }
 
@@ -65,6 +74,19 @@ uint8_t *arbiter_udp_batch_buffer(arbiter_udp_batch *batch, int index) {
 
 int arbiter_udp_batch_length(const arbiter_udp_batch *batch, int index) {
     return (int)batch->messages[index].msg_len;
+}
+
+int64_t arbiter_udp_batch_received_at(const arbiter_udp_batch *batch, int index) {
+    const struct msghdr *header = &batch->messages[index].msg_hdr;
+    if (header->msg_controllen == 0) return 0;
+    for (struct cmsghdr *message = CMSG_FIRSTHDR(header); message; message = CMSG_NXTHDR((struct msghdr *)header, message)) {
+        if (message->cmsg_level == SOL_SOCKET && message->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec stamp;
+            memcpy(&stamp, CMSG_DATA(message), sizeof(stamp));
+            return (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+        }
+    }
+    return 0;
 }
 
 static void to_address(const struct sockaddr_storage *storage, arbiter_udp_address *out) {
@@ -177,6 +199,8 @@ int arbiter_udp_receive(int fd, arbiter_udp_batch *batch) {
         batch->vectors[i].iov_len = (size_t)batch->buffer_bytes;
         batch->messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
         batch->messages[i].msg_hdr.msg_flags = 0;
+        batch->messages[i].msg_hdr.msg_control = batch->controls + (size_t)i * ARBITER_CONTROL_BYTES;
+        batch->messages[i].msg_hdr.msg_controllen = ARBITER_CONTROL_BYTES;
         batch->messages[i].msg_len = 0;
     }
     int count = recvmmsg(fd, batch->messages, (unsigned)batch->capacity, MSG_DONTWAIT, NULL);
@@ -216,6 +240,54 @@ int arbiter_udp_wait_readable(int fd, int timeout_ms) {
     int result = poll(&descriptor, 1, timeout_ms);
     if (result < 0) return errno == EINTR ? 0 : -errno;
     return result > 0 ? 1 : 0;
+}
+
+int arbiter_udp_enable_receive_timestamps(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0 ? 0 : -errno;
+}
+
+int64_t arbiter_realtime_nanoseconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+void arbiter_sleep_until(uint64_t monotonic_nanoseconds) {
+    struct timespec until = {.tv_sec = (time_t)(monotonic_nanoseconds / 1000000000ull),
+                             .tv_nsec = (long)(monotonic_nanoseconds % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {}
+}
+
+int arbiter_allowed_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -errno;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &set)) continue;
+        if (count < capacity) cpus[count] = cpu;
+        count++;
+    }
+    return count;
+}
+
+int arbiter_pin_current_thread(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return -EINVAL;
+        CPU_SET(cpus[i], &set);
+    }
+    int result = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    return result == 0 ? 0 : -result;
+}
+
+int arbiter_name_current_thread(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    return -pthread_setname_np(pthread_self(), truncated);
 }
 
 #include <stdio.h>

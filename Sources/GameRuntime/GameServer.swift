@@ -22,7 +22,7 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
     public private(set) var snapshotSendDurations = TickHistogram()
     /// The essentials for the stats route, refreshed every half second.
     public let statsBoard: GameServerStatsBoard
-    private let metrics = GameServerMetrics()
+    private let metrics: GameServerMetrics
     private var lastStats = 0.0
     private var reportedRateLimited: UInt64 = 0
     private var reportedOverruns: UInt64 = 0
@@ -35,10 +35,12 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
         mutating func disconnect(_ client: Int) { context.disconnect(client) }
     }
 
+    /// - Parameter worker: this handler's game worker (``GameWorkerPool``), which labels its gauges.
     public init(
         rules: Rules, directory: MatchDirectory, logger: Logger, statsBoard: GameServerStatsBoard = GameServerStatsBoard(),
-        configuration: MatchServer<Rules>.Configuration = .init(), clock: SystemClock = SystemClock()
+        configuration: MatchServer<Rules>.Configuration = .init(), clock: SystemClock = SystemClock(), worker: Int = 0
     ) {
+        metrics = GameServerMetrics(worker: worker)
         self.directory = directory
         self.logger = logger
         self.statsBoard = statsBoard

@@ -22,6 +22,9 @@ public final class MatchDirectory: MatchRegistry, Sendable {
 
     public var idleSeconds: Double { book.withLock { $0.idleSeconds } }
 
+    /// The seats of the matches running here (``MatchBook/plannedSeats``).
+    public var plannedSeats: Int { book.withLock { $0.plannedSeats } }
+
     /// Registers a new match and returns its id (never 0, which names the default arena).
     public func create(settings: MatchSettings, now: Double) -> UInt64 {
         var random = SystemRandomSource()

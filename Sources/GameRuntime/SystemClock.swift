@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CArbiterUDP
 import Foundation
 import NetProtocol
 
@@ -23,6 +24,15 @@ public struct SystemClock: Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
+    /// Nanoseconds on CLOCK_REALTIME: the clock of the kernel's receive timestamps.
+    public func realtimeNanoseconds() -> Int64 { arbiter_realtime_nanoseconds() }
+
+    /// Sleeps until CLOCK_MONOTONIC reads `seconds` (returns at once if it already has).
+    public func sleep(untilMonotonicSeconds seconds: Double) {
+        guard seconds > 0 else { return }
+        arbiter_sleep_until(UInt64(seconds * 1_000_000_000))
     }
 
     /// Unix time in whole seconds.

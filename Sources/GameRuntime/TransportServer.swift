@@ -23,6 +23,18 @@ extension TransportServerHandler {
     public var nextDeadline: Double? { nil }
 }
 
+/// When a ``TransportServer`` reads its socket.
+public enum ReceiveSchedule: Sendable {
+    /// Wakes for datagrams as they arrive: for a server that answers each one at once
+    /// (`arbiter echo`).
+    case onArrival
+    /// Sleeps to the handler's next deadline (or the endpoint's timers), then drains the socket:
+    /// for a game server, which applies inputs and answers only at its ticks. One wake-up and a
+    /// few full `recvmmsg` batches per tick instead of a wake-up per datagram; each datagram
+    /// keeps the kernel's arrival time, so round-trip times do not grow by the wait.
+    case atDeadlines
+}
+
 /// Runs a ``ServerEndpoint`` on a real UDP socket: batched receive, the endpoint's timers on
 /// absolute deadlines, batched send. Blocking; run it on a thread of its own.
 public final class TransportServer {
@@ -86,6 +98,7 @@ public final class TransportServer {
     public let socket: UDPSocket
     /// How often the endpoint's timers run.
     public let updateInterval: Double
+    public let schedule: ReceiveSchedule
     public private(set) var droppedPayloads: UInt64 = 0
     fileprivate var receiveNanoseconds: UInt64 = 0
     let logger: Logger
@@ -93,6 +106,9 @@ public final class TransportServer {
     private let incoming: DatagramBatch
     fileprivate let outgoing: DatagramBatch
     private let payloads: PayloadQueue
+    /// How many full batches one drain may read before the timers get their turn: under a
+    /// flood the rest waits in the socket (and the kernel drops what does not fit).
+    private let batchesPerDrain: Int
     fileprivate var pendingEvents: [PendingEvent] = []
     private var sink: Sink { Sink(outgoing: outgoing, payloads: payloads, server: self) }
 
@@ -101,9 +117,12 @@ public final class TransportServer {
     /// addresses tokens may name.
     public init(
         configuration: ServerConfiguration, bind address: NetAddress, updateInterval: Double = 0.01,
-        batchSize: Int = 64, clock: SystemClock = SystemClock(), logger: Logger = Logger(label: "arbiter.transport")
+        schedule: ReceiveSchedule = .onArrival, batchSize: Int = 128, clock: SystemClock = SystemClock(),
+        logger: Logger = Logger(label: "arbiter.transport")
     ) throws {
         socket = try UDPSocket(bind: address)
+        // Without the kernel's stamps a drained datagram would carry the drain's time instead.
+        self.schedule = schedule == .atDeadlines && !socket.enableReceiveTimestamps() ? .onArrival : schedule
         // The address actually bound (port 0 resolved) always counts as this server's own.
         var configuration = configuration
         if !configuration.serverAddresses.contains(socket.localAddress) {
@@ -116,6 +135,9 @@ public final class TransportServer {
         self.logger = logger
         incoming = DatagramBatch(socket: socket, capacity: batchSize)
         outgoing = DatagramBatch(socket: socket, capacity: batchSize)
+        // Per arrival, a few batches are plenty; at deadlines a drain must take a whole tick's
+        // traffic: a few datagrams per client.
+        batchesPerDrain = self.schedule == .onArrival ? 16 : max(16, 4 * configuration.maxClients / batchSize + 1)
         payloads = PayloadQueue(capacity: 8)
         pendingEvents.reserveCapacity(16)
     }
@@ -125,12 +147,20 @@ public final class TransportServer {
     public func run(handler: some TransportServerHandler, until stop: StopSignal) {
         var nextUpdate = clock.monotonicSeconds()
         while !stop.isStopped {
-            // One deadline decides when the loop wakes: the endpoint's timers or the handler's
-            // next tick, whichever is sooner (a match's tick is not rounded up to a poll).
-            let due = min(nextUpdate, handler.nextDeadline ?? nextUpdate)
-            let waitSeconds = due - clock.monotonicSeconds()
-            if waitSeconds > 0 {
-                socket.waitReadable(timeoutMilliseconds: Int((waitSeconds * 1000).rounded(.up)))
+            let deadline = handler.nextDeadline
+            let due: Double
+            switch schedule {
+            case .onArrival:
+                // The endpoint's timers or the handler's next tick, whichever is sooner (a
+                // match's tick is not rounded up to a poll); datagrams wake the loop meanwhile.
+                due = min(nextUpdate, deadline ?? nextUpdate)
+                let waitSeconds = due - clock.monotonicSeconds()
+                if waitSeconds > 0 { socket.waitReadable(timeoutMilliseconds: Int((waitSeconds * 1000).rounded(.up))) }
+            case .atDeadlines:
+                // The endpoint's timers wait for a tick that comes within one more interval:
+                // one wake-up per tick rather than one per tick and one per timer.
+                if let deadline, deadline < nextUpdate + updateInterval { due = deadline } else { due = nextUpdate }
+                clock.sleep(untilMonotonicSeconds: due)
             }
             receiveWaiting(handler: handler)
             let now = clock.now()
@@ -163,12 +193,22 @@ public final class TransportServer {
     private func receiveWaiting(handler: some TransportServerHandler) {
         let started = clock.uptimeNanoseconds()
         defer { receiveNanoseconds &+= clock.uptimeNanoseconds() &- started }
-        for _ in 0..<16 {
+        for _ in 0..<batchesPerDrain {
             let count = incoming.receive()
             if count == 0 { return }
-            let now = clock.now()
+            let drained = clock.now()
+            // The kernel's arrival stamps are on the real-time clock; the endpoint's on the
+            // monotonic one. One offset per batch maps them (never later than the drain).
+            let realtimeAtDrain = schedule == .atDeadlines ? clock.realtimeNanoseconds() : 0
             var sink = self.sink
             for index in 0..<count {
+                var now = drained
+                if realtimeAtDrain != 0 {
+                    let stamp = incoming.receivedAt(index)
+                    if stamp != 0 && stamp < realtimeAtDrain {
+                        now.seconds -= Double(realtimeAtDrain &- stamp) / 1_000_000_000
+                    }
+                }
                 incoming.withDatagram(index) { bytes, address in
                     endpoint.handle(bytes, from: address, now: now, sink: &sink)
                 }

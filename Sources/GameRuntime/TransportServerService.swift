@@ -14,18 +14,32 @@ import ServiceLifecycle
 public final class TransportServerService: Service, @unchecked Sendable {
     @usableFromInline let serve: (StopSignal) -> Void
     let stop = StopSignal()
+    let threadName: String
+    let cpus: CPUList?
 
-    @inlinable public convenience init<Handler: TransportServerHandler>(server: TransportServer, handler: Handler) {
-        self.init(serving: { stop in server.run(handler: handler, until: stop) })
+    /// - Parameters:
+    ///   - threadName: the loop thread's name (15 bytes at most), which tools look for.
+    ///   - cpus: where the loop thread may run (default: anywhere the process may).
+    @inlinable public convenience init<Handler: TransportServerHandler>(
+        server: TransportServer, handler: Handler, threadName: String = "arbiter-udp", cpus: CPUList? = nil
+    ) {
+        self.init(serving: { stop in server.run(handler: handler, until: stop) }, threadName: threadName, cpus: cpus)
     }
 
-    @usableFromInline init(serving serve: @escaping (StopSignal) -> Void) {
+    @usableFromInline init(serving serve: @escaping (StopSignal) -> Void, threadName: String, cpus: CPUList?) {
         self.serve = serve
+        self.threadName = threadName
+        self.cpus = cpus
     }
 
     public func run() async throws {
         let stop = self.stop
-        nonisolated(unsafe) let serve = { self.serve(stop) }
+        let (threadName, cpus) = (self.threadName, self.cpus)
+        nonisolated(unsafe) let serve = {
+            nameCurrentThread(threadName)
+            cpus?.pinCurrentThread()
+            self.serve(stop)
+        }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -33,7 +47,7 @@ public final class TransportServerService: Service, @unchecked Sendable {
                         serve()
                         continuation.resume()
                     }
-                    thread.name = "arbiter-udp"
+                    thread.name = threadName
                     thread.start()
                 }
             } onCancel: {

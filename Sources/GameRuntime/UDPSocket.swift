@@ -36,6 +36,10 @@ public final class UDPSocket: @unchecked Sendable {
 
     deinit { arbiter_udp_close(descriptor) }
 
+    /// Asks the kernel to stamp each datagram with its arrival time (``DatagramBatch/receivedAt(_:)``):
+    /// a server that reads its socket only at its ticks still knows when each datagram came.
+    public func enableReceiveTimestamps() -> Bool { arbiter_udp_enable_receive_timestamps(descriptor) == 0 }
+
     /// Blocks until a datagram is waiting or the timeout passes. Returns true if readable.
     @discardableResult
     public func waitReadable(timeoutMilliseconds: Int) -> Bool {
@@ -110,6 +114,11 @@ public final class DatagramBatch {
         let pointer = UnsafeRawPointer(arbiter_udp_batch_buffer(batch, Int32(index)))
         return body(UnsafeRawBufferPointer(start: pointer, count: length), address)
     }
+
+    /// When the kernel received datagram `index` (CLOCK_REALTIME nanoseconds), or 0 if the socket
+    /// does not ask for timestamps.
+    @inline(__always)
+    public func receivedAt(_ index: Int) -> Int64 { arbiter_udp_batch_received_at(batch, Int32(index)) }
 
     /// Stages a datagram; flushes first when the batch is full.
     public func transmit(_ datagram: UnsafeRawBufferPointer, to address: NetAddress) {

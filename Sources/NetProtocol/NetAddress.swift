@@ -40,6 +40,9 @@ public struct NetAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// The same host with another port.
+    public func withPort(_ port: UInt16) -> NetAddress { NetAddress(family: family, high: high, low: low, port: port) }
+
     /// An IPv6 address from its eight groups, most significant first.
     public init(ipv6Groups groups: [UInt16], port: UInt16) {
         precondition(groups.count == 8, "an IPv6 address has eight groups")

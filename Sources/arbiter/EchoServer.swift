@@ -60,6 +60,8 @@ func runEchoServer(name: String, configuration: ServerConfiguration, bind: NetAd
     let handler = EchoHandler(name: name, stop: stop.signal, deadline: seconds.map { clock.monotonicSeconds() + $0 }, replyBytes: replyBytes)
     let names = configuration.serverAddresses.map(\.description).joined(separator: ",")
     print("\(name): ready udp=\(server.socket.localAddress) protocol_id=0x\(String(configuration.protocolID, radix: 16)) max_clients=\(configuration.maxClients) token_addresses=\(names)")
+    // Named as the game workers are, so that tools can read this thread's CPU time beside theirs.
+    nameCurrentThread("arbiter-echo")
     server.run(handler: handler, until: stop.signal)
     let counters = server.endpoint.counters
     let drops = counters.dropSummary.map { "\($0.0)=\($0.1)" }.joined(separator: " ")

@@ -6,21 +6,24 @@ import MatchContract
 import NetProtocol
 import ServiceLifecycle
 
-/// Plugs the in-process game server into the control port's hosting seam.
+/// Plugs the in-process game server's workers into the control port's hosting seam: a new
+/// match goes to the least-loaded worker, and its tokens name that worker's address.
 struct InProcessMatchHost: MatchHosting {
-    let directory: MatchDirectory
-    let serverAddress: NetAddress
+    let pool: GameWorkerPool
     let catalog: GameCatalog
     let clock: SystemClock
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
-        MatchPlacement(matchID: directory.create(settings: settings, now: clock.monotonicSeconds()), serverAddress: serverAddress)
+        let (matchID, worker) = pool.createMatch(settings: settings, now: clock.monotonicSeconds())
+        return MatchPlacement(matchID: matchID, serverAddress: worker.address)
     }
 
-    func scoreboard(matchID: UInt64) async -> [ScoreLine]? { directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds()) }
+    func scoreboard(matchID: UInt64) async -> [ScoreLine]? {
+        pool.worker(running: matchID)?.directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds())
+    }
 
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
-        directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
+        pool.worker(running: matchID)?.directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds) ?? false
     }
 }
 
@@ -28,7 +31,8 @@ struct InProcessMatchHost: MatchHosting {
 /// through the durable outbox: a report is on disk before delivery is tried, and stays there
 /// (retried every `retryInterval`, and at the next start) until the recorder has stored it.
 struct MatchReportForwarder: Service {
-    let directory: MatchDirectory
+    /// Every game worker's directory: their reports are forwarded as they come.
+    let directories: [MatchDirectory]
     let recorder: ResultsRecorder
     let outbox: ResultsOutbox
     let retryInterval: Duration
@@ -46,15 +50,21 @@ struct MatchReportForwarder: Service {
                     await deliverPending()
                 }
             }
-            // The stream ends once the game server has stopped and reported every match it
-            // still ran as abandoned (see `GameServerHandler.serverStopped`).
-            for await report in directory.reports {
-                do {
-                    try outbox.store(report)
-                } catch {
-                    logger.error("could not write match report to the outbox: \(error)", metadata: ["match_id": "\(report.matchID)"])
+            // Each stream ends once its worker has stopped and reported every match it still
+            // ran as abandoned (see `GameServerHandler.serverStopped`).
+            await withTaskGroup(of: Void.self) { workers in
+                for directory in directories {
+                    workers.addTask {
+                        for await report in directory.reports {
+                            do {
+                                try outbox.store(report)
+                            } catch {
+                                logger.error("could not write match report to the outbox: \(error)", metadata: ["match_id": "\(report.matchID)"])
+                            }
+                            await deliver(report)
+                        }
+                    }
                 }
-                await deliver(report)
             }
             group.cancelAll()
         }

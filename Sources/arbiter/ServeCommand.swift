@@ -78,6 +78,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("packet-burst"), help: help(.packetBurst)) var packetBurst: Double?
     @Option(name: .customLong("match-idle"), help: help(.matchIdle)) var matchIdle: Double?
     @Option(name: .customLong("arena-tick-rate"), help: help(.arenaTickRate)) var arenaTickRate: Int?
+    @Option(name: .customLong("game-threads"), help: help(.gameThreads)) var gameThreads: Int?
+    @Option(help: help(.cpus)) var cpus: String?
 
     @Option(name: .customLong("report-retry-interval"), help: help(.reportRetryInterval)) var reportRetryInterval: Double?
     @Option(name: .customLong("match-sweep-interval"), help: help(.matchSweepInterval)) var matchSweepInterval: Double?
@@ -134,6 +136,8 @@ struct Serve: AsyncParsableCommand {
         put(.packetBurst, packetBurst)
         put(.matchIdle, matchIdle)
         put(.arenaTickRate, arenaTickRate)
+        put(.gameThreads, gameThreads)
+        put(.cpus, cpus)
         put(.reportRetryInterval, reportRetryInterval)
         put(.matchSweepInterval, matchSweepInterval)
         put(.unreportedMatchGrace, unreportedMatchGrace)
@@ -177,7 +181,6 @@ struct Serve: AsyncParsableCommand {
         factory.durationHistogramBuckets["arbiter_tick_duration_seconds"] = tickBuckets
         factory.durationHistogramBuckets["arbiter_tick_phase_duration_seconds"] = tickBuckets
         MetricsSystem.bootstrap(factory)
-        let statsBoard = GameServerStatsBoard()
 
         try DataDirectory.prepare(dataDir)
         let key = try DataDirectory.loadOrCreateTokenKey(in: dataDir)
@@ -188,30 +191,51 @@ struct Serve: AsyncParsableCommand {
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let clock = SystemClock()
-        let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
-        let transport: TransportServer
-        do {
-            transport = try TransportServer(
-                configuration: ServerConfiguration(
-                    protocolID: config.protocolID, privateKey: key, serverAddresses: [config.udp] + config.publicAddresses, maxClients: config.maxClients),
-                bind: config.udp, updateInterval: config.updateInterval, logger: logger)
-        } catch let error as UDPSocketError {
-            throw failure("serve", Self.cannotListen(config.udp, "UDP", errno: error.errno))
+        if let cpus = config.cpus, let missing = cpus.notAllowed().first {
+            throw failure("serve", "--cpus names CPU \(missing), which this process may not use (it may use \(CPUList.allowed()))")
         }
-        let boundUDP = transport.socket.localAddress
-        let gameAddress = config.gameAddress(bound: boundUDP)
+        // One game worker per thread, each with its own socket, matches and directory.
+        var workers: [GameWorkerPool.Worker] = []
+        var loops: [TransportServerService] = []
+        var bound: [NetAddress] = []
+        for index in 0..<config.resolvedGameThreads {
+            let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
+            let bind = config.udpAddress(worker: index)
+            let transport: TransportServer
+            do {
+                transport = try TransportServer(
+                    configuration: ServerConfiguration(
+                        protocolID: config.protocolID, privateKey: key,
+                        serverAddresses: [bind] + config.publicAddresses(worker: index),
+                        maxClients: config.maxClients),
+                    bind: bind, updateInterval: config.updateInterval, schedule: .atDeadlines, logger: logger)
+            } catch let error as UDPSocketError {
+                throw failure("serve", Self.cannotListen(bind, "UDP", errno: error.errno))
+            }
+            bound.append(transport.socket.localAddress)
+            let statsBoard = GameServerStatsBoard()
+            let handler = GameServerHandler(
+                rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard,
+                configuration: .init(limits: config.gameServerLimits, defaultArena: config.defaultArena), clock: clock, worker: index)
+            workers.append(.init(
+                index: index, address: config.gameAddress(worker: index, bound: transport.socket.localAddress), directory: directory,
+                statsBoard: statsBoard))
+            loops.append(TransportServerService(server: transport, handler: handler, threadName: "arbiter-game-\(index)", cpus: config.cpus(worker: index)))
+        }
+        let pool = GameWorkerPool(workers: workers)
+        let boundUDP = bound[0]
+        let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
         let services = try await ControlPlaneServices.make(
-            database: database, hosting: InProcessMatchHost(
-                directory: directory, serverAddress: gameAddress, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
+            database: database, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
             maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(statsBoard.current) }, metricsToken: config.metricsToken),
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats.merged) }, metricsToken: config.metricsToken),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
-        let forwarder = MatchReportForwarder(directory: directory, recorder: services.recorder, outbox: outbox, retryInterval: .seconds(config.reportRetryInterval), logger: logger)
+        let forwarder = MatchReportForwarder(directories: workers.map(\.directory), recorder: services.recorder, outbox: outbox, retryInterval: .seconds(config.reportRetryInterval), logger: logger)
         let abandoned = try await services.recorder.abandonInterruptedMatches()
         if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
         let scheme = tlsCert == nil ? "http" : "https"
@@ -225,11 +249,8 @@ struct Serve: AsyncParsableCommand {
             configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: config.tlsKeyPath),
             logger: logger,
             onServerRunning: { port in
-                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(config.protocolID, radix: 16))")
+                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(config.protocolID, radix: 16)) \(gamePorts)")
             })
-        let handler = GameServerHandler(
-            rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard,
-            configuration: .init(limits: config.gameServerLimits, defaultArena: config.defaultArena), clock: clock)
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.
         let group = ServiceGroup(
@@ -240,8 +261,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: MatchJanitor(
                         recorder: services.recorder, interval: .seconds(config.matchSweepInterval), grace: config.unreportedMatchGrace)),
                     .init(service: ChatJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
-                    .init(service: TransportServerService(server: transport, handler: handler)),
-                ],
+                ] + loops.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         if let seconds = config.runSeconds {

@@ -65,7 +65,7 @@ import FoundationNetworking
         // Bounded labels: no per-player or per-match dimensions anywhere.
         let labelNames = Set(metrics.samples.flatMap(\.labels.keys))
         #expect(labelNames.isSubset(of: [
-            "direction", "reason", "quantile", "phase", "le", "result", "error_type", "fault",
+            "direction", "reason", "quantile", "phase", "le", "result", "error_type", "fault", "worker",
             "http_request_method", "http_route", "http_response_status_code",
         ]), "\(labelNames)")
         // Routes are reported by their pattern, never with an id in the path.

@@ -22,6 +22,9 @@ int arbiter_udp_batch_capacity(const arbiter_udp_batch *batch);
 int arbiter_udp_batch_buffer_bytes(const arbiter_udp_batch *batch);
 uint8_t *arbiter_udp_batch_buffer(arbiter_udp_batch *batch, int index);
 int arbiter_udp_batch_length(const arbiter_udp_batch *batch, int index);
+/// When the kernel received entry `index` (CLOCK_REALTIME nanoseconds), or 0 when the socket
+/// does not ask for receive timestamps (``arbiter_udp_enable_receive_timestamps``).
+int64_t arbiter_udp_batch_received_at(const arbiter_udp_batch *batch, int index);
 void arbiter_udp_batch_address(const arbiter_udp_batch *batch, int index, arbiter_udp_address *out);
 /// Marks entry `index` as a datagram of `length` bytes to send to `destination`.
 void arbiter_udp_batch_prepare(arbiter_udp_batch *batch, int index, int length, const arbiter_udp_address *destination);
@@ -42,6 +45,21 @@ int arbiter_udp_send(int fd, arbiter_udp_batch *batch, int count, int *failed);
 /// Waits until the socket is readable or `timeout_ms` passes. Returns 1 if readable, 0 on
 /// timeout, -errno on error (EINTR is reported as 0).
 int arbiter_udp_wait_readable(int fd, int timeout_ms);
+/// Asks the kernel to stamp every datagram with its arrival time (SO_TIMESTAMPNS). 0 or -errno.
+int arbiter_udp_enable_receive_timestamps(int fd);
+
+/// CLOCK_REALTIME in nanoseconds (the clock of the kernel's receive timestamps).
+int64_t arbiter_realtime_nanoseconds(void);
+/// Sleeps until CLOCK_MONOTONIC reads `monotonic_nanoseconds` (at once if it already has).
+void arbiter_sleep_until(uint64_t monotonic_nanoseconds);
+
+/// The CPUs this process may run on: writes up to `capacity` of them to `cpus` and returns how
+/// many there are (or -errno).
+int arbiter_allowed_cpus(int *cpus, int capacity);
+/// Pins the calling thread to the `count` CPUs in `cpus`. 0 or -errno.
+int arbiter_pin_current_thread(const int *cpus, int count);
+/// Names the calling thread (at most 15 bytes are kept), as top, perf and /proc show it.
+int arbiter_name_current_thread(const char *name);
 
 
 

@@ -44,6 +44,10 @@ public struct MatchBook: Sendable {
 
     public var count: Int { matches.count }
 
+    /// The seats of every match still running (each match's ``MatchSettings/maxPlayers``): the
+    /// load a new match is placed by, known before its players connect.
+    public var plannedSeats: Int { matches.values.reduce(0) { $0 + ($1.over ? 0 : $1.settings.maxPlayers) } }
+
     /// Registers a new match and returns its id: random, 63 bits, never 0 (the default arena).
     public mutating func create(settings: MatchSettings, now: Double, random: inout some SecureRandomSource) -> UInt64 {
         var id: UInt64 = 0

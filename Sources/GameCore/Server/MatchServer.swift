@@ -176,8 +176,13 @@ public final class MatchServer<Rules: GameRules> {
         // However fast a peer sends, it gets its share of the thread and no more: past its
         // allowance its packets are dropped before any channel work (and not acknowledged).
         let limits = configuration.limits
-        member.packetAllowance = min(limits.packetBurst, member.packetAllowance + (now - member.allowanceUpdated) * limits.packetsPerSecond)
-        member.allowanceUpdated = now
+        // A server that drains its socket at its ticks hands over each payload with its arrival
+        // time, so `now` may step back a little between calls: never refill backwards.
+        let elapsed = now - member.allowanceUpdated
+        if elapsed > 0 {
+            member.packetAllowance = min(limits.packetBurst, member.packetAllowance + elapsed * limits.packetsPerSecond)
+            member.allowanceUpdated = now
+        }
         guard member.packetAllowance >= 1 else {
             rateLimitedPackets &+= 1
             return
