@@ -157,6 +157,12 @@ private struct Loader {
         return value
     }
 
+    private mutating func optionalInt(_ setting: ServeSetting) -> Int? {
+        let value = reader.int(forKey: key(setting), isSecret: setting.isSecret)
+        checkConverted(setting, "a whole number")
+        return value
+    }
+
     private mutating func optionalDouble(_ setting: ServeSetting) -> Double? {
         let value = reader.double(forKey: key(setting), isSecret: setting.isSecret)
         checkConverted(setting, "a number")
@@ -260,13 +266,7 @@ private struct Loader {
         c.packetBurst = double(.packetBurst, c.packetBurst)
         c.matchIdle = double(.matchIdle, c.matchIdle)
         c.arenaTickRate = int(.arenaTickRate, c.arenaTickRate)
-        if let threads = optionalDouble(.gameThreads) {
-            if threads == threads.rounded(), abs(threads) < 1e9 {
-                c.gameThreads = Int(threads)
-            } else {
-                problems.append("\(name(.gameThreads)) must be a whole number")
-            }
-        }
+        c.gameThreads = optionalInt(.gameThreads)
         if let text = optionalString(.cpus) {
             if let list = CPUList(parsing: text) {
                 c.cpus = list

@@ -100,6 +100,37 @@ import Testing
     }
 
     /// Every environment variable is the flag's name in swift-configuration's encoding.
+    /// `--game-threads` and `--cpus`, and the ports and pins each worker gets from them.
+    @Test func gameWorkersGetConsecutivePortsAndTheirCPUs() throws {
+        let config = try ServeConfiguration.load(
+            flags: [.gameThreads: .int(3), .cpus: .string("0,2-3"), .udp: .string("127.0.0.1:41000"), .publicAddress: .strings(["203.0.113.7:50000"])],
+            environment: [:])
+        #expect(config.resolvedGameThreads == 3)
+        #expect(config.cpus == CPUList([0, 2, 3]))
+        #expect((0..<3).map { config.udpAddress(worker: $0).port } == [41000, 41001, 41002])
+        #expect(config.gameAddress(worker: 2, bound: config.udpAddress(worker: 2)) == NetAddress("203.0.113.7:50002"))
+        #expect((0..<4).map { config.cpus(worker: $0) } == [CPUList([0]), CPUList([2]), CPUList([3]), CPUList([0])])
+        // Port 0: every worker asks the kernel for a port of its own.
+        let anyPort = try ServeConfiguration.load(flags: [.udp: .string("127.0.0.1:0")], environment: [:])
+        #expect(anyPort.udpAddress(worker: 5).port == 0)
+        // By default, one worker per CPU this process may use, unpinned.
+        let defaults = try ServeConfiguration.load(flags: [:], environment: [:])
+        #expect(defaults.resolvedGameThreads == CPUList.allowed().cpus.count && defaults.cpus == nil)
+
+        for (text, valid) in [("1", true), ("0-3,7", true), ("", false), ("3-1", false), ("a", false), ("1,,2", false), ("-1", false)] {
+            #expect((CPUList(parsing: text) != nil) == valid, "\(text)")
+        }
+        #expect(throws: ServeConfigurationError.self) {
+            try ServeConfiguration.load(flags: [:], environment: ["ARBITER_CPUS": "2-1"])
+        }
+        #expect(throws: ServeConfigurationError.self) {
+            try ServeConfiguration.load(flags: [.gameThreads: .int(0)], environment: [:])
+        }
+        #expect(throws: ServeConfigurationError.self) {
+            try ServeConfiguration.load(flags: [.udp: .string("127.0.0.1:65535"), .gameThreads: .int(2)], environment: [:])
+        }
+    }
+
     @Test func everySettingIsReadFromItsEnvironmentVariable() throws {
         for setting in ServeSetting.allCases {
             let sources = ServeConfiguration.sources(flags: [:], environment: [setting.environmentVariable: "1"])
