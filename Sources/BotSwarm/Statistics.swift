@@ -59,7 +59,7 @@ public struct SwarmReport: Codable, Sendable {
     public var failedJoins: Int
     public var disconnectsByReason: [String: Int]
     /// The server's tick pass durations over the run's window (see ``serverTickScope``); `count`
-    /// is the passes.
+    /// is the passes (from a server without histograms, the match ticks since it started).
     public var serverTickMs: Distribution
     /// Ticks the server skipped to catch up, over the run's window (see ``serverTickScope``).
     public var serverTickOverruns: UInt64
