@@ -4,12 +4,17 @@ extension SwarmReport {
     /// From the run's start (the first bot connecting) to its end: the ramp and the play after it.
     public var runSeconds: Double { rampSeconds + durationSeconds }
 
-    /// Server tick p99 once a second, over the run.
+    /// Whether the tick figures are the server's running ones (a server without histograms).
+    var tickFiguresAreRunning: Bool { serverTickScope == ServerTickFigures.Scope.sinceServerStart.rawValue }
+
+    /// Server tick p99 once a second, over the run: each second's own, or the server's running
+    /// p99 from a server without histograms.
     public var tickChart: LineChart? {
         let points = tickOverTime.compactMap { $0.count > 1 ? (x: $0[0], y: $0[1]) : nil }
         guard !points.isEmpty else { return nil }
+        let name = tickFiguresAreRunning ? "server tick p99 since the server started, read once a second" : "server tick p99 of each second's passes"
         var chart = LineChart(
-            title: "Server tick duration over time", series: [LineSeries(name: "server tick p99 since the server started, read once a second", colour: "#1f77b4", points: points)],
+            title: "Server tick duration over time", series: [LineSeries(name: name, colour: "#1f77b4", points: points)],
             end: runSeconds, unit: .milliseconds, yTitle: "tick duration (ms)")
         chart.shadedUntil = rampSeconds
         chart.shadedLabel = "ramp: bots joining"
@@ -55,11 +60,19 @@ extension SwarmReport {
         let number = { (value: Double) in String(format: "%g", value) }
         let heading = "Arbiter bot swarm: \(bots) bots, \(mode == "transport" ? "transport only" : "\(playersPerGame) per game"), "
             + "\(number(rampSeconds)) s ramp + \(number(durationSeconds)) s"
-        var tickCaption = "The p99 of every tick the server has run so far (a running figure, as /v1/server/stats gives it), read once a second; "
-            + "the shaded stretch is the ramp, while bots join."
+        var tickCaption = tickFiguresAreRunning
+            ? "The p99 of every tick the server has run since it started (a running figure: this server publishes no tick histograms), read once a second; "
+            : "The p99 of each second's own tick passes (the difference of two readings of the server's histograms a second apart); "
+        tickCaption += "the shaded stretch is the ramp, while bots join."
         if serverTickMs.count > 0 {
-            tickCaption += " Over the whole run: p50 \(ChartUnit.milliseconds.value(serverTickMs.p50)), p99 \(ChartUnit.milliseconds.value(serverTickMs.p99)), "
-                + "max \(ChartUnit.milliseconds.value(serverTickMs.max)); a tick at 60 Hz has 16.7 ms."
+            let figures = "p50 \(ChartUnit.milliseconds.value(serverTickMs.p50)), p99 \(ChartUnit.milliseconds.value(serverTickMs.p99)), "
+                + "max \(ChartUnit.milliseconds.value(serverTickMs.max)), overruns \(serverTickOverruns); a tick at 60 Hz has 16.7 ms."
+            if serverTickScope == ServerTickFigures.Scope.window.rawValue, serverTickWindowSeconds.count == 2 {
+                tickCaption += " Over the run's window (\(String(format: "%.1f", serverTickWindowSeconds[0])) s to "
+                    + "\(String(format: "%.1f", serverTickWindowSeconds[1])) s, after the ramp): " + figures
+            } else if tickFiguresAreRunning {
+                tickCaption += " Since the server started, not over this run: " + figures
+            }
         }
         let histogram = rttHistogram
         var rttCaption = "Each connected bot's round-trip time once a second; the bars cover p0 to p99.9."

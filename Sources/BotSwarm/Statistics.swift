@@ -1,5 +1,6 @@
 import Foundation
 import Histograms
+import MatchContract
 
 /// Percentiles of a sample set, as the report shows them (from a ``SampleHistogram``: within
 /// 0.1 % of a recorded sample, nearest rank; `max` exact).
@@ -25,6 +26,17 @@ public struct Distribution: Codable, Sendable, Equatable {
         max = histogram.maxValue
     }
 
+    /// A server's tick durations in milliseconds, from its published buckets: each percentile
+    /// and the max are the upper bound of their bucket (within 1 µs, or 0.79 % above 128 µs).
+    public init(milliseconds histogram: DurationHistogram) {
+        count = Int(clamping: histogram.count)
+        p50 = histogram.percentileSeconds(0.5) * 1000
+        p90 = histogram.percentileSeconds(0.9) * 1000
+        p99 = histogram.percentileSeconds(0.99) * 1000
+        p999 = histogram.percentileSeconds(0.999) * 1000
+        max = histogram.maxSeconds * 1000
+    }
+
     public func scaled(_ factor: Double) -> Distribution {
         var copy = self
         copy.p50 *= factor
@@ -46,7 +58,10 @@ public struct SwarmReport: Codable, Sendable {
     public var connected: Int
     public var failedJoins: Int
     public var disconnectsByReason: [String: Int]
+    /// The server's tick pass durations over the run's window (see ``serverTickScope``); `count`
+    /// is the passes (from a server without histograms, the match ticks since it started).
     public var serverTickMs: Distribution
+    /// Ticks the server skipped to catch up, over the run's window (see ``serverTickScope``).
     public var serverTickOverruns: UInt64
     public var clientRttMs: Distribution
     public var snapshotInterArrivalMs: Distribution
@@ -62,7 +77,9 @@ public struct SwarmReport: Codable, Sendable {
     public var serverCpuSeconds: Double
     public var serverPeakMemoryBytes: UInt64
     public var leaderboardQueries: Int
-    /// [seconds from the run's start, tick p99 ms] once a second.
+    /// [seconds from the run's start, tick p99 ms] once a second: the p99 of that second's own
+    /// passes (no point for a second without one); from a server without histograms, its
+    /// running p99 since it started (see ``serverTickScope``).
     public var tickOverTime: [[Double]]
     /// [seconds from the run's start, server bytes in per second, bytes out per second].
     public var bandwidthOverTime: [[Double]]
@@ -70,8 +87,18 @@ public struct SwarmReport: Codable, Sendable {
     /// "game" (the whole stack) or "transport" (the same traffic through `arbiter echo`).
     public var mode = "game"
     public var light = false
-    /// p99 of each phase of the server tick pass.
+    /// p99 of each phase of the server tick pass, over the run's window (see ``serverTickScope``).
     public var serverTickPhasesP99Ms: [String: Double] = [:]
+    /// What ``serverTickMs``, ``serverTickOverruns`` and ``serverTickPhasesP99Ms`` cover:
+    /// `window`, the run's window (from the first reading at or after the end of the ramp to the
+    /// last one at or before the end of play, ``serverTickWindowSeconds``), as the difference of
+    /// the server's histograms at those readings; `since_server_start`, the server's running
+    /// figures since it started, from a server that publishes no histograms (older); `none`, no
+    /// reading of the server's ticks.
+    public var serverTickScope = ServerTickFigures.Scope.none.rawValue
+    /// [from, to]: the window's two readings, in seconds from the run's start (empty unless the
+    /// scope is `window`).
+    public var serverTickWindowSeconds: [Double] = []
     /// Server CPU over the steady part of the run (after the ramp), per connected player per second.
     public var serverCpuMicrosPerPlayerSecond = 0.0
     /// Resident memory before the first bot connected, and the growth per connected player.
@@ -91,13 +118,14 @@ public struct SwarmReport: Codable, Sendable {
         }
         var lines = [
             pad("", 28) + ["p50", "p90", "p99", "p99.9", "max"].map(column).joined(),
-            row("server tick", serverTickMs, "ms"),
+            row(serverTickScope == ServerTickFigures.Scope.window.rawValue ? "server tick (window)" : "server tick", serverTickMs, "ms"),
             row("client RTT", clientRttMs, "ms"),
             row("snapshot inter-arrival", snapshotInterArrivalMs, "ms"),
             row("input to acknowledgement", inputAckLatencyMs, "ms"),
             row("prediction correction", predictionCorrectionUnits, "units"),
             row("interpolation delay", interpolationDelayMs, "ms"),
         ]
+        if let scope = serverTickScopeText { lines.append(scope) }
         lines.append("bots connected \(connected)/\(bots), failed joins \(failedJoins), disconnects \(disconnectsText), tick overruns \(serverTickOverruns)")
         lines.append("reliable messages sent \(reliableSent) delivered \(reliableDelivered); chat sent \(chatSent), deliveries to channel members \(chatReceived); leaderboard queries \(leaderboardQueries)")
         lines.append(String(format: "bandwidth per client: up %.0f B/s, down %.0f B/s; server CPU %.1f s, peak memory %.1f MB",
@@ -116,9 +144,14 @@ public struct SwarmReport: Codable, Sendable {
 
 extension SwarmReport {
     /// CPU per player over the steady part of the run (from a second after the ramp to the end)
-    /// and memory growth per connected player over the baseline.
+    /// and memory growth per connected player over the baseline; and what the tick figures
+    /// cover (the run's window, or the server's running figures), which the caller took from
+    /// the same sampler.
     mutating func fillServerCosts(sampler: StatsSampler, ramp: Double, duration: Double, connected: Int) {
         let stats = sampler.collected
+        let ticks = stats.tickFigures
+        serverTickScope = ticks.scope.rawValue
+        serverTickWindowSeconds = ticks.window.map { [$0.lowerBound, $0.upperBound] } ?? []
         serverCpuMicrosPerPlayerSecond = sampler.cpuMicrosPerPlayerSecond(from: ramp + 1, to: ramp + duration)
         serverBaselineMemoryBytes = stats.baselineMemory
         if connected > 0, stats.baselineMemory > 0, stats.peakMemory > stats.baselineMemory {

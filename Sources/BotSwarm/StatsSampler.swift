@@ -1,11 +1,18 @@
 import Foundation
+import MatchContract
 import Synchronization
 
 /// What the sampler reads from the server once a second.
 struct ServerSample: Sendable {
+    /// The server's running tick figures since it started (ms).
     var tick: Distribution?
     var overruns: UInt64 = 0
     var phasesP99Ms: [String: Double] = [:]
+    /// The server's tick pass durations since it started, and each phase's by its JSON name
+    /// (`receive`, `simulate`, `snapshot_send`); nil and empty from a server that does not
+    /// publish them (older).
+    var tickHistogram: DurationHistogram?
+    var phaseHistograms: [String: DurationHistogram] = [:]
     var cpuSeconds = 0.0
     var residentMemory: UInt64 = 0
     var clients = 0
@@ -35,8 +42,13 @@ struct StatsRouteProbe: ServerProbe {
         distribution.max = tick["max_ms"] as? Double ?? 0
         var sample = ServerSample(tick: distribution)
         sample.overruns = UInt64(tick["overruns"] as? Int ?? 0)
+        sample.tickHistogram = Self.histogram(tick["histogram"])
         if let phases = tick["phases"] as? [String: Any] {
-            for (name, value) in phases { sample.phasesP99Ms[name] = (value as? [String: Any])?["p99_ms"] as? Double ?? 0 }
+            for (name, value) in phases {
+                let phase = value as? [String: Any]
+                sample.phasesP99Ms[name] = phase?["p99_ms"] as? Double ?? 0
+                if let histogram = Self.histogram(phase?["histogram"]) { sample.phaseHistograms[name] = histogram }
+            }
         }
         sample.cpuSeconds = stats["cpu_seconds"] as? Double ?? 0
         sample.residentMemory = UInt64(stats["resident_memory_bytes"] as? Int ?? 0)
@@ -45,6 +57,20 @@ struct StatsRouteProbe: ServerProbe {
         sample.bytesIn = Double(stats["bytes_in"] as? Int ?? 0)
         sample.bytesOut = Double(stats["bytes_out"] as? Int ?? 0)
         return sample
+    }
+
+    /// `{"buckets": [[lower_us, count], …]}` as the stats route publishes it; nil when absent or
+    /// malformed (a server that is not ours to trust with a trap).
+    static func histogram(_ json: Any?) -> DurationHistogram? {
+        guard let object = json as? [String: Any], let buckets = object["buckets"] as? [Any] else { return nil }
+        var pairs: [(lowerMicroseconds: UInt64, count: UInt64)] = []
+        pairs.reserveCapacity(buckets.count)
+        for bucket in buckets {
+            guard let pair = bucket as? [Any], pair.count == 2, let lower = pair[0] as? Int, let count = pair[1] as? Int, lower >= 0, count >= 0
+            else { return nil }
+            pairs.append((UInt64(lower), UInt64(count)))
+        }
+        return DurationHistogram(buckets: pairs)
     }
 }
 
@@ -87,17 +113,23 @@ final class StatsSampler: Sendable {
     private let state = Mutex(Collected())
 
     struct Collected: Sendable {
-        var tick = Distribution([])
-        var overruns: UInt64 = 0
-        var phasesP99Ms: [String: Double] = [:]
+        /// The server's tick readings, and the report's tick figures made from them.
+        var tickLog = ServerTickLog(window: 0...0)
         var cpuSeconds = 0.0
         var peakMemory: UInt64 = 0
         var baselineMemory: UInt64 = 0
-        var tickOverTime: [[Double]] = []
         var bandwidthOverTime: [[Double]] = []
         var lastBytes: (Double, Double, Double)?
         /// (seconds since start, CPU seconds, connected clients), for the CPU per player.
         var cpuOverTime: [(Double, Double, Int)] = []
+
+        var tickFigures: ServerTickFigures { tickLog.figures }
+        /// Over the run's window (see ``ServerTickLog``), in ms.
+        var tick: Distribution { tickFigures.tick }
+        var overruns: UInt64 { tickFigures.overruns }
+        var phasesP99Ms: [String: Double] { tickFigures.phasesP99Ms }
+        /// [seconds since the start, that second's tick p99 in ms].
+        var tickOverTime: [[Double]] { tickLog.tickOverTime }
     }
 
     init(probe: any ServerProbe) { self.probe = probe }
@@ -110,23 +142,48 @@ final class StatsSampler: Sendable {
         state.withLock { $0.baselineMemory = sample.residentMemory }
     }
 
+    /// The play after the ramp, in seconds from the run's start; nil for a ramp or duration that
+    /// is negative or not finite (no window to take).
+    static func window(ramp: Double, duration: Double) -> ClosedRange<Double>? {
+        guard ramp.isFinite, duration.isFinite, ramp >= 0, duration >= 0 else { return nil }
+        return ramp...(ramp + duration)
+    }
+
+    /// When to read the server, in seconds from the run's start: every whole second up to
+    /// `length`, and the window's two ends (a whole second serves as one when it falls within a
+    /// millisecond of it).
+    static func schedule(length: Double, window: ClosedRange<Double>?) -> [ServerTickLog.Instant] {
+        var instants = length.isFinite && length >= 1 ? (1...Int(length.rounded(.down))).map { ServerTickLog.Instant(at: Double($0), onTheSecond: true) } : []
+        for bound in [window?.lowerBound, window?.upperBound].compactMap({ $0 }) where bound >= 0 && bound <= length {
+            if abs(bound - bound.rounded()) < ServerTickLog.tolerance && bound.rounded() >= 1 { continue }
+            if instants.contains(where: { !$0.onTheSecond && abs($0.at - bound) < ServerTickLog.tolerance }) { continue }
+            instants.append(.init(at: bound, onTheSecond: false))
+        }
+        return instants.sorted { $0.at < $1.at }
+    }
+
     /// Samples from `start` (the run's start, when the first bot connects: every time in the
-    /// series counts from it) until `deadline`.
-    func run(from start: Date, until deadline: Date, bots: any BotPopulation, total: Int, failedJoins: Int, quiet: Bool) async {
+    /// series counts from it) until `deadline`: once a second, and at the two ends of `window`
+    /// (seconds from `start`: the play after the ramp), over which the report's tick figures
+    /// are. Without a window they are over the whole sampling.
+    func run(
+        from start: Date, window: ClosedRange<Double>? = nil, until deadline: Date, bots: any BotPopulation, total: Int, failedJoins: Int, quiet: Bool
+    ) async {
+        let length = deadline.timeIntervalSince(start)
+        state.withLock { $0.tickLog = ServerTickLog(window: window ?? 0...Swift.max(0, length)) }
         var samples = 0
-        while Date() < deadline {
-            try? await Task.sleep(for: .seconds(1))
+        for instant in Self.schedule(length: length, window: window) {
+            let wait = instant.at - Date().timeIntervalSince(start)
+            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+            if Task.isCancelled { break }
             guard let sample = await probe.sample() else { continue }
             let elapsed = Date().timeIntervalSince(start)
-            state.withLock { collected in
-                if let tick = sample.tick {
-                    collected.tick = tick
-                    collected.tickOverTime.append([elapsed, tick.p99])
-                }
-                collected.overruns = sample.overruns
-                collected.phasesP99Ms = sample.phasesP99Ms
-                collected.cpuSeconds = sample.cpuSeconds
+            let lastSecondP99 = state.withLock { collected -> Double? in
+                collected.tickLog.add(sample, at: instant)
                 collected.peakMemory = max(collected.peakMemory, sample.residentMemory)
+                // The window's own readings are for the tick figures only; rates stay per second.
+                guard instant.onTheSecond else { return nil }
+                collected.cpuSeconds = sample.cpuSeconds
                 collected.cpuOverTime.append((elapsed, sample.cpuSeconds, sample.clients))
                 if let bytesIn = sample.bytesIn, let bytesOut = sample.bytesOut {
                     if let last = collected.lastBytes, elapsed > last.0 {
@@ -134,14 +191,16 @@ final class StatsSampler: Sendable {
                     }
                     collected.lastBytes = (elapsed, bytesIn, bytesOut)
                 }
+                return collected.tickLog.tickOverTime.last.flatMap { $0.first == instant.at ? $0.last : nil }
             }
+            guard instant.onTheSecond else { continue }
             samples += 1
             // Every second on a terminal (in place); every fifth second elsewhere (a line each).
             guard !quiet, StatusLine.onTerminal || samples % 5 == 0 else { continue }
             let rtts = Distribution(bots.liveRoundTripTimes())
             let line = String(
                 format: "bots connected %d/%d  games %d  server tick p99 %.2f ms  client RTT p50/p99 %.0f/%.0f ms  errors %d   ",
-                bots.connectedCount, total, sample.matches, sample.tick?.p99 ?? 0, rtts.p50, rtts.p99,
+                bots.connectedCount, total, sample.matches, lastSecondP99 ?? 0, rtts.p50, rtts.p99,
                 bots.errorCount + failedJoins)
             StatusLine.write(StatusLine.onTerminal ? line : String(line.dropLast(3)))
         }

@@ -123,7 +123,9 @@ public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmR
     let start = Date()
     let play = swarm.run(threads: options.threads, ramp: options.ramp, duration: options.duration)
     let samplerTask = Task {
-        await sampler.run(from: start, until: start.addingTimeInterval(options.ramp + options.duration + 2), bots: swarm, total: bots, failedJoins: failedJoins, quiet: quiet)
+        await sampler.run(
+            from: start, window: StatsSampler.window(ramp: options.ramp, duration: options.duration), until: start.addingTimeInterval(options.ramp + options.duration + 2),
+            bots: swarm, total: bots, failedJoins: failedJoins, quiet: quiet)
     }
     let chat = ChatBots()
     let chatInterval = options.chatRate > 0 ? 60 / options.chatRate : Double.infinity

@@ -2264,7 +2264,7 @@ enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "Tick durations (milliseconds), matches, clients, traffic, drops, client RTT and loss, process CPU and memory.",
+            "description": "Tick durations (milliseconds, and cumulative microsecond buckets to subtract between readings), matches, clients, traffic, drops, client RTT and loss, process CPU and memory.",
             "content": {
               "application/json": {
                 "schema": {
@@ -3228,6 +3228,7 @@ enum OpenAPIDocument {
       "ServerTickStats": {
         "type": "object",
         "additionalProperties": false,
+        "description": "The tick passes since the server started (a pass runs every match that is due once). The percentiles are running figures since the start; for a stretch of time, subtract two readings' `histogram`s (and each phase's), `count`s and `overruns`: each only grows while the server runs.",
         "required": [
           "count",
           "p50_ms",
@@ -3236,9 +3237,14 @@ enum OpenAPIDocument {
           "p999_ms",
           "max_ms",
           "overruns",
-          "phases"
+          "phases",
+          "histogram"
         ],
         "properties": {
+          "histogram": {
+            "$ref": "#/components/schemas/DurationHistogram",
+            "description": "Every pass's duration since the server started."
+          },
           "phases": {
             "type": "object",
             "additionalProperties": false,
@@ -3272,22 +3278,50 @@ enum OpenAPIDocument {
           },
           "count": {
             "type": "integer",
-            "minimum": 0
+            "minimum": 0,
+            "description": "Match ticks run since the server started (at least the passes the histogram counts)."
           },
           "overruns": {
             "type": "integer",
-            "minimum": 0
+            "minimum": 0,
+            "description": "Match ticks skipped to catch up since the server started."
           }
         }
       },
       "TickPhaseStats": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["p50_ms", "p99_ms", "max_ms"],
+        "required": ["p50_ms", "p99_ms", "max_ms", "histogram"],
         "properties": {
           "p50_ms": { "type": "number", "minimum": 0 },
           "p99_ms": { "type": "number", "minimum": 0 },
-          "max_ms": { "type": "number", "minimum": 0 }
+          "max_ms": { "type": "number", "minimum": 0 },
+          "histogram": {
+            "$ref": "#/components/schemas/DurationHistogram",
+            "description": "This phase's duration in every pass since the server started."
+          }
+        }
+      },
+      "DurationHistogram": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Durations counted in fixed buckets whose bounds never change, so that two readings subtract (the durations recorded in between) and several servers' add up. Bounds are whole microseconds: below 128 µs one bucket per microsecond, [n, n+1); from 128 µs up 128 buckets per doubling, so in [2^k, 2^(k+1)) µs each bucket is 2^(k-7) µs wide (under 0.79 % of its lower bound); the last bucket, [16711680, 16777216) µs, also holds every longer duration. A bucket's duration is best read as its upper bound (the next bucket's lower bound).",
+        "required": ["buckets"],
+        "properties": {
+          "buckets": {
+            "type": "array",
+            "description": "The non-empty buckets in ascending order, each as [lower bound in µs, count]. A bucket missing from the list holds none.",
+            "items": {
+              "type": "array",
+              "minItems": 2,
+              "maxItems": 2,
+              "prefixItems": [
+                { "type": "integer", "minimum": 0, "maximum": 16711680, "description": "The bucket's lower bound (µs)." },
+                { "type": "integer", "minimum": 1, "description": "How many durations it holds." }
+              ],
+              "items": false
+            }
+          }
         }
       },
       "ServerStats": {

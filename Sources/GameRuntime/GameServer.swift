@@ -169,14 +169,17 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
         metrics.rttP99.record(rttP99)
         metrics.loss.record(loss)
         func phase(_ histogram: TickHistogram) -> ServerStatsReport.Phase {
-            .init(p50Ms: histogram.percentile(0.5) * 1000, p99Ms: histogram.percentile(0.99) * 1000, maxMs: histogram.maxSeconds * 1000)
+            .init(
+                p50Ms: histogram.percentile(0.5) * 1000, p99Ms: histogram.percentile(0.99) * 1000, maxMs: histogram.maxSeconds * 1000,
+                histogram: histogram.published)
         }
         let stats = ServerStatsReport(
             tick: .init(
                 count: server.ticks, p50Ms: tickDurations.percentile(0.5) * 1000, p90Ms: tickDurations.percentile(0.9) * 1000,
                 p99Ms: tickDurations.percentile(0.99) * 1000, p999Ms: tickDurations.percentile(0.999) * 1000, maxMs: tickDurations.maxSeconds * 1000,
                 overruns: server.overruns,
-                phases: .init(receive: phase(receiveDurations), simulate: phase(simulateDurations), snapshotSend: phase(snapshotSendDurations))),
+                phases: .init(receive: phase(receiveDurations), simulate: phase(simulateDurations), snapshotSend: phase(snapshotSendDurations)),
+                histogram: tickDurations.published),
             matches: server.matchCount, connectedClients: server.playerCount, datagramsIn: counters.datagramsReceived,
             datagramsOut: counters.datagramsSent, bytesIn: counters.bytesReceived, bytesOut: counters.bytesSent,
             drops: Dictionary(uniqueKeysWithValues: counters.dropSummary.map { ($0.0.description, $0.1) }), rttP50Ms: rttP50 * 1000,

@@ -2,17 +2,25 @@
 /// clients, traffic, drops, client round trips and loss, and its process's CPU and memory. The
 /// game server publishes it; the control port serves it at `GET /v1/server/stats`; the bot
 /// swarm reads it from there.
+///
+/// The percentiles are the server's running figures since it started. To describe a stretch of
+/// time, a reader takes the difference of two readings' ``Tick/histogram`` (and each phase's
+/// ``Phase/histogram``), ``Tick/count`` and ``Tick/overruns``: every one of them only grows.
 public struct ServerStatsReport: Codable, Sendable, Equatable {
     /// One phase of the tick pass, in milliseconds.
     public struct Phase: Codable, Sendable, Equatable {
         public var p50Ms: Double
         public var p99Ms: Double
         public var maxMs: Double
+        /// Every pass's duration of this phase since the server started. Nil when decoded from a
+        /// server that does not publish it (older than the histograms).
+        public var histogram: DurationHistogram?
 
-        public init(p50Ms: Double, p99Ms: Double, maxMs: Double) {
+        public init(p50Ms: Double, p99Ms: Double, maxMs: Double, histogram: DurationHistogram? = nil) {
             self.p50Ms = p50Ms
             self.p99Ms = p99Ms
             self.maxMs = maxMs
+            self.histogram = histogram
         }
     }
 
@@ -29,6 +37,8 @@ public struct ServerStatsReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// The tick passes since the server started. A pass runs every match that is due once;
+    /// `count` counts match ticks, so it is at least the histogram's count.
     public struct Tick: Codable, Sendable, Equatable {
         public var count: UInt64
         public var p50Ms: Double
@@ -38,11 +48,16 @@ public struct ServerStatsReport: Codable, Sendable, Equatable {
         public var maxMs: Double
         public var overruns: UInt64
         public var phases: Phases
+        /// Every pass's duration since the server started. Nil when decoded from a server that
+        /// does not publish it (older than the histograms).
+        public var histogram: DurationHistogram?
 
         public init(
-            count: UInt64, p50Ms: Double, p90Ms: Double, p99Ms: Double, p999Ms: Double, maxMs: Double, overruns: UInt64, phases: Phases
+            count: UInt64, p50Ms: Double, p90Ms: Double, p99Ms: Double, p999Ms: Double, maxMs: Double, overruns: UInt64, phases: Phases,
+            histogram: DurationHistogram? = nil
         ) {
             self.phases = phases
+            self.histogram = histogram
             self.count = count
             self.p50Ms = p50Ms
             self.p90Ms = p90Ms
@@ -89,11 +104,13 @@ public struct ServerStatsReport: Codable, Sendable, Equatable {
 extension ServerStatsReport {
     /// Nothing measured yet.
     public static let empty = ServerStatsReport(
-        tick: .init(count: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: 0, phases: .init(receive: .zero, simulate: .zero, snapshotSend: .zero)),
+        tick: .init(
+            count: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0, overruns: 0, phases: .init(receive: .zero, simulate: .zero, snapshotSend: .zero),
+            histogram: DurationHistogram()),
         matches: 0, connectedClients: 0, datagramsIn: 0, datagramsOut: 0, bytesIn: 0, bytesOut: 0, drops: [:], rttP50Ms: 0, rttP99Ms: 0,
         meanPacketLoss: 0)
 }
 
 extension ServerStatsReport.Phase {
-    public static let zero = ServerStatsReport.Phase(p50Ms: 0, p99Ms: 0, maxMs: 0)
+    public static let zero = ServerStatsReport.Phase(p50Ms: 0, p99Ms: 0, maxMs: 0, histogram: DurationHistogram())
 }

@@ -41,6 +41,9 @@ import FoundationNetworking
         #expect(report.snapshotInterArrivalMs.count > 4 * 60)
         #expect(report.inputAckLatencyMs.count > 4 * 60)
         #expect(report.serverTickMs.count > 0)
+        // Over the play after the ramp: the readings at 0.5 s and 3.5 s.
+        #expect(report.serverTickScope == "window")
+        #expect(report.serverTickWindowSeconds == [0.5, 3.5])
         #expect(Set(report.serverTickPhasesP99Ms.keys) == ["receive", "simulate", "snapshot_send"])
         #expect(report.table.contains("server tick"))
         #expect(report.html.contains("<svg"))

@@ -49,6 +49,11 @@ import Testing
         }
         #expect(handler.ticks > 100)
         #expect(handler.tickDurations.percentile(0.99) < 0.0167)
+        // The published report carries the passes' buckets, every phase's counting the same passes.
+        let published = handler.statsBoard.current.tick
+        let passes = published.histogram?.count ?? 0
+        #expect(passes > 0 && passes <= published.count)
+        for phase in [published.phases.receive, published.phases.simulate, published.phases.snapshotSend] { #expect(phase.histogram?.count == passes) }
         for client in clients { client.disconnect() }
     }
 }
