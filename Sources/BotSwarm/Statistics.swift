@@ -101,6 +101,9 @@ public struct SwarmReport: Codable, Sendable {
     public var serverTickWindowSeconds: [Double] = []
     /// Server CPU over the steady part of the run (after the ramp), per connected player per second.
     public var serverCpuMicrosPerPlayerSecond = 0.0
+    /// The server's game threads alone (thread CPU time, not the process's) per player-tick,
+    /// over the same part of the run; nil when the server's threads could not be read.
+    public var serverGameThreadMicrosPerPlayerTick: Double?
     /// Resident memory before the first bot connected, and the growth per connected player.
     public var serverBaselineMemoryBytes: UInt64 = 0
     public var serverMemoryPerPlayerBytes = 0.0
@@ -133,6 +136,9 @@ public struct SwarmReport: Codable, Sendable {
         lines.append(String(format: "server CPU per player: %.1f us per second (%.2f us per player-tick at 60 Hz); memory per player: %.1f KiB over a %.1f MB baseline",
                             serverCpuMicrosPerPlayerSecond, serverCpuMicrosPerPlayerSecond / 60, serverMemoryPerPlayerBytes / 1024,
                             Double(serverBaselineMemoryBytes) / 1_048_576))
+        if let gameThread = serverGameThreadMicrosPerPlayerTick {
+            lines.append(String(format: "server game threads: %.2f us per player-tick (their own CPU time)", gameThread))
+        }
         if !serverTickPhasesP99Ms.isEmpty {
             lines.append("server tick phases p99: " + serverTickPhasesP99Ms.sorted { $0.key < $1.key }.map { "\($0.key) " + String(format: "%.2f ms", $0.value) }.joined(separator: ", "))
         }
@@ -153,6 +159,7 @@ extension SwarmReport {
         serverTickScope = ticks.scope.rawValue
         serverTickWindowSeconds = ticks.window.map { [$0.lowerBound, $0.upperBound] } ?? []
         serverCpuMicrosPerPlayerSecond = sampler.cpuMicrosPerPlayerSecond(from: ramp + 1, to: ramp + duration)
+        serverGameThreadMicrosPerPlayerTick = sampler.gameThreadMicrosPerPlayerTick(from: ramp + 1, to: ramp + duration)
         serverBaselineMemoryBytes = stats.baselineMemory
         if connected > 0, stats.baselineMemory > 0, stats.peakMemory > stats.baselineMemory {
             serverMemoryPerPlayerBytes = Double(stats.peakMemory - stats.baselineMemory) / Double(connected)

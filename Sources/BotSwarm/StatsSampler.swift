@@ -14,6 +14,10 @@ struct ServerSample: Sendable {
     var tickHistogram: DurationHistogram?
     var phaseHistograms: [String: DurationHistogram] = [:]
     var cpuSeconds = 0.0
+    /// CPU time of the server's game threads alone, and the player-ticks they served (nil when
+    /// the server does not say: then the connected clients at 60 Hz stand in).
+    var gameThreadCpuSeconds: Double?
+    var playerTicks: UInt64?
     var residentMemory: UInt64 = 0
     var clients = 0
     var matches = 0
@@ -51,6 +55,8 @@ struct StatsRouteProbe: ServerProbe {
             }
         }
         sample.cpuSeconds = stats["cpu_seconds"] as? Double ?? 0
+        sample.gameThreadCpuSeconds = stats["game_thread_cpu_seconds"] as? Double
+        sample.playerTicks = (stats["player_ticks"] as? Int).map { UInt64(max(0, $0)) }
         sample.residentMemory = UInt64(stats["resident_memory_bytes"] as? Int ?? 0)
         sample.clients = stats["connected_clients"] as? Int ?? 0
         sample.matches = stats["matches"] as? Int ?? 0
@@ -90,12 +96,31 @@ struct ProcessProbe: ServerProbe {
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         var sample = ServerSample()
         sample.cpuSeconds = (user + system) / ticksPerSecond
+        sample.gameThreadCpuSeconds = Self.gameThreadCPUSeconds(pid: pid)
         if let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) {
             let parts = statm.split(separator: " ")
             if parts.count > 1, let pages = UInt64(parts[1]) { sample.residentMemory = pages * UInt64(sysconf(Int32(_SC_PAGESIZE))) }
         }
         sample.clients = connected()
         return sample
+    }
+
+    /// The CPU time of the process's game threads (`arbiter-game-N`, or `arbiter-echo`), from
+    /// each thread's schedstat (nanoseconds on the CPU); nil when it has none.
+    static func gameThreadCPUSeconds(pid: Int32) -> Double? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
+        var nanoseconds: UInt64 = 0
+        var found = false
+        for task in tasks {
+            guard let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8),
+                name.hasPrefix("arbiter-game") || name.hasPrefix("arbiter-echo"),
+                let schedstat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
+                let onCPU = schedstat.split(separator: " ").first.flatMap({ UInt64($0) })
+            else { continue }
+            nanoseconds &+= onCPU
+            found = true
+        }
+        return found ? Double(nanoseconds) / 1_000_000_000 : nil
     }
 }
 
@@ -122,6 +147,9 @@ final class StatsSampler: Sendable {
         var lastBytes: (Double, Double, Double)?
         /// (seconds since start, CPU seconds, connected clients), for the CPU per player.
         var cpuOverTime: [(Double, Double, Int)] = []
+        /// (seconds since start, game threads' CPU seconds, player-ticks if the server counts
+        /// them, connected clients), for the game's own CPU per player-tick.
+        var gameCpuOverTime: [(Double, Double, UInt64?, Int)] = []
 
         var tickFigures: ServerTickFigures { tickLog.figures }
         /// Over the run's window (see ``ServerTickLog``), in ms.
@@ -185,6 +213,9 @@ final class StatsSampler: Sendable {
                 guard instant.onTheSecond else { return nil }
                 collected.cpuSeconds = sample.cpuSeconds
                 collected.cpuOverTime.append((elapsed, sample.cpuSeconds, sample.clients))
+                if let gameCPU = sample.gameThreadCpuSeconds {
+                    collected.gameCpuOverTime.append((elapsed, gameCPU, sample.playerTicks, sample.clients))
+                }
                 if let bytesIn = sample.bytesIn, let bytesOut = sample.bytesOut {
                     if let last = collected.lastBytes, elapsed > last.0 {
                         collected.bandwidthOverTime.append([elapsed, (bytesIn - last.1) / (elapsed - last.0), (bytesOut - last.2) / (elapsed - last.0)])
@@ -210,6 +241,24 @@ final class StatsSampler: Sendable {
     /// Adds one CPU reading (what `run` does every second).
     func record(elapsed: Double, cpuSeconds: Double, clients: Int) {
         state.withLock { $0.cpuOverTime.append((elapsed, cpuSeconds, clients)) }
+    }
+
+    /// The game threads' own CPU per player-tick (µs) between `from` and `to` seconds of the run:
+    /// their CPU time over the player-ticks the server counted (or, from a server that does not
+    /// count them, the connected clients' seconds at `tickRate`). Nil without two readings.
+    func gameThreadMicrosPerPlayerTick(from: Double, to: Double, tickRate: Double = 60) -> Double? {
+        let points = collected.gameCpuOverTime.filter { $0.0 >= from && $0.0 <= to }
+        guard let first = points.first, let last = points.last, points.count > 1 else { return nil }
+        let playerTicks: Double
+        if let start = first.2, let end = last.2, end > start {
+            playerTicks = Double(end - start)
+        } else {
+            var playerSeconds = 0.0
+            for (a, b) in zip(points, points.dropFirst()) { playerSeconds += (b.0 - a.0) * Double(a.3 + b.3) / 2 }
+            playerTicks = playerSeconds * tickRate
+        }
+        guard playerTicks > 0 else { return nil }
+        return (last.1 - first.1) / playerTicks * 1_000_000
     }
 
     /// Server CPU per connected player per second (µs) between `from` and `to` seconds of the

@@ -3398,6 +3398,78 @@ enum OpenAPIDocument {
           "resident_memory_bytes": {
             "type": "integer",
             "minimum": 0
+          },
+          "game_thread_cpu_seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "CPU time of the game worker threads alone (summed), without the control port's: with `player_ticks`, the game's cost per player-tick."
+          },
+          "player_ticks": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Match ticks times the clients each served, summed over the workers (only grows)."
+          },
+          "workers": {
+            "type": "array",
+            "description": "Each game worker (`arbiter serve --game-threads`): a thread with its own UDP port and matches. The fields above are their sum.",
+            "items": {
+              "$ref": "#/components/schemas/ServerWorkerStats"
+            }
+          }
+        }
+      },
+      "ServerWorkerStats": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "index",
+          "port",
+          "tick",
+          "matches",
+          "connected_clients",
+          "datagrams_in",
+          "datagrams_out",
+          "thread_cpu_seconds",
+          "player_ticks"
+        ],
+        "properties": {
+          "index": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "port": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 65535,
+            "description": "The worker's UDP port (connect tokens for its matches name it)."
+          },
+          "tick": {
+            "$ref": "#/components/schemas/ServerTickStats"
+          },
+          "matches": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "connected_clients": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "datagrams_in": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "datagrams_out": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "thread_cpu_seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "CPU time the worker's thread has used."
+          },
+          "player_ticks": {
+            "type": "integer",
+            "minimum": 0
           }
         }
       }

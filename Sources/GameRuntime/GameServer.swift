@@ -184,6 +184,10 @@ public final class GameServerHandler<Rules: GameRules>: TransportServerHandler {
             datagramsOut: counters.datagramsSent, bytesIn: counters.bytesReceived, bytesOut: counters.bytesSent,
             drops: Dictionary(uniqueKeysWithValues: counters.dropSummary.map { ($0.0.description, $0.1) }), rttP50Ms: rttP50 * 1000,
             rttP99Ms: rttP99 * 1000, meanPacketLoss: loss)
-        statsBoard.publish(stats)
+        var published = stats
+        // Read on this thread, so it is this worker's own CPU time.
+        published.gameThreadCpuSeconds = SystemClock().threadCPUSeconds()
+        published.playerTicks = server.playerTicks
+        statsBoard.publish(published)
     }
 }

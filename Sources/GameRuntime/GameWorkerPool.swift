@@ -46,31 +46,58 @@ public final class GameWorkerPool: Sendable {
         workers.first { $0.directory.contains(matchID) }
     }
 
-    /// Every worker's latest report, and their sum (see ``ServerStatsReport/merging(_:)``).
-    public var stats: (merged: ServerStatsReport, perWorker: [ServerStatsReport]) {
+    /// The whole server's report (``ServerStatsReport/merging(_:)``), with each worker's own
+    /// figures in ``ServerStatsReport/workers``.
+    public var stats: ServerStatsReport {
         let each = workers.map(\.statsBoard.current)
-        return (ServerStatsReport.merging(each), each)
+        var merged = ServerStatsReport.merging(each)
+        merged.workers = zip(workers, each).map { worker, report in
+            .init(
+                index: worker.index, port: Int(worker.address.port), tick: report.tick, matches: report.matches,
+                connectedClients: report.connectedClients, datagramsIn: report.datagramsIn, datagramsOut: report.datagramsOut,
+                threadCpuSeconds: report.gameThreadCpuSeconds ?? 0, playerTicks: report.playerTicks ?? 0)
+        }
+        return merged
     }
 }
 
 extension ServerStatsReport {
-    /// The game server as a whole from its workers' reports: counts and traffic are summed,
-    /// drops summed by reason; durations and round trips are the worst worker's (a percentile
-    /// of the whole cannot be had from the parts' percentiles), loss the players' mean.
+    /// The game server as a whole from its workers' reports: counts, traffic and drops are
+    /// summed, tick and phase histograms added (so the percentiles are the whole server's);
+    /// maxima and round trips are the worst worker's, loss the players' mean.
     public static func merging(_ reports: [ServerStatsReport]) -> ServerStatsReport {
         guard var merged = reports.first else { return .empty }
         guard reports.count > 1 else { return merged }
-        func worst(_ phases: [Phase]) -> Phase {
-            Phase(p50Ms: phases.map(\.p50Ms).max() ?? 0, p99Ms: phases.map(\.p99Ms).max() ?? 0, maxMs: phases.map(\.maxMs).max() ?? 0)
+        func sum(_ histograms: [DurationHistogram?]) -> DurationHistogram? {
+            histograms.reduce(DurationHistogram?.some(DurationHistogram())) { total, next in
+                guard let total, let next else { return nil }
+                return total + next
+            }
+        }
+        func percentile(_ histogram: DurationHistogram?, _ fraction: Double, else fallback: Double) -> Double {
+            histogram.map { $0.percentileSeconds(fraction) * 1000 } ?? fallback
+        }
+        func merge(_ phases: [Phase]) -> Phase {
+            let histogram = sum(phases.map(\.histogram))
+            return Phase(
+                p50Ms: percentile(histogram, 0.5, else: phases.map(\.p50Ms).max() ?? 0),
+                p99Ms: percentile(histogram, 0.99, else: phases.map(\.p99Ms).max() ?? 0),
+                maxMs: phases.map(\.maxMs).max() ?? 0, histogram: histogram)
         }
         let ticks = reports.map(\.tick)
+        let histogram = sum(ticks.map(\.histogram))
         merged.tick = Tick(
-            count: ticks.reduce(0) { $0 &+ $1.count }, p50Ms: ticks.map(\.p50Ms).max() ?? 0, p90Ms: ticks.map(\.p90Ms).max() ?? 0,
-            p99Ms: ticks.map(\.p99Ms).max() ?? 0, p999Ms: ticks.map(\.p999Ms).max() ?? 0, maxMs: ticks.map(\.maxMs).max() ?? 0,
+            count: ticks.reduce(0) { $0 &+ $1.count },
+            p50Ms: percentile(histogram, 0.5, else: ticks.map(\.p50Ms).max() ?? 0),
+            p90Ms: percentile(histogram, 0.9, else: ticks.map(\.p90Ms).max() ?? 0),
+            p99Ms: percentile(histogram, 0.99, else: ticks.map(\.p99Ms).max() ?? 0),
+            p999Ms: percentile(histogram, 0.999, else: ticks.map(\.p999Ms).max() ?? 0),
+            maxMs: ticks.map(\.maxMs).max() ?? 0,
             overruns: ticks.reduce(0) { $0 &+ $1.overruns },
             phases: Phases(
-                receive: worst(ticks.map(\.phases.receive)), simulate: worst(ticks.map(\.phases.simulate)),
-                snapshotSend: worst(ticks.map(\.phases.snapshotSend))))
+                receive: merge(ticks.map(\.phases.receive)), simulate: merge(ticks.map(\.phases.simulate)),
+                snapshotSend: merge(ticks.map(\.phases.snapshotSend))),
+            histogram: histogram)
         merged.matches = reports.reduce(0) { $0 + $1.matches }
         merged.connectedClients = reports.reduce(0) { $0 + $1.connectedClients }
         merged.datagramsIn = reports.reduce(0) { $0 &+ $1.datagramsIn }
@@ -80,6 +107,8 @@ extension ServerStatsReport {
         merged.drops = reports.reduce(into: [:]) { sum, report in sum.merge(report.drops, uniquingKeysWith: &+) }
         merged.rttP50Ms = reports.map(\.rttP50Ms).max() ?? 0
         merged.rttP99Ms = reports.map(\.rttP99Ms).max() ?? 0
+        merged.gameThreadCpuSeconds = reports.reduce(0) { $0 + ($1.gameThreadCpuSeconds ?? 0) }
+        merged.playerTicks = reports.reduce(0) { $0 &+ ($1.playerTicks ?? 0) }
         let players = reports.reduce(0) { $0 + $1.connectedClients }
         merged.meanPacketLoss = players == 0 ? 0 : reports.reduce(0) { $0 + $1.meanPacketLoss * Double($1.connectedClients) } / Double(players)
         return merged

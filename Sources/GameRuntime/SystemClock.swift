@@ -35,6 +35,13 @@ public struct SystemClock: Sendable {
         arbiter_sleep_until(UInt64(seconds * 1_000_000_000))
     }
 
+    /// CPU time the calling thread has used, in seconds.
+    public func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1_000_000_000
+    }
+
     /// Unix time in whole seconds.
     public func unixSeconds() -> UInt64 {
         UInt64(max(0, time(nil)))

@@ -82,6 +82,41 @@ public struct ServerStatsReport: Codable, Sendable, Equatable {
     /// The process's CPU time and resident memory (the game server's driver fills them in).
     public var cpuSeconds: Double
     public var residentMemoryBytes: UInt64
+    /// CPU time of the game worker threads alone (their sum), and the player-ticks they served
+    /// (each match tick counts its connected players): together, the game's own cost per
+    /// player-tick, without the control port. Nil from a server that does not publish them.
+    public var gameThreadCpuSeconds: Double?
+    public var playerTicks: UInt64?
+    /// Each game worker's own figures (``GameWorkerPool``); the fields above are their sum.
+    public var workers: [Worker]?
+
+    /// One game worker: a thread with its own UDP port and matches.
+    public struct Worker: Codable, Sendable, Equatable {
+        public var index: Int
+        public var port: Int
+        public var tick: Tick
+        public var matches: Int
+        public var connectedClients: Int
+        public var datagramsIn: UInt64
+        public var datagramsOut: UInt64
+        public var threadCpuSeconds: Double
+        public var playerTicks: UInt64
+
+        public init(
+            index: Int, port: Int, tick: Tick, matches: Int, connectedClients: Int, datagramsIn: UInt64, datagramsOut: UInt64,
+            threadCpuSeconds: Double, playerTicks: UInt64
+        ) {
+            self.index = index
+            self.port = port
+            self.tick = tick
+            self.matches = matches
+            self.connectedClients = connectedClients
+            self.datagramsIn = datagramsIn
+            self.datagramsOut = datagramsOut
+            self.threadCpuSeconds = threadCpuSeconds
+            self.playerTicks = playerTicks
+        }
+    }
 
     public init(tick: Tick, matches: Int, connectedClients: Int, datagramsIn: UInt64, datagramsOut: UInt64, bytesIn: UInt64, bytesOut: UInt64,
                 drops: [String: UInt64], rttP50Ms: Double, rttP99Ms: Double, meanPacketLoss: Double, cpuSeconds: Double = 0, residentMemoryBytes: UInt64 = 0) {

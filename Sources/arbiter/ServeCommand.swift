@@ -230,7 +230,7 @@ struct Serve: AsyncParsableCommand {
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
             maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats.merged) }, metricsToken: config.metricsToken),
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so

@@ -177,4 +177,36 @@ import Testing
         #expect(held.inner.overruns >= 1)
         for client in clients { client.disconnect() }
     }
+
+    /// The whole server's report from its workers': histograms add, so its percentiles are the
+    /// percentiles of every worker's passes together, not the worst worker's.
+    @Test func workersReportsMergeIntoTheWholeServers() {
+        func report(_ micros: [UInt64], clients: Int, overruns: UInt64, loss: Double) -> ServerStatsReport {
+            var histogram = DurationHistogram()
+            for value in micros { histogram.record(microseconds: value) }
+            var report = ServerStatsReport.empty
+            let phase = ServerStatsReport.Phase(p50Ms: 0, p99Ms: 0, maxMs: Double(micros.max() ?? 0) / 1000, histogram: histogram)
+            report.tick = .init(
+                count: UInt64(micros.count), p50Ms: histogram.percentileSeconds(0.5) * 1000, p90Ms: 0, p99Ms: histogram.percentileSeconds(0.99) * 1000,
+                p999Ms: 0, maxMs: Double(micros.max() ?? 0) / 1000, overruns: overruns,
+                phases: .init(receive: phase, simulate: phase, snapshotSend: phase), histogram: histogram)
+            report.connectedClients = clients
+            report.meanPacketLoss = loss
+            report.drops = ["bad_mac": 2]
+            return report
+        }
+        let fast = Array(repeating: UInt64(100), count: 90)
+        let slow = Array(repeating: UInt64(5_000), count: 10)
+        let merged = ServerStatsReport.merging([report(fast, clients: 30, overruns: 1, loss: 0), report(slow, clients: 10, overruns: 2, loss: 0.4)])
+        var whole = DurationHistogram()
+        for value in fast + slow { whole.record(microseconds: value) }
+        #expect(merged.tick.histogram == whole)
+        #expect(merged.tick.p50Ms == whole.percentileSeconds(0.5) * 1000)
+        #expect(merged.tick.p99Ms == whole.percentileSeconds(0.99) * 1000)
+        #expect(merged.tick.phases.simulate.histogram == whole)
+        #expect(merged.tick.count == 100 && merged.tick.overruns == 3 && merged.connectedClients == 40)
+        #expect(merged.tick.maxMs == 5)
+        #expect(abs(merged.meanPacketLoss - 0.1) < 1e-12)
+        #expect(merged.drops == ["bad_mac": 4])
+    }
 }

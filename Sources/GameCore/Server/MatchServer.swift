@@ -96,6 +96,9 @@ public final class MatchServer<Rules: GameRules> {
     /// Connections closed for breaking the channel protocol, by fault kind.
     public private(set) var faults: [String: UInt64] = [:]
     public private(set) var ticks: UInt64 = 0
+    /// Match ticks times the clients each one served (players and spectators): the unit a
+    /// game server's cost is counted in.
+    public private(set) var playerTicks: UInt64 = 0
     /// Snapshots queued for clients, and their bytes (before channel framing).
     public private(set) var snapshotsSent: UInt64 = 0
     public private(set) var snapshotBytesSent: UInt64 = 0
@@ -243,6 +246,7 @@ public final class MatchServer<Rules: GameRules> {
                 summary.snapshotNanoseconds &+= stopwatch() &- simulated
                 summary.ticks += 1
                 ticks &+= 1
+                playerTicks &+= UInt64(match.members.count)
                 match.nextTick += match.tickSeconds
                 ran += 1
             }
