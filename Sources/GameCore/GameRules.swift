@@ -26,9 +26,9 @@ public protocol GameRules: Sendable {
     func removePlayer(_ player: PlayerID, from state: inout State)
 
     /// Advances one tick with exactly one input per player (the server repeats the last one when
-    /// none arrived). `views` holds, per player, the tick that player was looking at when it
-    /// acted, for lag-compensated hit tests.
-    func step(_ state: inout State, inputs: [PlayerID: Input], views: [PlayerID: UInt32], tick: UInt32) -> [Event]
+    /// none arrived), in player order; each input comes with the tick its player was looking at
+    /// when it acted (``TickInputs/view(of:)``), for lag-compensated hit tests.
+    func step(_ state: inout State, inputs: TickInputs<Input>, tick: UInt32) -> [Event]
 
     /// The neutral input (no movement, nothing pressed).
     var idleInput: Input { get }

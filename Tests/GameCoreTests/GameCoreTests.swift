@@ -33,7 +33,7 @@ func worldHash(_ entities: [ArenaEntity]) -> Int {
             for tick in 1...1200 {
                 var inputs: [PlayerID: Input] = [:]
                 for player in PlayerID(1)...6 { inputs[player] = scriptedInput(player: player, tick: tick, random: &random) }
-                _ = rules.step(&state, inputs: inputs, views: [:], tick: UInt32(tick))
+                _ = rules.step(&state, inputs: TickInputs(inputs, views: [:]), tick: UInt32(tick))
                 run.append(worldHash(rules.entities(of: state)))
             }
             hashes.append(run)
@@ -60,7 +60,7 @@ func worldHash(_ entities: [ArenaEntity]) -> Int {
                 // Close in until well within range.
                 if abs(target.x - shooter.x) > 10 * ArenaMap.unit { input.moveX = target.x > shooter.x ? 127 : -127 }
             }
-            events += rules.step(&state, inputs: [1: input], views: [:], tick: tick)
+            events += rules.step(&state, inputs: TickInputs([1: input], views: [:]), tick: tick)
         }
         #expect(rules.isOver(state, tick: tick))
         #expect(rules.scoreboard(of: state).first == ScoreLine(playerID: 1, displayName: "a", score: 3, kills: 3, deaths: 0))

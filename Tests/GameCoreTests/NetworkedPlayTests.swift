@@ -119,7 +119,7 @@ import Testing
         var tick: UInt32 = 0
         func advance(_ inputs: [PlayerID: ArenaRules.Input], views: [PlayerID: UInt32] = [:]) -> [ArenaRules.Event] {
             tick += 1
-            return rules.step(&state, inputs: inputs, views: views, tick: tick)
+            return rules.step(&state, inputs: TickInputs(inputs, views: views), tick: tick)
         }
         _ = advance([:])
         // The target closes to within range (the spawns are 40 units apart; the range is 30).
@@ -140,7 +140,7 @@ import Testing
         #expect(hit.contains(.damaged(victim: 2, by: 1, amount: ArenaRules.hitscanDamage)))
         // The same shot without lag compensation (judged now) misses.
         var noCompensation = state
-        let miss = rules.step(&noCompensation, inputs: [1: ArenaRules.Input(aim: aimAtSeen, buttons: ArenaRules.Input.fireHitscan)], views: [1: tick + 1], tick: tick + 60)
+        let miss = rules.step(&noCompensation, inputs: TickInputs([1: ArenaRules.Input(aim: aimAtSeen, buttons: ArenaRules.Input.fireHitscan)], views: [1: tick + 1]), tick: tick + 60)
         #expect(!miss.contains { if case .damaged = $0 { return true } else { return false } })
         // A claim older than the limit (200 ms = 12 ticks) is judged at the limit, where it misses.
         for _ in 0..<20 { _ = advance([2: ArenaRules.Input(moveY: -127)]) }

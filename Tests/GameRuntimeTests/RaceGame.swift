@@ -81,8 +81,8 @@ struct RaceRules: GameRules {
         state.runners.removeValue(forKey: player)
     }
 
-    func step(_ state: inout State, inputs: [PlayerID: Input], views: [PlayerID: UInt32], tick: UInt32) -> [Never] {
-        for (player, input) in inputs where input.running { state.runners[player]?.steps += 1 }
+    func step(_ state: inout State, inputs: TickInputs<Input>, tick: UInt32) -> [Never] {
+        for (player, input) in zip(inputs.players, inputs.inputs) where input.running { state.runners[player]?.steps += 1 }
         return []
     }
 

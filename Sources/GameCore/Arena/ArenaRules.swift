@@ -173,7 +173,7 @@ public struct ArenaRules: GameRules {
         return Input(moveX: Int8(bitPattern: UInt8(x)), moveY: Int8(bitPattern: UInt8(y)), aim: UInt16(aim), buttons: UInt8(buttons))
     }
 
-    public func step(_ state: inout State, inputs: [PlayerID: Input], views: [PlayerID: UInt32], tick: UInt32) -> [Event] {
+    public func step(_ state: inout State, inputs: TickInputs<Input>, tick: UInt32) -> [Event] {
         let tuning = tuning(state)
         state.tick = tick
         var events: [Event] = []
@@ -211,7 +211,7 @@ public struct ArenaRules: GameRules {
             if input.buttons & Input.fireHitscan != 0 && tick >= player.hitscanReadyTick {
                 state.players[id]?.hitscanReadyTick = tick + tuning.hitscanCooldownTicks
                 events.append(.fired(id, hitscan: true))
-                let view = max(tick &- tuning.rewindTicks, min(tick, views[id] ?? tick))
+                let view = max(tick &- tuning.rewindTicks, min(tick, inputs.view(of: id) ?? tick))
                 if let victim = hitscanTarget(from: player, in: state, viewTick: view) {
                     events += damage(victim, by: id, amount: Self.hitscanDamage, in: &state, tick: tick, tuning: tuning)
                 }

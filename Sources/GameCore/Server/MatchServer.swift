@@ -47,8 +47,9 @@ public final class MatchServer<Rules: GameRules> {
         let simulation: MatchSimulation<Rules>
         let tickSeconds: Double
         var nextTick: Double
-        var members: Set<Int> = []
-        var spectators: Set<Int> = []
+        /// Its clients (players and spectators), by transport client index, in join order.
+        var members: [Int] = []
+        var spectatorCount = 0
 
         init(id: UInt64, rules: Rules, settings: MatchSettings, now: Double) {
             self.id = id
@@ -60,14 +61,17 @@ public final class MatchServer<Rules: GameRules> {
 
     final class Member {
         let matchID: UInt64
+        let match: RunningMatch
         let player: PlayerID
         let connection: ChannelConnection
+        var spectating = false
         /// Packets this peer may still have processed: refilled at ``GameServerLimits``'s rate.
         var packetAllowance: Double
         var allowanceUpdated: Double
 
-        init(matchID: UInt64, player: PlayerID, connection: ChannelConnection, allowance: Double, now: Double) {
-            self.matchID = matchID
+        init(match: RunningMatch, player: PlayerID, connection: ChannelConnection, allowance: Double, now: Double) {
+            matchID = match.id
+            self.match = match
             self.player = player
             self.connection = connection
             packetAllowance = allowance
@@ -108,7 +112,11 @@ public final class MatchServer<Rules: GameRules> {
     public private(set) var events: [MatchServerEvent] = []
 
     private var matches: [UInt64: RunningMatch] = [:]
-    private var members: [Int: Member] = [:]
+    /// The same matches in creation order: what every tick walks (no hashing per tick).
+    private var running: [RunningMatch] = []
+    /// Members by transport client index (the transport's indices are small and dense).
+    private var memberTable: [Member?] = []
+    private var memberCount = 0
     private var nextSweep = 0.0
 
     public init(rules: Rules, registry: any MatchRegistry, configuration: Configuration = Configuration(), stopwatch: @escaping () -> UInt64 = { 0 }) {
@@ -121,16 +129,30 @@ public final class MatchServer<Rules: GameRules> {
     }
 
     public var matchCount: Int { matches.count }
-    public var playerCount: Int { members.count }
+    public var playerCount: Int { memberCount }
     /// The simulation of a running match (0: the default arena), for tests and tools.
     public func simulation(of matchID: UInt64) -> MatchSimulation<Rules>? { matches[matchID]?.simulation }
-    public func connection(of client: Int) -> ChannelConnection? { members[client]?.connection }
+    public func connection(of client: Int) -> ChannelConnection? { member(client)?.connection }
     /// Calls `body` with every connected client's connection (for statistics).
     public func forEachConnection(_ body: (ChannelConnection) -> Void) {
-        for member in members.values { body(member.connection) }
+        for case let member? in memberTable { body(member.connection) }
     }
     /// The earliest instant a match is due to tick, if any runs.
-    public var nextTickDue: Double? { matches.values.lazy.map(\.nextTick).min() }
+    public var nextTickDue: Double? {
+        var earliest: Double?
+        for match in running where earliest.map({ match.nextTick < $0 }) ?? true { earliest = match.nextTick }
+        return earliest
+    }
+
+    private func member(_ client: Int) -> Member? { client >= 0 && client < memberTable.count ? memberTable[client] : nil }
+
+    private func setMember(_ member: Member?, at client: Int) {
+        guard client >= 0 else { return }
+        if client >= memberTable.count { memberTable.append(contentsOf: repeatElement(nil, count: client + 1 - memberTable.count)) }
+        if memberTable[client] == nil && member != nil { memberCount += 1 }
+        if memberTable[client] != nil && member == nil { memberCount -= 1 }
+        memberTable[client] = member
+    }
     /// When ``tick(now:wallClock:output:)`` next has work: a match's tick or the next sweep.
     public var nextDeadline: Double { min(nextSweep, nextTickDue ?? nextSweep) }
 
@@ -165,17 +187,19 @@ public final class MatchServer<Rules: GameRules> {
             let settings = matchID == 0 ? configuration.defaultArena : (registry.settings(of: matchID) ?? configuration.defaultArena)
             let created = RunningMatch(id: matchID, rules: rules, settings: settings, now: now)
             matches[matchID] = created
+            running.append(created)
             return created
         }()
-        members[client] = Member(matchID: matchID, player: player, connection: connection, allowance: configuration.limits.packetBurst, now: now)
-        match.members.insert(client)
+        setMember(Member(match: match, player: player, connection: connection, allowance: configuration.limits.packetBurst, now: now), at: client)
+        match.members.append(client)
         match.simulation.join(player, name: ticket?.displayName ?? "guest\(clientID % 10_000)")
         events.append(.joined(matchID: matchID, playerID: player))
     }
 
     /// A payload from a connected client: channel-layer bytes, read in place.
     public func payloadReceived(_ client: Int, bytes: UnsafeRawBufferPointer, now: Double, output: inout some MatchServerOutput) {
-        guard let member = members[client], let match = matches[member.matchID] else { return }
+        guard let member = member(client) else { return }
+        let match = member.match
         // However fast a peer sends, it gets its share of the thread and no more: past its
         // allowance its packets are dropped before any channel work (and not acknowledged).
         let limits = configuration.limits
@@ -211,12 +235,13 @@ public final class MatchServer<Rules: GameRules> {
         // Inputs are read in place: the channel keeps the buffer for the next one.
         while connection.withNextMessage(on: .input, { (message: [UInt8]) -> Void in
             if message.first == MatchMessage.spectate {
-                if !match.spectators.contains(client) {
-                    match.spectators.insert(client)
+                if !member.spectating {
+                    member.spectating = true
+                    match.spectatorCount += 1
                     leaveSimulation(match, member.player)
                     events.append(.spectating(matchID: match.id, playerID: member.player))
                 }
-            } else if !match.spectators.contains(client) {
+            } else if !member.spectating {
                 match.simulation.receive(message, from: member.player)
             }
         }) != nil {}
@@ -224,7 +249,7 @@ public final class MatchServer<Rules: GameRules> {
 
     /// The transport ended a client's connection.
     public func clientDisconnected(_ client: Int, reason: DisconnectReason, now: Double) {
-        guard let member = members[client] else { return }
+        guard let member = member(client) else { return }
         remove(client, member, reason: .disconnected(reason), now: now)
     }
 
@@ -235,7 +260,7 @@ public final class MatchServer<Rules: GameRules> {
     @discardableResult
     public func tick(now: Double, wallClock: Date, output: inout some MatchServerOutput) -> PassSummary {
         var summary = PassSummary()
-        for match in matches.values {
+        for match in running {
             var ran = 0
             while now >= match.nextTick && ran < configuration.maxCatchUpTicks {
                 let started = stopwatch()
@@ -256,14 +281,14 @@ public final class MatchServer<Rules: GameRules> {
                 match.nextTick = now + match.tickSeconds
             }
         }
-        for match in matches.values where match.id != 0 && match.simulation.isOver {
+        for match in running where match.id != 0 && match.simulation.isOver {
             publishScores(of: match)
             for id in registry.end(matchID: match.id, now: now, wallClock: wallClock) { close(id, now: now, output: &output) }
         }
         if now >= nextSweep {
             nextSweep = now + configuration.sweepSeconds
-            for member in members.values { notePeak(of: member) }
-            for match in matches.values where match.id != 0 { publishScores(of: match) }
+            for case let member? in memberTable { notePeak(of: member) }
+            for match in running where match.id != 0 { publishScores(of: match) }
             for id in registry.endDueMatches(now: now, wallClock: wallClock) { close(id, now: now, output: &output) }
         }
         return summary
@@ -272,18 +297,19 @@ public final class MatchServer<Rules: GameRules> {
     /// The server is stopping, after every client was disconnected: every match still running
     /// is reported abandoned, with the time played so far.
     public func stop(now: Double, wallClock: Date) {
-        for match in matches.values where match.id != 0 { publishScores(of: match) }
+        for match in running where match.id != 0 { publishScores(of: match) }
         registry.abandonAll(now: now, wallClock: wallClock)
         matches.removeAll()
+        running.removeAll()
     }
 
     // MARK: Internals
 
     private func sendSnapshots(_ match: RunningMatch, now: Double, output: inout some MatchServerOutput) {
-        let snapshotForSpectators = match.spectators.isEmpty ? nil : match.simulation.spectatorSnapshot()
+        let snapshotForSpectators = match.spectatorCount == 0 ? nil : match.simulation.spectatorSnapshot()
         for client in match.members {
-            guard let member = members[client] else { continue }
-            let snapshot = match.spectators.contains(client) ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
+            guard let member = member(client) else { continue }
+            let snapshot = member.spectating ? snapshotForSpectators : match.simulation.snapshot(for: member.player)
             if let snapshot {
                 snapshotsSent &+= 1
                 snapshotBytesSent &+= UInt64(snapshot.count)
@@ -303,13 +329,17 @@ public final class MatchServer<Rules: GameRules> {
     /// Forgets a client: out of its match's simulation and member lists, its time played
     /// closed in the registry, its departure reported once.
     private func remove(_ client: Int, _ member: Member, reason: LeaveReason, now: Double) {
-        members.removeValue(forKey: client)
+        setMember(nil, at: client)
         notePeak(of: member)
-        if let match = matches[member.matchID] {
-            match.members.remove(client)
-            let spectator = match.spectators.remove(client) != nil
-            if !spectator { leaveSimulation(match, member.player) }
-            if match.id == 0 && match.members.isEmpty { matches.removeValue(forKey: 0) }
+        let match = member.match
+        if matches[match.id] === match {
+            if let index = match.members.firstIndex(of: client) { match.members.remove(at: index) }
+            if member.spectating {
+                match.spectatorCount -= 1
+            } else {
+                leaveSimulation(match, member.player)
+            }
+            if match.id == 0 && match.members.isEmpty { forget(match) }
         }
         if member.matchID != 0 { registry.playerLeft(matchID: member.matchID, playerID: member.player, now: now) }
         events.append(.left(matchID: member.matchID, playerID: member.player, reason: reason))
@@ -329,7 +359,8 @@ public final class MatchServer<Rules: GameRules> {
     /// A match ended in the registry: its players are told the final standings (best effort,
     /// see ``MatchOverMessage``) and disconnected.
     private func close(_ matchID: UInt64, now: Double, output: inout some MatchServerOutput) {
-        guard let match = matches.removeValue(forKey: matchID) else { return }
+        guard let match = matches[matchID] else { return }
+        forget(match)
         let order = Rules.standingsOrder
         let standings = match.simulation.scoreboard.sorted { a, b in
             order.placesAhead(a, b) || (!order.placesAhead(b, a) && a.playerID < b.playerID)
@@ -337,7 +368,8 @@ public final class MatchServer<Rules: GameRules> {
         let matchOver = MatchOverMessage.encode(standings)
         let channel = MatchChannel.forSnapshot(ofSize: matchOver.count, configuration: connectionConfiguration)
         for client in match.members.sorted() {
-            guard let member = members.removeValue(forKey: client) else { continue }
+            guard let member = member(client) else { continue }
+            setMember(nil, at: client)
             notePeak(of: member)
             events.append(.left(matchID: matchID, playerID: member.player, reason: .matchEnded))
             do {
@@ -349,6 +381,12 @@ public final class MatchServer<Rules: GameRules> {
             output.disconnect(client)
         }
         events.append(.matchEnded(matchID: matchID))
+    }
+
+    /// Takes a match out of the server (its members are dealt with by the caller).
+    private func forget(_ match: RunningMatch) {
+        matches.removeValue(forKey: match.id)
+        if let index = running.firstIndex(where: { $0 === match }) { running.remove(at: index) }
     }
 
     /// Folds a connection's own peak into the server's.

@@ -36,8 +36,10 @@ public final class MatchSimulation<Rules: GameRules> {
     }
 
     private var clients: [PlayerID: Client] = [:]
-    /// Player ids in order, kept as players join and leave (not re-sorted every tick).
+    /// Player ids in order, kept as players join and leave (not re-sorted every tick), and
+    /// their clients in the same order (no lookup per player per tick).
     public private(set) var players: [PlayerID] = []
+    private var clientsInOrder: [Client] = []
     public private(set) var malformedMessages: UInt64 = 0
 
     /// Most bytes one snapshot may take; entities past it are prioritised by distance to the
@@ -45,10 +47,9 @@ public final class MatchSimulation<Rules: GameRules> {
     public var snapshotBudgetBytes: Int = 1100
     private let encoder = SnapshotEncoder<Rules.Entity>()
     private var baselineScratch: [Rules.Entity] = []
-    private var stepInputs: [PlayerID: Rules.Input] = [:]
+    private var stepInputs = TickInputs<Rules.Input>()
     /// The inputs of the message being received, reused from message to message.
     private var decodedInputs: [Rules.Input] = []
-    private var stepViews: [PlayerID: UInt32] = [:]
 
     public init(rules: Rules, settings: MatchSettings, seed: UInt64 = 0, historyTicks: Int = 64) {
         self.rules = rules
@@ -62,15 +63,20 @@ public final class MatchSimulation<Rules: GameRules> {
     public func join(_ player: PlayerID, name: String) -> EntityID {
         if let existing = clients[player] { return existing.entity }
         let entity = rules.addPlayer(player, name: name, to: &state, tick: tick)
-        clients[player] = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), historyTicks: history.capacity)
+        let client = Client(entity: entity, inputs: InputBuffer(idle: rules.idleInput), historyTicks: history.capacity)
+        clients[player] = client
         let position = players.firstIndex { $0 > player } ?? players.endIndex
         players.insert(player, at: position)
+        clientsInOrder.insert(client, at: position)
         return entity
     }
 
     public func leave(_ player: PlayerID) {
         clients.removeValue(forKey: player)
-        players.removeAll { $0 == player }
+        if let position = players.firstIndex(of: player) {
+            players.remove(at: position)
+            clientsInOrder.remove(at: position)
+        }
         rules.removePlayer(player, from: &state)
     }
 
@@ -95,14 +101,11 @@ public final class MatchSimulation<Rules: GameRules> {
     public func step() -> [Rules.Event] {
         tick &+= 1
         // Reused from tick to tick (emptied, capacity kept).
-        stepInputs.removeAll(keepingCapacity: true)
-        stepViews.removeAll(keepingCapacity: true)
-        for player in players {
-            guard let client = clients[player] else { continue }
-            stepInputs[player] = client.inputs.next()
-            stepViews[player] = client.viewTick
+        stepInputs.removeAll()
+        for (player, client) in zip(players, clientsInOrder) {
+            stepInputs.append(player, input: client.inputs.next(), view: client.viewTick)
         }
-        let events = rules.step(&state, inputs: stepInputs, views: stepViews, tick: tick)
+        let events = rules.step(&state, inputs: stepInputs, tick: tick)
         history.record(tick: tick, entities: rules.entities(of: state))
         return events
     }

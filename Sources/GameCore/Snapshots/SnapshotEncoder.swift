@@ -43,6 +43,19 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
         let usable = header.baselineTick != 0 && header.tick &- header.baselineTick <= 255 && baseline != nil
         let base = usable ? (baseline ?? []) : []
         let count = entities.count
+        // The scratch buffers are moved into locals for the call and back after it: the loops
+        // below then touch unique local arrays, never a class property (each access of which
+        // would be checked for exclusivity at run time).
+        var match = take(&self.match), cost = take(&self.cost), included = take(&self.included), queued = take(&self.queued)
+        var priorities = take(&self.priorities), order = take(&self.order), fresh = take(&self.fresh)
+        var heldIDs = take(&self.heldIDs), staleIDs = take(&self.staleIDs), heldFromBaseline = take(&self.heldFromBaseline)
+        var freshIDs = take(&self.freshIDs), writer = take(&self.writer)
+        defer {
+            self.match = match; self.cost = cost; self.included = included; self.queued = queued
+            self.priorities = priorities; self.order = order; self.fresh = fresh
+            self.heldIDs = heldIDs; self.staleIDs = staleIDs; self.heldFromBaseline = heldFromBaseline
+            self.freshIDs = freshIDs; self.writer = writer
+        }
         reset(&match, to: -1, count: count)
         reset(&cost, to: 0, count: count)
         reset(&included, to: true, count: count)
@@ -138,12 +151,12 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
             writer.write(UInt64(entity.wireKind & 3), bits: 2)
             entity.writeFull(into: &writer)
         }
-        mergeHeld()
+        Self.merge(heldFromBaseline, freshIDs, into: &heldIDs)
         return writer.finishCopy()
     }
 
     /// `held` = the kept baseline entities and the fresh ones, both sorted, merged.
-    @inlinable func mergeHeld() {
+    @inlinable static func merge(_ heldFromBaseline: [EntityID], _ freshIDs: [EntityID], into heldIDs: inout [EntityID]) {
         var a = 0
         var b = 0
         while a < heldFromBaseline.count || b < freshIDs.count {
@@ -161,6 +174,19 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
 
     @inlinable func reset<T>(_ buffer: inout [T], to value: T, count: Int) {
         buffer.removeAll(keepingCapacity: true)
-        for _ in 0..<count { buffer.append(value) }
+        buffer.append(contentsOf: repeatElement(value, count: count))
+    }
+
+    /// Moves a scratch buffer out, leaving an empty one (no allocation) until it is put back.
+    @inlinable func take<T>(_ buffer: inout [T]) -> [T] {
+        var taken: [T] = []
+        swap(&taken, &buffer)
+        return taken
+    }
+
+    @inlinable func take(_ writer: inout BitWriter) -> BitWriter {
+        var taken = BitWriter(capacity: 0)
+        swap(&taken, &writer)
+        return taken
     }
 }
