@@ -14,6 +14,9 @@ public final class MatchSimulation<Rules: GameRules> {
     /// baseline: the encoder works from the client's view, not the world's.
     struct ClientView {
         var tick: UInt32 = 0
+        /// The client holds every entity of that tick's world, fresh: the usual case, kept
+        /// without a list (64 views per client would otherwise each hold a copy of the ids).
+        var holdsAll = false
         var held: [EntityID] = []
         var stale: [EntityID] = []
     }
@@ -123,7 +126,7 @@ public final class MatchSimulation<Rules: GameRules> {
         if hasView, let world = history.entities(at: acked) {
             let held = client.views[ackedSlot].held
             // The client holds everything unless a budgeted snapshot left something out.
-            if held.count == world.count {
+            if client.views[ackedSlot].holdsAll || held.count == world.count {
                 baseline = world
             } else {
                 baselineScratch.removeAll(keepingCapacity: true)
@@ -151,10 +154,15 @@ public final class MatchSimulation<Rules: GameRules> {
         // This tick's slot replaces the record that just left the shared history.
         let slot = Int(tick % UInt32(capacity))
         client.views[slot].tick = tick
-        client.views[slot].held.removeAll(keepingCapacity: true)
-        client.views[slot].held.append(contentsOf: encoder.held)
-        client.views[slot].stale.removeAll(keepingCapacity: true)
-        client.views[slot].stale.append(contentsOf: encoder.stale)
+        // `held` is a subset of this tick's entities: as many means all of them.
+        let holdsAll = encoder.stale.isEmpty && encoder.heldCount == current.count
+        client.views[slot].holdsAll = holdsAll
+        client.views[slot].held.removeAll(keepingCapacity: !holdsAll)
+        client.views[slot].stale.removeAll(keepingCapacity: !holdsAll)
+        if !holdsAll {
+            client.views[slot].held.append(contentsOf: encoder.held)
+            client.views[slot].stale.append(contentsOf: encoder.stale)
+        }
         return bytes
     }
 

@@ -12,6 +12,8 @@
 public final class SnapshotEncoder<Entity: SnapshotEntity> {
     public var held: [EntityID] { heldIDs }
     public var stale: [EntityID] { staleIDs }
+    /// How many entities ``held`` lists (without copying it).
+    public var heldCount: Int { heldIDs.count }
     @usableFromInline var heldIDs: [EntityID] = []
     @usableFromInline var staleIDs: [EntityID] = []
 
