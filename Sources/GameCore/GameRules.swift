@@ -37,8 +37,10 @@ public protocol GameRules: Sendable {
     func encode(_ input: Input, into writer: inout BitWriter)
     func decodeInput(from reader: inout BitReader) -> Input?
 
-    /// Every entity, quantised, in a stable order: what snapshots carry.
-    func entities(of state: State) -> [Entity]
+    /// Appends every entity, quantised, sorted by id, to `list`: what snapshots carry. `list`
+    /// arrives empty, with the storage it had at the last tick (so filling it allocates nothing
+    /// once the match has warmed up).
+    func entities(of state: State, into list: inout [Entity])
     /// The player's own entity state, to compare prediction with the server.
     func playerEntity(_ player: PlayerID, in state: State) -> Entity?
     /// Advances only a player's own entity by one tick with `input`: the client's prediction.
@@ -53,6 +55,14 @@ public protocol GameRules: Sendable {
 
 extension GameRules {
     public static var standingsOrder: StandingsOrder { .byScore }
+
+    /// Every entity, sorted by id, as a new array (for tests and tools; the server fills its
+    /// history in place with ``entities(of:into:)``).
+    public func entities(of state: State) -> [Entity] {
+        var list: [Entity] = []
+        entities(of: state, into: &list)
+        return list
+    }
 }
 
 public typealias PlayerID = UInt64

@@ -91,8 +91,8 @@ struct RaceRules: GameRules {
     func encode(_ input: Input, into writer: inout BitWriter) { writer.write(input.running ? 1 : 0, bits: 1) }
     func decodeInput(from reader: inout BitReader) -> Input? { reader.read(bits: 1).map { Input(running: $0 == 1) } }
 
-    func entities(of state: State) -> [RunnerEntity] {
-        state.runners.map { player, runner in entity(player, runner) }.sorted { $0.id < $1.id }
+    func entities(of state: State, into list: inout [RunnerEntity]) {
+        list.append(contentsOf: state.runners.map { player, runner in entity(player, runner) }.sorted { $0.id < $1.id })
     }
 
     func playerEntity(_ player: PlayerID, in state: State) -> RunnerEntity? { state.runners[player].map { entity(player, $0) } }

@@ -68,6 +68,17 @@ public struct ArenaRules: GameRules {
         var expiresTick: UInt32
     }
 
+    /// Where every player was at one tick, in ``State/order``.
+    struct PastPositions: Sendable {
+        var tick: UInt32 = 0
+        var players: [PlayerID] = []
+        var places: [(x: Int32, y: Int32, alive: Bool)] = []
+
+        func place(of player: PlayerID) -> (x: Int32, y: Int32, alive: Bool)? {
+            players.firstIndex(of: player).map { places[$0] }
+        }
+    }
+
     public struct State: Sendable {
         var settings: MatchSettings
         var map: ArenaMap
@@ -76,8 +87,10 @@ public struct ArenaRules: GameRules {
         var order: [PlayerID] = []
         var projectiles: [Projectile] = []
         var entityIDs = EntityIDAllocator()
-        /// Positions of players over the last ticks, for lag-compensated hitscan.
-        var history: [(tick: UInt32, positions: [PlayerID: (Int32, Int32, Bool)])] = []
+        /// Positions of players over the last ticks, for lag-compensated hitscan: a ring whose
+        /// slots are refilled in place (no allocation per tick once it is full).
+        var history: [PastPositions] = []
+        var historyNext = 0
         var tick: UInt32 = 0
     }
 
@@ -229,10 +242,11 @@ public struct ArenaRules: GameRules {
                 }
             }
         }
-        // Projectiles fly, hit walls or players, expire.
-        var surviving: [Projectile] = []
-        surviving.reserveCapacity(state.projectiles.count)
-        for var projectile in state.projectiles {
+        // Projectiles fly, hit walls or players, expire. The survivors are moved up in place
+        // (in order), so no array is built per tick.
+        var kept = 0
+        for index in state.projectiles.indices {
+            var projectile = state.projectiles[index]
             projectile.x &+= projectile.vx
             projectile.y &+= projectile.vy
             if tick >= projectile.expiresTick || state.map.walls.contains(where: { $0.contains(x: projectile.x, y: projectile.y) }) {
@@ -248,14 +262,14 @@ public struct ArenaRules: GameRules {
                 state.entityIDs.release(projectile.entity, tick: tick)
                 continue
             }
-            surviving.append(projectile)
+            state.projectiles[kept] = projectile
+            kept += 1
         }
-        state.projectiles = surviving
+        state.projectiles.removeLast(state.projectiles.count - kept)
         return events
     }
 
-    public func entities(of state: State) -> [ArenaEntity] {
-        var list: [ArenaEntity] = []
+    public func entities(of state: State, into list: inout [ArenaEntity]) {
         list.reserveCapacity(state.players.count + state.projectiles.count)
         for id in state.order {
             guard let player = state.players[id] else { continue }
@@ -264,7 +278,20 @@ public struct ArenaRules: GameRules {
         for projectile in state.projectiles {
             list.append(ArenaEntity(id: projectile.entity, kind: .projectile, x: projectile.x, y: projectile.y, vx: projectile.vx, vy: projectile.vy, owner: projectile.ownerEntity))
         }
-        return list.sorted { $0.id < $1.id }
+        // Insertion sort in place: the list is short and nearly in order from tick to tick, and
+        // the library's sort would take a scratch buffer of its own.
+        list.withUnsafeMutableBufferPointer { entities in
+            guard entities.count > 1 else { return }
+            for index in 1..<entities.count {
+                let entity = entities[index]
+                var slot = index
+                while slot > 0 && entities[slot - 1].id > entity.id {
+                    entities[slot] = entities[slot - 1]
+                    slot -= 1
+                }
+                entities[slot] = entity
+            }
+        }
     }
 
     public func playerEntity(_ player: PlayerID, in state: State) -> ArenaEntity? {
@@ -348,10 +375,24 @@ public struct ArenaRules: GameRules {
     }
 
     func recordHistory(_ state: inout State, tick: UInt32, keep: Int) {
-        var positions: [PlayerID: (Int32, Int32, Bool)] = [:]
-        for (id, player) in state.players { positions[id] = (player.x, player.y, player.alive) }
-        state.history.append((tick, positions))
-        if state.history.count > keep { state.history.removeFirst(state.history.count - keep) }
+        if state.history.count > keep {
+            state.history.removeAll()
+            state.historyNext = 0
+        }
+        if state.history.count < keep {
+            state.history.append(PastPositions())
+            state.historyNext = state.history.count - 1
+        }
+        let slot = state.historyNext
+        state.history[slot].tick = tick
+        state.history[slot].players.removeAll(keepingCapacity: true)
+        state.history[slot].places.removeAll(keepingCapacity: true)
+        for id in state.order {
+            guard let player = state.players[id] else { continue }
+            state.history[slot].players.append(id)
+            state.history[slot].places.append((player.x, player.y, player.alive))
+        }
+        state.historyNext = (slot + 1) % keep
     }
 
     /// The first living player the shooter's ray meets before any wall, judged against where
@@ -364,11 +405,13 @@ public struct ArenaRules: GameRules {
         for wall in state.map.walls {
             if let t = Self.rayBox(ox, oy, dx, dy, wall), t < nearest { nearest = t }
         }
-        let past = state.history.last { $0.tick <= viewTick }?.positions
+        // The newest recorded tick the shooter could have seen.
+        var past: PastPositions?
+        for record in state.history where record.tick <= viewTick && record.tick >= (past?.tick ?? 0) { past = record }
         var hit: PlayerID?
         for id in state.order where id != shooter.id {
             guard let target = state.players[id], target.alive else { continue }
-            let (x, y, alive) = past?[id] ?? (target.x, target.y, target.alive)
+            let (x, y, alive) = past?.place(of: id) ?? (target.x, target.y, target.alive)
             guard alive else { continue }
             if let t = Self.rayBox(ox, oy, dx, dy, Self.bounds(x: x, y: y)), t < nearest {
                 nearest = t

@@ -109,7 +109,8 @@ public final class MatchSimulation<Rules: GameRules> {
             stepInputs.append(player, input: client.inputs.next(), view: client.viewTick)
         }
         let events = rules.step(&state, inputs: stepInputs, tick: tick)
-        history.record(tick: tick, entities: rules.entities(of: state))
+        let (rules, state) = (self.rules, self.state)
+        history.record(tick: tick) { rules.entities(of: state, into: &$0) }
         return events
     }
 

@@ -99,8 +99,16 @@ public struct WorldHistory<Entity: SnapshotEntity>: Sendable {
     }
 
     @inlinable public mutating func record(tick: UInt32, entities: [Entity]) {
+        record(tick: tick) { $0.append(contentsOf: entities) }
+    }
+
+    /// Records `tick`'s world, which `fill` appends to the slot's own (emptied) storage: the
+    /// slot that leaves the history is refilled in place, so recording allocates nothing once
+    /// every slot has grown to the world's size.
+    @inlinable public mutating func record(tick: UInt32, _ fill: (inout [Entity]) -> Void) {
         ticks[next] = tick
-        worlds[next] = entities
+        worlds[next].removeAll(keepingCapacity: true)
+        fill(&worlds[next])
         next = (next + 1) % capacity
     }
 
