@@ -45,8 +45,12 @@ public struct ConnectionStatistics: Sendable, Equatable {
 
 /// The running estimators behind ``ConnectionStatistics``.
 struct StatisticsEstimator {
+    /// Everything but `rttMin` and `rttMax`, which ``current`` works out when asked (a scan of
+    /// the sample window, too slow for every acknowledged packet).
     var statistics = ConnectionStatistics()
-    private var samples = [Double](repeating: 0, count: 128)
+    /// The last 128 RTT samples, allocated with the first.
+    private var samples: [Double] = []
+    static let sampleWindow = 128
     private var sampleCount = 0
     private var sentBytes = 0
     private var receivedBytes = 0
@@ -64,11 +68,18 @@ struct StatisticsEstimator {
             statistics.rtt += (sample - statistics.rtt) * 0.125
         }
         statistics.rttSamples &+= 1
-        samples[sampleCount % samples.count] = sample
+        if samples.isEmpty { samples = [Double](repeating: 0, count: Self.sampleWindow) }
+        samples[sampleCount % Self.sampleWindow] = sample
         sampleCount += 1
+    }
+
+    /// The statistics with the RTT range of the sample window.
+    var current: ConnectionStatistics {
+        var result = statistics
         let window = samples.prefix(min(sampleCount, samples.count))
-        statistics.rttMin = window.min() ?? sample
-        statistics.rttMax = window.max() ?? sample
+        result.rttMin = window.min() ?? 0
+        result.rttMax = window.max() ?? 0
+        return result
     }
 
     mutating func recordLossSample(lost: Bool) {
