@@ -16,7 +16,9 @@ public final class ChannelConnection {
     /// The budget shared with the other connections of this thread, if any.
     public let pool: ChannelMemoryPool?
     private let core: UnsafeMutablePointer<ConnectionCore>
-    private let packetBuffer: UnsafeMutableRawBufferPointer
+    /// Where packets are built when the pool's buffer is not to hand (no pool, or in use):
+    /// allocated then.
+    private var ownPacketBuffer: UnsafeMutableRawBufferPointer?
 
     public var fault: ChannelFault? { core.pointee.fault }
 
@@ -28,7 +30,6 @@ public final class ChannelConnection {
         self.pool = pool
         core = .allocate(capacity: 1)
         core.initialize(to: ConnectionCore(configuration: configuration, pool: pool))
-        packetBuffer = .allocate(byteCount: configuration.maxPacketBytes, alignment: 16)
         core.pointee.reportHeldBytes()
     }
 
@@ -37,7 +38,7 @@ public final class ChannelConnection {
         core.pointee.release()
         core.deinitialize(count: 1)
         core.deallocate()
-        packetBuffer.deallocate()
+        ownPacketBuffer?.deallocate()
     }
 
     /// Memory a connection with `configuration` takes for its fixed structures, charged against
@@ -47,7 +48,7 @@ public final class ChannelConnection {
         let history = SequenceBuffer<ConnectionCore.SentPacket>.bytes(capacity: configuration.sentPacketHistory)
             + SentEntryLog.capacity(sentPacketHistory: configuration.sentPacketHistory) * MemoryLayout<SentEntry>.stride
             + SequenceSet.bytes(capacity: configuration.receivedPacketHistory)
-            + StatisticsEstimator.sampleWindow * MemoryLayout<Double>.stride
+            + StatisticsEstimator.sampleWindow * MemoryLayout<Float>.stride
         let channels = configuration.channels.reduce(0) { sum, channel in
             sum + (channel.kind.isReliable ? ReliableChannel.fixedBytes(channel) : UnreliableChannel.fixedBytes(channel))
         }
@@ -109,7 +110,7 @@ public final class ChannelConnection {
     public func withNextMessage<R>(on channel: Int, _ body: ([UInt8]) -> R) -> R? {
         // The message is taken out before `body` runs and its buffer given back after, so that
         // `body` may use this connection.
-        guard let message = core.pointee.receive(on: channel) else { return nil }
+        guard let message = core.pointee.receive(on: channel, report: false) else { return nil }
         let result = body(message)
         core.pointee.recycle(consume message, on: channel)
         return result
@@ -146,6 +147,19 @@ public final class ChannelConnection {
     /// is valid only during the `emit` call.
     public func generatePackets(now: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
         guard var tick = core.pointee.beginTick(now: now) else { return }
+        let packetBuffer: UnsafeMutableRawBufferPointer
+        var usesPoolBuffer = false
+        if let pool, !pool.packetBufferInUse {
+            pool.packetBufferInUse = true
+            usesPoolBuffer = true
+            packetBuffer = pool.packetBuffer
+        } else if let own = ownPacketBuffer {
+            packetBuffer = own
+        } else {
+            packetBuffer = .allocate(byteCount: configuration.maxPacketBytes, alignment: 16)
+            ownPacketBuffer = packetBuffer
+        }
+        defer { if usesPoolBuffer { pool?.packetBufferInUse = false } }
         // Each packet is built by the core and emitted from here, outside any access to it, so
         // that `emit` may use this connection.
         for _ in 0..<64 {
@@ -167,41 +181,75 @@ struct SentEntry {
 }
 
 /// The entries of sent packets, in a ring shared by all packets (allocated with the first
-/// reliable entry). If the ring laps a packet that was never acked, that packet's messages
-/// are simply resent on their timers.
+/// reliable entry, small, and doubled up to ``maxCapacity`` whenever it would otherwise lap an
+/// entry of a packet whose fate is still open). If the ring laps a packet that was never
+/// acked, that packet's messages are simply resent on their timers.
 struct SentEntryLog {
     static let wholeMessage = UInt16.max
     private(set) var entries: UnsafeMutablePointer<SentEntry>?
-    let capacity: Int
+    let maxCapacity: Int
+    private(set) var capacity: Int
     /// Entries one packet may carry (its table is full beyond).
     let perPacketLimit: Int
     private(set) var cursor: UInt32 = 0
+    /// The oldest entry the ring still holds: a growth copies only what was live.
+    private var validFrom: UInt32 = 0
     /// Entries of the packet being built.
     var packetCount = 0
+    /// Where the entries of the oldest packet not yet acked or given up on begin (set before
+    /// each packet is built).
+    var liveStart: UInt32 = 0
 
     /// Room for what the remembered packets carry on average, eight entries each.
     static func capacity(sentPacketHistory: Int) -> Int { sentPacketHistory * 8 }
 
     init(sentPacketHistory: Int) {
-        capacity = Self.capacity(sentPacketHistory: sentPacketHistory)
-        perPacketLimit = min(1024, capacity)
+        maxCapacity = Self.capacity(sentPacketHistory: sentPacketHistory)
+        capacity = min(64, maxCapacity)
+        perPacketLimit = min(1024, maxCapacity)
     }
 
+    /// Bytes the ring has allocated.
+    var allocatedBytes: Int { entries == nil ? 0 : capacity * MemoryLayout<SentEntry>.stride }
+
+    /// Notes an entry of the packet being built.
     @inline(__always)
     mutating func record(channel: Int, id: UInt16, fragment: Int) -> Bool {
         guard packetCount < perPacketLimit else { return false }
-        if entries == nil { entries = .allocate(capacity: capacity) }
+        if entries == nil {
+            entries = .allocate(capacity: capacity)
+        } else if cursor &- liveStart >= UInt32(capacity) && capacity < maxCapacity {
+            grow(liveStart: liveStart)
+        }
         (entries.unsafelyUnwrapped + (Int(cursor) & (capacity - 1)))
             .initialize(to: SentEntry(id: id, fragment: fragment < 0 ? Self.wholeMessage : UInt16(fragment), channel: UInt8(channel)))
         cursor &+= 1
+        if cursor &- validFrom > UInt32(capacity) { validFrom = cursor &- UInt32(capacity) }
         packetCount += 1
         return true
     }
 
-    /// The entry `offset` places after `start`, if the ring has not lapped it.
+    private mutating func grow(liveStart: UInt32) {
+        guard let old = entries else { return }
+        let grown = min(maxCapacity, capacity * 2)
+        let fresh = UnsafeMutablePointer<SentEntry>.allocate(capacity: grown)
+        // Absolute entry numbers keep their meaning; the slots are their numbers modulo the size.
+        let held = min(UInt32(capacity), cursor &- liveStart, cursor &- validFrom)
+        var index = cursor &- held
+        while index != cursor {
+            (fresh + (Int(index) & (grown - 1))).initialize(to: old[Int(index) & (capacity - 1)])
+            index &+= 1
+        }
+        old.deallocate()
+        entries = fresh
+        capacity = grown
+        validFrom = cursor &- held
+    }
+
+    /// The entry `offset` places after `start`, if the ring still holds it.
     @inline(__always)
     func entry(start: UInt32, offset: Int) -> SentEntry? {
-        guard let entries, cursor &- start <= UInt32(capacity) else { return nil }
+        guard let entries, cursor &- start <= min(UInt32(capacity), cursor &- validFrom) else { return nil }
         return entries[(Int(start) &+ offset) & (capacity - 1)]
     }
 
@@ -456,16 +504,19 @@ struct ConnectionCore {
             && byteCount + UnreliableChannel.messageOverheadBytes <= min(remainingOwnBudget + spare, sendShareBytes - sendHeldBytes)
     }
 
-    mutating func receive(on channel: Int) -> [UInt8]? {
+    /// `report: false` leaves the held bytes to ``recycle(_:on:)``, which follows.
+    mutating func receive(on channel: Int, report: Bool = true) -> [UInt8]? {
         guard isChannel(channel) else { return nil }
+        let message: [UInt8]
         if isReliable(channel) {
-            guard let message = reliable[channel].receive() else { return nil }
+            guard let next = reliable[channel].receive() else { return nil }
             pressedSince[channel] = .nan  // delivery on this channel progressed
-            reportHeldBytes()
-            return message
+            message = next
+        } else {
+            guard let next = unreliable[channel].receive() else { return nil }
+            message = next
         }
-        guard let message = unreliable[channel].receive() else { return nil }
-        reportHeldBytes()
+        if report { reportHeldBytes() }
         return message
     }
 
@@ -473,10 +524,10 @@ struct ConnectionCore {
     mutating func recycle(_ message: consuming [UInt8], on channel: Int) {
         if isReliable(channel) {
             reliable[channel].recycle(consume message)
-            reportHeldBytes()
         } else {
             unreliable[channel].recycle(consume message)
         }
+        reportHeldBytes()
     }
 
     func nextMessageSize(on channel: Int) -> Int? {
@@ -711,6 +762,14 @@ struct ConnectionCore {
         let headerEnd = writer.offset
         let entryStart = log.cursor
         log.packetCount = 0
+        if lossCursor == sequence {
+            log.liveStart = entryStart
+        } else if let oldest = sentPackets.pointer(lossCursor) {
+            log.liveStart = oldest.pointee.entryStart
+        } else {
+            // The oldest open packet's record is gone: treat everything the ring can hold as live.
+            log.liveStart = entryStart &- UInt32(log.maxCapacity)
+        }
         var dataLeft = false
         if allowData {
             for index in 0..<channelCount {

@@ -48,8 +48,9 @@ struct StatisticsEstimator {
     /// Everything but `rttMin` and `rttMax`, which ``current`` works out when asked (a scan of
     /// the sample window, too slow for every acknowledged packet).
     var statistics = ConnectionStatistics()
-    /// The last 128 RTT samples, allocated with the first.
-    private var samples: [Double] = []
+    /// The last 128 RTT samples, allocated with the first (single precision: they only feed
+    /// the displayed range).
+    private var samples: [Float] = []
     static let sampleWindow = 128
     private var sampleCount = 0
     private var sentBytes = 0
@@ -68,8 +69,8 @@ struct StatisticsEstimator {
             statistics.rtt += (sample - statistics.rtt) * 0.125
         }
         statistics.rttSamples &+= 1
-        if samples.isEmpty { samples = [Double](repeating: 0, count: Self.sampleWindow) }
-        samples[sampleCount % Self.sampleWindow] = sample
+        if samples.isEmpty { samples = [Float](repeating: 0, count: Self.sampleWindow) }
+        samples[sampleCount % Self.sampleWindow] = Float(sample)
         sampleCount += 1
     }
 
@@ -77,8 +78,8 @@ struct StatisticsEstimator {
     var current: ConnectionStatistics {
         var result = statistics
         let window = samples.prefix(min(sampleCount, samples.count))
-        result.rttMin = window.min() ?? 0
-        result.rttMax = window.max() ?? 0
+        result.rttMin = Double(window.min() ?? 0)
+        result.rttMax = Double(window.max() ?? 0)
         return result
     }
 

@@ -128,11 +128,12 @@ struct ReliableChannel {
         maxMessageBytes = configuration.maxMessageBytes
         maxFragments = (configuration.maxMessageBytes + fragmentBytes - 1) / fragmentBytes
         spareLimit = min(configuration.receiveQueueSize, Self.maxSpareBuffers)
-        outgoing = SequenceBuffer(capacity: configuration.sendQueueSize, blank: Outgoing())
-        incoming = SequenceBuffer(capacity: configuration.receiveQueueSize, blank: Incoming())
-        inFlight = FlatRing(initialCapacity: configuration.sendQueueSize)
+        // Windows start at a few slots and grow with the traffic (up to the queue sizes).
+        outgoing = SequenceBuffer(capacity: configuration.sendQueueSize, initialCapacity: 8, blank: Outgoing())
+        incoming = SequenceBuffer(capacity: configuration.receiveQueueSize, initialCapacity: 8, blank: Incoming())
+        inFlight = FlatRing(initialCapacity: 16)
         ready = FlatRing(initialCapacity: 16)
-        spare = FlatRing(initialCapacity: spareLimit)
+        spare = FlatRing(initialCapacity: 8)
     }
 
     mutating func release() {
@@ -180,6 +181,7 @@ struct ReliableChannel {
         guard cost <= budget else { throw .overBudget }
         let fragments = fragmentsNeeded(bytes.count)
         let id = nextSendID
+        outgoing.reserve(span: queuedCount + 1)
         let slot = outgoing.insert(id, Outgoing())
         slot.pointee.bytes = bytes
         if fragments > 0 {
@@ -370,6 +372,7 @@ struct ReliableChannel {
         if let existing = incoming.pointer(entry.id) {
             message = existing
         } else {
+            incoming.reserve(span: entry.id.distance(from: expected) + 1)
             message = incoming.insert(entry.id, Incoming())
             let charge: Int
             if let fragment = entry.fragment {

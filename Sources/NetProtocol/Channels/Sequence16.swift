@@ -12,32 +12,41 @@ extension UInt16 {
     public func distance(from base: UInt16) -> Int { Int(self &- base) }
 }
 
-/// A fixed ring indexed by `sequence % capacity` that remembers which sequence each slot
-/// holds, so an entry from a lap ago is never mistaken for the current one. Flat memory the
-/// owner manages (two allocations, made on the first insert unless ``allocate()`` is called
-/// first); elements are read and changed in place through ``pointer(_:)``. Copies share the
-/// storage, so exactly one owner calls ``release()``, once.
+/// A ring indexed by `sequence % capacity` that remembers which sequence each slot holds, so
+/// an entry from a lap ago is never mistaken for the current one. Flat memory the owner
+/// manages (two allocations, made on the first insert unless ``allocate()`` is called first);
+/// elements are read and changed in place through ``pointer(_:)``. It starts small and grows,
+/// up to `maxCapacity`, when the sequences in use span more than it holds
+/// (``reserve(span:)``), so a window sized for bursts costs little while traffic is light.
+/// Copies share the storage, so exactly one owner calls ``release()``, once.
 struct SequenceBuffer<Element> {
     private(set) var tags: UnsafeMutablePointer<UInt32>?
     private(set) var elements: UnsafeMutablePointer<Element>?
-    let capacity: Int
-    private let mask: Int
+    let maxCapacity: Int
+    private(set) var capacity: Int
+    private var mask: Int
     private let blank: Element
     private static var empty: UInt32 { UInt32.max }
 
-    /// `capacity` must be a power of two dividing 65536 so the ring stays continuous across
+    /// Capacities must be powers of two dividing 65536 so the ring stays continuous across
     /// the wrap.
-    init(capacity: Int, blank: Element) {
-        precondition(capacity > 0 && capacity <= 65536 && capacity & (capacity - 1) == 0, "sequence buffer capacity must divide 65536")
+    init(capacity maxCapacity: Int, initialCapacity: Int? = nil, blank: Element) {
+        precondition(maxCapacity > 0 && maxCapacity <= 65536 && maxCapacity & (maxCapacity - 1) == 0, "sequence buffer capacity must divide 65536")
+        self.maxCapacity = maxCapacity
+        var capacity = 1
+        while capacity < min(maxCapacity, initialCapacity ?? maxCapacity) { capacity <<= 1 }
         self.capacity = capacity
-        self.mask = capacity - 1
+        mask = capacity - 1
         self.blank = blank
     }
 
     var isAllocated: Bool { tags != nil }
 
-    /// Bytes the buffer takes once allocated.
+    /// Bytes the buffer takes at `capacity`.
     static func bytes(capacity: Int) -> Int { capacity * (MemoryLayout<UInt32>.stride + MemoryLayout<Element>.stride) }
+
+    /// Bytes the buffer has allocated.
+    var allocatedBytes: Int { tags == nil ? 0 : Self.bytes(capacity: capacity) }
 
     mutating func allocate() {
         guard tags == nil else { return }
@@ -47,6 +56,39 @@ struct SequenceBuffer<Element> {
         elements.initialize(repeating: blank, count: capacity)
         self.tags = tags
         self.elements = elements
+    }
+
+    /// Makes room for `span` consecutive sequences (at most `maxCapacity`): every live entry
+    /// must lie within the span, so that none share a slot after the move.
+    @inline(__always)
+    mutating func reserve(span: Int) {
+        if span > capacity && capacity < maxCapacity { grow(to: span) }
+    }
+
+    private mutating func grow(to span: Int) {
+        var grown = capacity
+        while grown < min(span, maxCapacity) { grown <<= 1 }
+        guard let oldTags = tags, let oldElements = elements else {
+            capacity = grown
+            mask = grown - 1
+            return
+        }
+        let newTags = UnsafeMutablePointer<UInt32>.allocate(capacity: grown)
+        newTags.initialize(repeating: Self.empty, count: grown)
+        let newElements = UnsafeMutablePointer<Element>.allocate(capacity: grown)
+        newElements.initialize(repeating: blank, count: grown)
+        for index in 0..<capacity where oldTags[index] != Self.empty {
+            let slot = Int(oldTags[index]) & (grown - 1)
+            newTags[slot] = oldTags[index]
+            newElements[slot] = oldElements[index]
+        }
+        oldElements.deinitialize(count: capacity)
+        oldElements.deallocate()
+        oldTags.deallocate()
+        tags = newTags
+        elements = newElements
+        capacity = grown
+        mask = grown - 1
     }
 
     @inline(__always)
