@@ -52,8 +52,11 @@ public final class ChannelConnection {
         let channels = configuration.channels.reduce(0) { sum, channel in
             sum + (channel.kind.isReliable ? ReliableChannel.fixedBytes(channel) : UnreliableChannel.fixedBytes(channel))
         }
-        let perChannel = configuration.channels.count
-            * (MemoryLayout<ReliableChannel>.stride + MemoryLayout<UnreliableChannel>.stride + MemoryLayout<Double>.stride)
+        // Each channel's state, its slot and its pressure mark.
+        let perChannel = configuration.channels.reduce(0) { sum, channel in
+            sum + (channel.kind.isReliable ? MemoryLayout<ReliableChannel>.stride : MemoryLayout<UnreliableChannel>.stride)
+                + MemoryLayout<Int>.stride + MemoryLayout<Double>.stride
+        }
         return MemoryLayout<ConnectionCore>.stride + 64 + history + channels + perChannel + configuration.maxPacketBytes
     }
 
@@ -317,10 +320,13 @@ struct ConnectionCore {
     private var newestReceived: UInt16 = 0
     private var hasReceived = false
     private var ackPending = false
-    /// One value per channel index in each; the one of the other kind stays unused (and
-    /// unallocated), so that both are indexed by channel without a lookup.
+    /// The channels of each kind, in channel order; `slots[channel]` is a channel's place in
+    /// the array of its kind.
     private let reliable: UnsafeMutablePointer<ReliableChannel>
+    private let reliableCount: Int
     private let unreliable: UnsafeMutablePointer<UnreliableChannel>
+    private let unreliableCount: Int
+    private let slots: UnsafeMutablePointer<Int>
     var estimator = StatisticsEstimator()
     private var tokens: Double
     private var lastRefill: Double?
@@ -362,14 +368,28 @@ struct ConnectionCore {
         sentPackets.allocate()
         log = SentEntryLog(sentPacketHistory: configuration.sentPacketHistory)
         receivedPackets = SequenceSet(capacity: configuration.receivedPacketHistory)
-        let reliable = UnsafeMutablePointer<ReliableChannel>.allocate(capacity: channels.count)
-        let unreliable = UnsafeMutablePointer<UnreliableChannel>.allocate(capacity: channels.count)
+        let reliableCount = channels.filter { $0.kind.isReliable }.count
+        let reliable = UnsafeMutablePointer<ReliableChannel>.allocate(capacity: max(1, reliableCount))
+        let unreliable = UnsafeMutablePointer<UnreliableChannel>.allocate(capacity: max(1, channels.count - reliableCount))
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: channels.count)
+        var reliableSlot = 0
+        var unreliableSlot = 0
         for (index, channel) in channels.enumerated() {
-            (reliable + index).initialize(to: ReliableChannel(index: index, configuration: channel, fragmentBytes: configuration.fragmentBytes))
-            (unreliable + index).initialize(to: UnreliableChannel(index: index, configuration: channel))
+            if channel.kind.isReliable {
+                (reliable + reliableSlot).initialize(to: ReliableChannel(index: index, configuration: channel, fragmentBytes: configuration.fragmentBytes))
+                slots[index] = reliableSlot
+                reliableSlot += 1
+            } else {
+                (unreliable + unreliableSlot).initialize(to: UnreliableChannel(index: index, configuration: channel))
+                slots[index] = unreliableSlot
+                unreliableSlot += 1
+            }
         }
         self.reliable = reliable
+        self.reliableCount = reliableSlot
         self.unreliable = unreliable
+        self.unreliableCount = unreliableSlot
+        self.slots = slots
         let pressedSince = UnsafeMutablePointer<Double>.allocate(capacity: channels.count)
         pressedSince.initialize(repeating: .nan, count: channels.count)
         self.pressedSince = pressedSince
@@ -380,14 +400,13 @@ struct ConnectionCore {
         sentPackets.release()
         log.release()
         receivedPackets.release()
-        for index in 0..<channelCount {
-            reliable[index].release()
-            unreliable[index].release()
-        }
-        reliable.deinitialize(count: channelCount)
+        for index in 0..<reliableCount { reliable[index].release() }
+        for index in 0..<unreliableCount { unreliable[index].release() }
+        reliable.deinitialize(count: reliableCount)
         reliable.deallocate()
-        unreliable.deinitialize(count: channelCount)
+        unreliable.deinitialize(count: unreliableCount)
         unreliable.deallocate()
+        slots.deallocate()
         pressedSince.deallocate()
     }
 
@@ -397,34 +416,43 @@ struct ConnectionCore {
     @inline(__always)
     private func isChannel(_ channel: Int) -> Bool { channel >= 0 && channel < channelCount }
 
+    /// The state of reliable channel `channel`, in place.
+    @inline(__always)
+    private func reliableChannel(_ channel: Int) -> UnsafeMutablePointer<ReliableChannel> { reliable + slots[channel] }
+
+    /// The state of unreliable channel `channel`, in place.
+    @inline(__always)
+    private func unreliableChannel(_ channel: Int) -> UnsafeMutablePointer<UnreliableChannel> { unreliable + slots[channel] }
+
     // MARK: Budget
 
-    /// Bytes the send queues hold now (the unused value of each channel holds nothing).
+    /// Bytes the send queues hold now.
     private var sendHeldBytes: Int {
         var total = 0
-        for index in 0..<channelCount { total += reliable[index].sendHeldBytes + unreliable[index].sendHeldBytes }
+        for index in 0..<reliableCount { total += reliable[index].sendHeldBytes }
+        for index in 0..<unreliableCount { total += unreliable[index].sendHeldBytes }
         return total
     }
 
     var heldBytes: Int {
         var total = fixedBytes
-        for index in 0..<channelCount {
+        for index in 0..<reliableCount {
             let channel = reliable + index
             total += channel.pointee.sendHeldBytes + channel.pointee.receiveHeldBytes + channel.pointee.spareBytes
-            total += unreliable[index].sendHeldBytes + unreliable[index].receiveHeldBytes
         }
+        for index in 0..<unreliableCount { total += unreliable[index].sendHeldBytes + unreliable[index].receiveHeldBytes }
         return total
     }
 
     private var spareBytes: Int {
         var total = 0
-        for index in 0..<channelCount { total += reliable[index].spareBytes }
+        for index in 0..<reliableCount { total += reliable[index].spareBytes }
         return total
     }
 
     /// Gives the buffers kept for reuse back, when the budget needs their bytes.
     private mutating func releaseSpares() {
-        for index in 0..<channelCount where reliable[index].spareBytes > 0 { reliable[index].releaseSpares() }
+        for index in 0..<reliableCount where reliable[index].spareBytes > 0 { reliable[index].releaseSpares() }
     }
 
     /// What a send may still take: the budget's rest, within the send share.
@@ -461,7 +489,7 @@ struct ConnectionCore {
         for index in 0..<channelCount {
             let since = pressedSince[index]
             guard !since.isNaN else { continue }
-            if isReliable(index), reliable[index].receiveHeldBytes == 0 {
+            if isReliable(index), reliableChannel(index).pointee.receiveHeldBytes == 0 {
                 pressedSince[index] = .nan  // nothing waits on it any more
             } else if now - since > overBudgetGraceSeconds {
                 return fail(.overBudget)
@@ -485,11 +513,11 @@ struct ConnectionCore {
         guard isChannel(channel) else { throw .invalidChannel(channel) }
         defer { reportHeldBytes() }
         if isReliable(channel) {
-            if reliable[channel].sendCost(bytes.count) > remainingSendBudget { releaseSpares() }
-            return MessageHandle(channel: channel, id: try reliable[channel].send(bytes, budget: remainingSendBudget))
+            if reliableChannel(channel).pointee.sendCost(bytes.count) > remainingSendBudget { releaseSpares() }
+            return MessageHandle(channel: channel, id: try reliableChannel(channel).pointee.send(bytes, budget: remainingSendBudget))
         }
         if bytes.count + UnreliableChannel.messageOverheadBytes > remainingOwnSendBudget { releaseSpares() }
-        try unreliable[channel].send(bytes, maxBytes: maxUnreliableMessageBytes, budget: remainingOwnSendBudget)
+        try unreliableChannel(channel).pointee.send(bytes, maxBytes: maxUnreliableMessageBytes, budget: remainingOwnSendBudget)
         return nil
     }
 
@@ -498,9 +526,9 @@ struct ConnectionCore {
         // Spare buffers would be given back for the send.
         let spare = spareBytes
         if isReliable(channel) {
-            return reliable[channel].canSend(byteCount, budget: min(remainingBudget + spare, sendShareBytes - sendHeldBytes))
+            return reliableChannel(channel).pointee.canSend(byteCount, budget: min(remainingBudget + spare, sendShareBytes - sendHeldBytes))
         }
-        return byteCount <= min(maxUnreliableMessageBytes, unreliable[channel].maxMessageBytes)
+        return byteCount <= min(maxUnreliableMessageBytes, unreliableChannel(channel).pointee.maxMessageBytes)
             && byteCount + UnreliableChannel.messageOverheadBytes <= min(remainingOwnBudget + spare, sendShareBytes - sendHeldBytes)
     }
 
@@ -509,11 +537,11 @@ struct ConnectionCore {
         guard isChannel(channel) else { return nil }
         let message: [UInt8]
         if isReliable(channel) {
-            guard let next = reliable[channel].receive() else { return nil }
+            guard let next = reliableChannel(channel).pointee.receive() else { return nil }
             pressedSince[channel] = .nan  // delivery on this channel progressed
             message = next
         } else {
-            guard let next = unreliable[channel].receive() else { return nil }
+            guard let next = unreliableChannel(channel).pointee.receive() else { return nil }
             message = next
         }
         if report { reportHeldBytes() }
@@ -523,26 +551,26 @@ struct ConnectionCore {
     /// Takes back the buffer of a message read in place.
     mutating func recycle(_ message: consuming [UInt8], on channel: Int) {
         if isReliable(channel) {
-            reliable[channel].recycle(consume message)
+            reliableChannel(channel).pointee.recycle(consume message)
         } else {
-            unreliable[channel].recycle(consume message)
+            unreliableChannel(channel).pointee.recycle(consume message)
         }
         reportHeldBytes()
     }
 
     func nextMessageSize(on channel: Int) -> Int? {
         guard isChannel(channel) else { return nil }
-        return isReliable(channel) ? reliable[channel].nextMessageSize : unreliable[channel].nextMessageSize
+        return isReliable(channel) ? reliableChannel(channel).pointee.nextMessageSize : unreliableChannel(channel).pointee.nextMessageSize
     }
 
     func progress(of handle: MessageHandle) -> SendProgress? {
         guard isChannel(handle.channel), isReliable(handle.channel) else { return nil }
-        return reliable[handle.channel].progress(of: handle.id)
+        return reliableChannel(handle.channel).pointee.progress(of: handle.id)
     }
 
     func unacknowledgedCount(on channel: Int) -> Int {
         guard isChannel(channel), isReliable(channel) else { return 0 }
-        return reliable[channel].queuedCount
+        return reliableChannel(channel).pointee.queuedCount
     }
 
     // MARK: Receiving packets
@@ -560,7 +588,7 @@ struct ConnectionCore {
         var overBudget = false
         let budget = remainingBudget
         var reassemblyBudget = maxReassemblyBytes
-        for index in 0..<channelCount { reassemblyBudget -= reliable[index].reassemblingBytes }
+        for index in 0..<reliableCount { reassemblyBudget -= reliable[index].reassemblingBytes }
         var cost = 0
         var refusedChannels: UInt64 = 0
         while reader.remaining > 0 {
@@ -568,7 +596,7 @@ struct ConnectionCore {
                 return .fault(.malformedPacket)
             }
             if isReliable(entry.channel) {
-                let channel = reliable + entry.channel
+                let channel = reliableChannel(entry.channel)
                 // Only a head-of-line message may use the headroom.
                 let allowance = budget - cost - (channel.pointee.isHead(entry.id) ? 0 : headroomBytes)
                 switch channel.pointee.admit(entry, budget: allowance, reassemblyBudget: reassemblyBudget) {
@@ -584,7 +612,7 @@ struct ConnectionCore {
                     refusedChannels |= 1 << UInt64(entry.channel)
                 case .fault(let fault): return .fault(fault)
                 }
-            } else if let fault = unreliable[entry.channel].admit(entry, maxBytes: maxUnreliableMessageBytes) {
+            } else if let fault = unreliableChannel(entry.channel).pointee.admit(entry, maxBytes: maxUnreliableMessageBytes) {
                 return .fault(fault)
             }
         }
@@ -641,7 +669,7 @@ struct ConnectionCore {
             reader = WireReader(packet, offset: entriesStart)
             while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, channelCount: channelCount, idChannels: idChannels) {
                 guard isReliable(entry.channel) else { continue }
-                let channel = reliable + entry.channel
+                let channel = reliableChannel(entry.channel)
                 guard channel.pointee.isHead(entry.id) else { continue }
                 if case .accept = channel.pointee.admit(entry, budget: remainingBudget, reassemblyBudget: .max) {
                     channel.pointee.apply(entry, statistics: &estimator.statistics)
@@ -653,7 +681,7 @@ struct ConnectionCore {
         reader = WireReader(packet, offset: entriesStart)
         while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, channelCount: channelCount, idChannels: idChannels) {
             if isReliable(entry.channel) {
-                let channel = reliable + entry.channel
+                let channel = reliableChannel(entry.channel)
                 if case .accept = channel.pointee.admit(entry, budget: .max, reassemblyBudget: .max) {
                     channel.pointee.apply(entry, statistics: &estimator.statistics)
                 }
@@ -663,7 +691,7 @@ struct ConnectionCore {
                     releaseSpares()
                     budget = remainingOwnBudget
                 }
-                unreliable[entry.channel].apply(entry, budget: budget, statistics: &estimator.statistics)
+                unreliableChannel(entry.channel).pointee.apply(entry, budget: budget, statistics: &estimator.statistics)
             }
         }
         receivedPackets.insert(header.sequence)
@@ -713,7 +741,7 @@ struct ConnectionCore {
             guard let entry = log.entry(start: start, offset: offset) else { return }
             let channel = Int(entry.channel)
             guard isChannel(channel), isReliable(channel) else { continue }
-            reliable[channel].acknowledge(id: entry.id, fragment: entry.fragment == SentEntryLog.wholeMessage ? -1 : Int(entry.fragment))
+            reliableChannel(channel).pointee.acknowledge(id: entry.id, fragment: entry.fragment == SentEntryLog.wholeMessage ? -1 : Int(entry.fragment))
         }
     }
 
@@ -750,7 +778,7 @@ struct ConnectionCore {
                 estimator.statistics.budgetLimitedTicks &+= 1
             }
         }
-        for index in 0..<channelCount where !isReliable(index) { unreliable[index].dropUnsent(statistics: &estimator.statistics) }
+        for index in 0..<unreliableCount { unreliable[index].dropUnsent(statistics: &estimator.statistics) }
         reportHeldBytes()
     }
 
@@ -775,16 +803,16 @@ struct ConnectionCore {
             for index in 0..<channelCount {
                 let left: Bool
                 if isReliable(index) {
-                    left = reliable[index].write(
+                    left = reliableChannel(index).pointee.write(
                         to: &writer, limit: limit, now: now, resendDelay: tick.resendDelay, statistics: &estimator.statistics, log: &log)
                 } else {
-                    left = unreliable[index].write(to: &writer, limit: limit, statistics: &estimator.statistics)
+                    left = unreliableChannel(index).pointee.write(to: &writer, limit: limit, statistics: &estimator.statistics)
                 }
                 dataLeft = dataLeft || left
             }
         } else {
             for index in 0..<channelCount {
-                if isReliable(index) ? reliable[index].queuedCount > 0 : unreliable[index].hasQueued { dataLeft = true }
+                if isReliable(index) ? reliableChannel(index).pointee.queuedCount > 0 : unreliableChannel(index).pointee.hasQueued { dataLeft = true }
             }
         }
         tick.dataLeft = dataLeft
