@@ -440,19 +440,24 @@ struct ConnectionCore {
             let channel = reliable + index
             total += channel.pointee.sendHeldBytes + channel.pointee.receiveHeldBytes + channel.pointee.spareBytes
         }
-        for index in 0..<unreliableCount { total += unreliable[index].sendHeldBytes + unreliable[index].receiveHeldBytes }
+        for index in 0..<unreliableCount {
+            let channel = unreliable + index
+            total += channel.pointee.sendHeldBytes + channel.pointee.receiveHeldBytes + channel.pointee.spareBytes
+        }
         return total
     }
 
     private var spareBytes: Int {
         var total = 0
         for index in 0..<reliableCount { total += reliable[index].spareBytes }
+        for index in 0..<unreliableCount { total += unreliable[index].spareBytes }
         return total
     }
 
     /// Gives the buffers kept for reuse back, when the budget needs their bytes.
     private mutating func releaseSpares() {
         for index in 0..<reliableCount where reliable[index].spareBytes > 0 { reliable[index].releaseSpares() }
+        for index in 0..<unreliableCount where unreliable[index].spareBytes > 0 { unreliable[index].releaseSpares() }
     }
 
     /// What a send may still take: the budget's rest, within the send share.

@@ -15,10 +15,15 @@ struct UnreliableChannel {
     let maxMessageBytes: Int
     private var queue: FlatRing<Queued>
     private var ready: FlatRing<[UInt8]>
-    /// Buffers of messages already read in place (``withNextMessage(_:)``), kept for the next
-    /// arrivals: in steady state a message costs a copy into a buffer, not an allocation.
+    /// Buffers of messages already read in place (``ChannelConnection/withNextMessage(on:_:)``),
+    /// kept for the next arrivals (as many as a tick's burst, up to
+    /// ``ReliableChannel/maxSpareBuffers``): in steady state a message costs a copy into a
+    /// buffer, not an allocation. Counted in ``spareBytes`` and given back whenever the budget
+    /// is short.
     private var spare: FlatRing<[UInt8]>
-    static let spareBuffers = 2
+    private let spareLimit: Int
+    /// Capacity of the spare buffers.
+    private(set) var spareBytes = 0
     private var nextSequence: UInt16 = 0
     private var newestDelivered: UInt16 = 0
     private var hasDelivered = false
@@ -29,8 +34,8 @@ struct UnreliableChannel {
     static let messageOverheadBytes = 16
 
     static func fixedBytes(_ configuration: ChannelConfiguration) -> Int {
-        16 * (MemoryLayout<Queued>.stride + MemoryLayout<[UInt8]>.stride) + spareBuffers * MemoryLayout<[UInt8]>.stride
-            + spareBuffers * (min(configuration.maxMessageBytes, Netcode.maxPayloadBytes) + messageOverheadBytes)
+        16 * (MemoryLayout<Queued>.stride + MemoryLayout<[UInt8]>.stride)
+            + min(configuration.receiveQueueSize, ReliableChannel.maxSpareBuffers) * MemoryLayout<[UInt8]>.stride
     }
 
     init(index: Int, configuration: ChannelConfiguration) {
@@ -41,13 +46,15 @@ struct UnreliableChannel {
         maxMessageBytes = configuration.maxMessageBytes
         queue = FlatRing(initialCapacity: min(16, configuration.sendQueueSize))
         ready = FlatRing(initialCapacity: min(16, configuration.receiveQueueSize))
-        spare = FlatRing(initialCapacity: Self.spareBuffers)
+        spareLimit = min(configuration.receiveQueueSize, ReliableChannel.maxSpareBuffers)
+        spare = FlatRing(initialCapacity: 4)
     }
 
     mutating func release() {
         queue.release()
         ready.release()
         spare.release()
+        spareBytes = 0
     }
 
     mutating func send(_ bytes: [UInt8], maxBytes: Int, budget: Int) throws(ChannelSendError) {
@@ -114,7 +121,11 @@ struct UnreliableChannel {
             return
         }
         receiveHeldBytes += cost
-        var buffer = spare.popFirst() ?? []
+        var buffer: [UInt8] = []
+        if let kept = spare.popFirst() {
+            spareBytes -= kept.capacity
+            buffer = kept
+        }
         buffer.append(contentsOf: entry.payload)
         ready.push(buffer)
         statistics.messagesReceived &+= 1
@@ -130,8 +141,15 @@ struct UnreliableChannel {
 
     /// Takes back the buffer of a message the application read in place, for a later arrival.
     mutating func recycle(_ buffer: consuming [UInt8]) {
-        guard spare.count < Self.spareBuffers else { return }
+        guard spare.count < spareLimit, buffer.capacity <= Netcode.maxPayloadBytes else { return }
         buffer.removeAll(keepingCapacity: true)
+        spareBytes += buffer.capacity
         spare.push(buffer)
+    }
+
+    /// Frees the spare buffers (the budget needs their bytes).
+    mutating func releaseSpares() {
+        spare.removeAll()
+        spareBytes = 0
     }
 }
