@@ -410,6 +410,8 @@ struct ConnectionCore {
         pressedSince.deallocate()
     }
 
+    // Helpers below are inlined (or mutating) on purpose: a call that takes this large value
+    // as a non-mutating `self` copies all of it first.
     @inline(__always)
     private func isReliable(_ channel: Int) -> Bool { reliableChannels & (1 << UInt64(channel)) != 0 }
 
@@ -427,6 +429,7 @@ struct ConnectionCore {
     // MARK: Budget
 
     /// Bytes the send queues hold now.
+    @inline(__always)
     private var sendHeldBytes: Int {
         var total = 0
         for index in 0..<reliableCount { total += reliable[index].sendHeldBytes }
@@ -434,6 +437,7 @@ struct ConnectionCore {
         return total
     }
 
+    @inline(__always)
     var heldBytes: Int {
         var total = fixedBytes
         for index in 0..<reliableCount {
@@ -447,6 +451,7 @@ struct ConnectionCore {
         return total
     }
 
+    @inline(__always)
     private var spareBytes: Int {
         var total = 0
         for index in 0..<reliableCount { total += reliable[index].spareBytes }
@@ -461,9 +466,11 @@ struct ConnectionCore {
     }
 
     /// What a send may still take: the budget's rest, within the send share.
+    @inline(__always)
     private var remainingSendBudget: Int { min(remainingBudget, sendShareBytes - sendHeldBytes) }
 
     /// Bytes this connection may still take: its own budget's rest, or the pool's if smaller.
+    @inline(__always)
     private var remainingBudget: Int {
         let own = memoryBudgetBytes - heldBytes
         guard let pool else { return own }
@@ -473,7 +480,9 @@ struct ConnectionCore {
     /// Unreliable messages live one tick (sending) or until read: counted against the
     /// connection's own budget but never refused for the pool, so that a pool filled by others
     /// does not starve an honest client of its snapshots and inputs.
+    @inline(__always)
     private var remainingOwnBudget: Int { memoryBudgetBytes - heldBytes }
+    @inline(__always)
     private var remainingOwnSendBudget: Int { min(remainingOwnBudget, sendShareBytes - sendHeldBytes) }
 
     /// Called after every operation that can change what the connection holds: keeps the peak
@@ -502,6 +511,7 @@ struct ConnectionCore {
         }
     }
 
+    @inline(__always)
     var resendDelay: Double {
         guard estimator.statistics.rttSamples > 0 else { return initialResendDelay }
         return min(maximumResendDelay, max(minimumResendDelay, estimator.statistics.rtt + 4 * estimator.statistics.jitter))
@@ -518,15 +528,24 @@ struct ConnectionCore {
         guard isChannel(channel) else { throw .invalidChannel(channel) }
         defer { reportHeldBytes() }
         if isReliable(channel) {
-            if reliableChannel(channel).pointee.sendCost(bytes.count) > remainingSendBudget { releaseSpares() }
-            return MessageHandle(channel: channel, id: try reliableChannel(channel).pointee.send(bytes, budget: remainingSendBudget))
+            let state = reliableChannel(channel)
+            var budget = remainingSendBudget
+            if state.pointee.sendCost(bytes.count) > budget && spareBytes > 0 {
+                releaseSpares()
+                budget = remainingSendBudget
+            }
+            return MessageHandle(channel: channel, id: try state.pointee.send(bytes, budget: budget))
         }
-        if bytes.count + UnreliableChannel.messageOverheadBytes > remainingOwnSendBudget { releaseSpares() }
-        try unreliableChannel(channel).pointee.send(bytes, maxBytes: maxUnreliableMessageBytes, budget: remainingOwnSendBudget)
+        var budget = remainingOwnSendBudget
+        if bytes.count + UnreliableChannel.messageOverheadBytes > budget && spareBytes > 0 {
+            releaseSpares()
+            budget = remainingOwnSendBudget
+        }
+        try unreliableChannel(channel).pointee.send(bytes, maxBytes: maxUnreliableMessageBytes, budget: budget)
         return nil
     }
 
-    func canSend(_ byteCount: Int, on channel: Int) -> Bool {
+    mutating func canSend(_ byteCount: Int, on channel: Int) -> Bool {
         guard fault == nil, isChannel(channel) else { return false }
         // Spare buffers would be given back for the send.
         let spare = spareBytes
@@ -563,17 +582,17 @@ struct ConnectionCore {
         reportHeldBytes()
     }
 
-    func nextMessageSize(on channel: Int) -> Int? {
+    mutating func nextMessageSize(on channel: Int) -> Int? {
         guard isChannel(channel) else { return nil }
         return isReliable(channel) ? reliableChannel(channel).pointee.nextMessageSize : unreliableChannel(channel).pointee.nextMessageSize
     }
 
-    func progress(of handle: MessageHandle) -> SendProgress? {
+    mutating func progress(of handle: MessageHandle) -> SendProgress? {
         guard isChannel(handle.channel), isReliable(handle.channel) else { return nil }
         return reliableChannel(handle.channel).pointee.progress(of: handle.id)
     }
 
-    func unacknowledgedCount(on channel: Int) -> Int {
+    mutating func unacknowledgedCount(on channel: Int) -> Int {
         guard isChannel(channel), isReliable(channel) else { return 0 }
         return reliableChannel(channel).pointee.queuedCount
     }
@@ -587,7 +606,7 @@ struct ConnectionCore {
     }
 
     /// Validates every entry and checks that all can be stored, without changing anything.
-    private func admitEntries(_ packet: UnsafeRawBufferPointer, from start: Int) -> Verdict {
+    private mutating func admitEntries(_ packet: UnsafeRawBufferPointer, from start: Int) -> Verdict {
         var reader = WireReader(packet, offset: start)
         var backPressure = false
         var overBudget = false
@@ -834,7 +853,7 @@ struct ConnectionCore {
         return writer.offset
     }
 
-    private func currentAck() -> ChannelWire.Ack {
+    private mutating func currentAck() -> ChannelWire.Ack {
         var bits: UInt32 = 0
         for offset in 0..<32 where receivedPackets.contains(newestReceived &- UInt16(offset + 1)) {
             bits |= 1 << UInt32(offset)

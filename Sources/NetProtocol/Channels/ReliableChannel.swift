@@ -156,6 +156,9 @@ struct ReliableChannel {
 
     // MARK: Sending
 
+    // Non-mutating members used on the hot paths are inlined (or mutating): a call that takes
+    // this value as a non-mutating `self` through its pointer copies all of it first.
+    @inline(__always)
     var queuedCount: Int { nextSendID.distance(from: oldestUnacked) }
 
     /// What queueing a message of `byteCount` bytes costs against the budget.
@@ -170,6 +173,7 @@ struct ReliableChannel {
     }
 
     /// Whether a message of `byteCount` bytes could be queued now, given `budget` bytes left.
+    @inline(__always)
     func canSend(_ byteCount: Int, budget: Int) -> Bool {
         byteCount <= maxMessageBytes && queuedCount < sendQueueSize && sendCost(byteCount) <= budget
     }
@@ -314,7 +318,7 @@ struct ReliableChannel {
 
     /// Checks an entry without applying it. `budget` is what the connection has left;
     /// `reassemblyBudget` what unfinished reassemblies may still take.
-    func admit(_ entry: ChannelWire.Entry, budget: Int, reassemblyBudget: Int) -> Admission {
+    mutating func admit(_ entry: ChannelWire.Entry, budget: Int, reassemblyBudget: Int) -> Admission {
         let distance = entry.id.distance(from: expected)
         if distance >= 0x8000 { return .ignore }
         if distance >= receiveQueueSize {
@@ -426,6 +430,7 @@ struct ReliableChannel {
     }
 
     /// Size of the message ``receive()`` would return next, if any.
+    @inline(__always)
     var nextMessageSize: Int? {
         if !ordered { return ready.firstPointer?.pointee.bytes.count }
         guard let message = incoming.pointer(expected), message.pointee.isComplete else { return nil }

@@ -67,6 +67,7 @@ struct UnreliableChannel {
         nextSequence &+= 1
     }
 
+    @inline(__always)
     var hasQueued: Bool { !queue.isEmpty }
 
     /// Writes queued messages in order while they fit; returns whether any are left.
@@ -93,6 +94,7 @@ struct UnreliableChannel {
         sendHeldBytes = 0
     }
 
+    @inline(__always)
     func admit(_ entry: ChannelWire.Entry, maxBytes: Int) -> ChannelFault? {
         if entry.fragment != nil { return .invalidFragment(channel: index) }
         let limit = min(maxBytes, maxMessageBytes)
@@ -131,6 +133,7 @@ struct UnreliableChannel {
         statistics.messagesReceived &+= 1
     }
 
+    @inline(__always)
     var nextMessageSize: Int? { ready.firstPointer?.pointee.count }
 
     mutating func receive() -> [UInt8]? {
