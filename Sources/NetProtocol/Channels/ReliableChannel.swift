@@ -410,8 +410,10 @@ struct ReliableChannel {
             if let buffer = spare.popFirst() {
                 spareBytes -= buffer.capacity
                 message.pointee.bytes = buffer
+                message.pointee.bytes.overwrite(with: entry.payload)
+            } else {
+                message.pointee.bytes.append(contentsOf: entry.payload)
             }
-            message.pointee.bytes.append(contentsOf: entry.payload)
             message.pointee.length = Int32(entry.payload.count)
         }
         message.pointee.isComplete = true
@@ -456,7 +458,6 @@ struct ReliableChannel {
     /// Takes back the buffer of a message the application read in place, for a later arrival.
     mutating func recycle(_ buffer: consuming [UInt8]) {
         guard spare.count < spareLimit, buffer.capacity <= fragmentBytes + Self.partOverheadBytes else { return }
-        buffer.removeAll(keepingCapacity: true)
         spareBytes += buffer.capacity
         spare.push(buffer)
     }

@@ -70,3 +70,24 @@ struct FlatRing<Element> {
         head = 0
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Makes this kept buffer hold exactly `bytes`. Spare buffers keep the bytes of the message
+    /// they last held, so a message of the same size costs one copy and no change of count
+    /// (truncating or growing an array goes through `replaceSubrange`, which costs more than
+    /// the copy of a small message).
+    @inline(__always)
+    mutating func overwrite(with bytes: UnsafeRawBufferPointer) {
+        if count > bytes.count {
+            removeLast(count - bytes.count)
+        } else if count < bytes.count {
+            append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[count...]))
+        }
+        let prefix = Swift.min(count, bytes.count)
+        if prefix > 0 {
+            withUnsafeMutableBytes { raw in
+                UnsafeMutableRawBufferPointer(rebasing: raw[0..<prefix]).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<prefix]))
+            }
+        }
+    }
+}

@@ -127,8 +127,10 @@ struct UnreliableChannel {
         if let kept = spare.popFirst() {
             spareBytes -= kept.capacity
             buffer = kept
+            buffer.overwrite(with: entry.payload)
+        } else {
+            buffer.append(contentsOf: entry.payload)
         }
-        buffer.append(contentsOf: entry.payload)
         ready.push(buffer)
         statistics.messagesReceived &+= 1
     }
@@ -145,7 +147,6 @@ struct UnreliableChannel {
     /// Takes back the buffer of a message the application read in place, for a later arrival.
     mutating func recycle(_ buffer: consuming [UInt8]) {
         guard spare.count < spareLimit, buffer.capacity <= Netcode.maxPayloadBytes else { return }
-        buffer.removeAll(keepingCapacity: true)
         spareBytes += buffer.capacity
         spare.push(buffer)
     }
