@@ -6,59 +6,21 @@
 /// ``receive(on:)``, queue new ones with ``send(_:on:)``, then call
 /// ``generatePackets(now:_:)`` once and send what it emits. If ``fault`` becomes non-nil the
 /// peer broke the protocol: disconnect it.
+/// - Note: All mutable state lives in one ``ConnectionCore`` value behind a pointer the class
+///   owns, and the channels in flat arrays of values beside it. The per-packet and per-message
+///   paths are mutating methods on those values: stored-property accesses of a class would each
+///   pay a dynamic exclusivity check and reference counting, which on this path cost more than
+///   the work itself. Nothing reachable from these pointers escapes the connection.
 public final class ChannelConnection {
     public let configuration: ConnectionConfiguration
-    public private(set) var fault: ChannelFault?
     /// The budget shared with the other connections of this thread, if any.
     public let pool: ChannelMemoryPool?
+    private let core: UnsafeMutablePointer<ConnectionCore>
+    /// Where packets are built when the pool's buffer is not to hand (no pool, or in use):
+    /// allocated then.
+    private var ownPacketBuffer: UnsafeMutableRawBufferPointer?
 
-    struct SentPacket {
-        var time: Double = 0
-        var bytes = 0
-        var acked = false
-        var entryStart = 0
-        var entryCount = 0
-    }
-
-    struct SentEntry {
-        var channel: UInt8 = 0
-        var id: UInt16 = 0
-        /// -1 for a whole message.
-        var fragment: Int32 = -1
-    }
-
-    private var sequence: UInt16 = 0
-    private var sentPackets: SequenceBuffer<SentPacket>
-    /// What each sent packet carried, in a ring shared by all packets. If the ring laps a packet
-    /// that was never acked, that packet's messages are simply resent on their timers.
-    private var sentEntries: [SentEntry]
-    private var sentEntryCursor = 0
-    private var lossCursor: UInt16 = 0
-    private var receivedPackets: SequenceBuffer<Bool>
-    private var newestReceived: UInt16 = 0
-    private var hasReceived = false
-    private var ackPending = false
-    private var reliable: [ReliableChannel?]
-    private var unreliable: [UnreliableChannel?]
-    private var estimator = StatisticsEstimator()
-    private var tokens: Double
-    private var lastRefill: Double?
-    private let packetBuffer: UnsafeMutableRawBufferPointer
-    private let fixedBytes: Int
-    /// The most the send queues may hold together: half of what the budget leaves beyond the
-    /// fixed part and the headroom. Receiving always keeps the other half, so two ends that
-    /// both send as fast as they can never fill each other's budget with their own queues and
-    /// stop acknowledging each other.
-    private let sendShareBytes: Int
-    /// Kept free for head-of-line messages (see ``ReliableChannel/isHead(_:)``): the largest
-    /// reliable message's charge.
-    private let headroomBytes: Int
-    /// What this connection last told the pool it holds.
-    private var reportedBytes = 0
-    /// Per reliable channel: since when entries on it have been refused (window or budget) with
-    /// no message delivered on it since. A peer that keeps any channel so past the grace period
-    /// is faulted; delivery on another channel does not excuse it.
-    private var pressedSince: [Double?]
+    public var fault: ChannelFault? { core.pointee.fault }
 
     /// - Parameter pool: a budget shared with other connections; the connection counts what it
     ///   holds in it for as long as it lives.
@@ -66,39 +28,36 @@ public final class ChannelConnection {
         try configuration.validate()
         self.configuration = configuration
         self.pool = pool
-        fixedBytes = Self.fixedBytes(of: configuration)
-        pressedSince = [Double?](repeating: nil, count: configuration.channels.count)
-        headroomBytes = Self.headroomBytes(of: configuration)
-        sendShareBytes = Self.sendShareBytes(of: configuration)
-        sentPackets = SequenceBuffer(capacity: configuration.sentPacketHistory, blank: SentPacket())
-        // Room for what the remembered packets can carry on average; older entries are lapped.
-        sentEntries = [SentEntry](repeating: SentEntry(), count: configuration.sentPacketHistory * 8)
-        receivedPackets = SequenceBuffer(capacity: configuration.receivedPacketHistory, blank: false)
-        reliable = configuration.channels.enumerated().map { index, channel in
-            channel.kind.isReliable ? ReliableChannel(index: index, configuration: channel, fragmentBytes: configuration.fragmentBytes) : nil
-        }
-        unreliable = configuration.channels.enumerated().map { index, channel in
-            channel.kind.isReliable ? nil : UnreliableChannel(index: index, configuration: channel)
-        }
-        tokens = Double(configuration.bandwidthBytesPerSecond ?? 0)
-        packetBuffer = .allocate(byteCount: configuration.maxPacketBytes, alignment: 16)
-        reportHeldBytes()
+        core = .allocate(capacity: 1)
+        core.initialize(to: ConnectionCore(configuration: configuration, pool: pool))
+        core.pointee.reportHeldBytes()
     }
 
     deinit {
-        pool?.adjust(by: -reportedBytes)
-        packetBuffer.deallocate()
+        pool?.adjust(by: -core.pointee.reportedBytes)
+        core.pointee.release()
+        core.deinitialize(count: 1)
+        core.deallocate()
+        ownPacketBuffer?.deallocate()
     }
 
-    /// Memory a connection with `configuration` takes before anything is sent or received:
-    /// packet history, the channels' windows, the packet buffer.
+    /// Memory a connection with `configuration` takes for its fixed structures, charged against
+    /// its budget from the start: packet history, the channels' windows (allocated when a
+    /// channel is first used), the packet buffer.
     public static func fixedBytes(of configuration: ConnectionConfiguration) -> Int {
-        let history = configuration.sentPacketHistory * (MemoryLayout<SentPacket>.stride + 4 + 8 * MemoryLayout<SentEntry>.stride)
-            + configuration.receivedPacketHistory * (MemoryLayout<Bool>.stride + 4)
+        let history = SequenceBuffer<ConnectionCore.SentPacket>.bytes(capacity: configuration.sentPacketHistory)
+            + SentEntryLog.capacity(sentPacketHistory: configuration.sentPacketHistory) * MemoryLayout<SentEntry>.stride
+            + SequenceSet.bytes(capacity: configuration.receivedPacketHistory)
+            + StatisticsEstimator.sampleWindow * MemoryLayout<Float>.stride
         let channels = configuration.channels.reduce(0) { sum, channel in
             sum + (channel.kind.isReliable ? ReliableChannel.fixedBytes(channel) : UnreliableChannel.fixedBytes(channel))
         }
-        return MemoryLayout<ChannelConnection>.size + history + channels + configuration.maxPacketBytes
+        // Each channel's state, its slot and its pressure mark.
+        let perChannel = configuration.channels.reduce(0) { sum, channel in
+            sum + (channel.kind.isReliable ? MemoryLayout<ReliableChannel>.stride : MemoryLayout<UnreliableChannel>.stride)
+                + MemoryLayout<Int>.stride + MemoryLayout<Double>.stride
+        }
+        return MemoryLayout<ConnectionCore>.stride + 64 + history + channels + perChannel + configuration.maxPacketBytes
     }
 
     static func headroomBytes(of configuration: ConnectionConfiguration) -> Int {
@@ -113,30 +72,407 @@ public final class ChannelConnection {
         max(0, (configuration.memoryBudgetBytes - fixedBytes(of: configuration) - headroomBytes(of: configuration)) / 2)
     }
 
+    /// Everything the connection holds now, in bytes, counted against
+    /// ``ConnectionConfiguration/memoryBudgetBytes``: the fixed part, send queues until
+    /// acknowledged, received messages until taken, unfinished reassemblies, and buffers kept
+    /// for reuse (given back whenever the budget is short).
+    public var heldBytes: Int { core.pointee.heldBytes }
+
+    /// The most this connection has held, as of its last operation.
+    public var peakHeldBytes: Int { core.pointee.peakHeldBytes }
+
+    /// The latest measurements.
+    public var statistics: ConnectionStatistics { core.pointee.estimator.current }
+
+    /// The delay before an unacknowledged message is sent again: the smoothed RTT plus four
+    /// deviations, within the configured floor and ceiling.
+    public var resendDelay: Double { core.pointee.resendDelay }
+
+    // MARK: - Application side
+
+    /// Queues a message. Reliable channels return a handle for ``progress(of:)``.
+    @discardableResult
+    public func send(_ bytes: [UInt8], on channel: Int) throws(ChannelSendError) -> MessageHandle? {
+        try core.pointee.send(bytes, on: channel)
+    }
+
+    /// Whether a message of `byteCount` bytes could be queued on `channel` now (size, queue and
+    /// budget), so that a caller can leave work undone (back-pressure) rather than fail it.
+    public func canSend(_ byteCount: Int, on channel: Int) -> Bool {
+        core.pointee.canSend(byteCount, on: channel)
+    }
+
+    /// The next message received on `channel`, if any.
+    public func receive(on channel: Int) -> [UInt8]? {
+        core.pointee.receive(on: channel)
+    }
+
+    /// Reads the next message received on `channel` in place: `body` gets it for the length of
+    /// the call (keep a copy to hold on to it). The buffer is then reused for a later message,
+    /// so a steady stream costs no allocation per message.
+    public func withNextMessage<R>(on channel: Int, _ body: ([UInt8]) -> R) -> R? {
+        // The message is taken out before `body` runs and its buffer given back after, so that
+        // `body` may use this connection.
+        guard let message = core.pointee.receive(on: channel, report: false) else { return nil }
+        let result = body(message)
+        core.pointee.recycle(consume message, on: channel)
+        return result
+    }
+
+    /// The size of the message ``receive(on:)`` would return next, without taking it.
+    public func nextMessageSize(on channel: Int) -> Int? {
+        core.pointee.nextMessageSize(on: channel)
+    }
+
+    /// Acknowledged bytes of a reliable message, for progress bars on large messages.
+    public func progress(of handle: MessageHandle) -> SendProgress? {
+        core.pointee.progress(of: handle)
+    }
+
+    /// Reliable messages waiting for acknowledgement on `channel`.
+    public func unacknowledgedCount(on channel: Int) -> Int {
+        core.pointee.unacknowledgedCount(on: channel)
+    }
+
+    // MARK: - Link side
+
+    /// Processes one packet from the peer. Malformed or hostile content sets ``fault``.
+    public func handlePacket(_ packet: UnsafeRawBufferPointer, now: Double) {
+        core.pointee.handlePacket(packet, now: now)
+    }
+
+    public func handlePacket(_ packet: [UInt8], now: Double) {
+        packet.withUnsafeBytes { handlePacket($0, now: now) }
+    }
+
+    /// Builds this tick's packets: as many as the per-tick budget and the bandwidth limit allow,
+    /// channels filled in priority order; an ack-only packet when only acks are owed. Each packet
+    /// is valid only during the `emit` call.
+    public func generatePackets(now: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
+        guard var tick = core.pointee.beginTick(now: now) else { return }
+        let packetBuffer: UnsafeMutableRawBufferPointer
+        var usesPoolBuffer = false
+        if let pool, !pool.packetBufferInUse {
+            pool.packetBufferInUse = true
+            usesPoolBuffer = true
+            packetBuffer = pool.packetBuffer
+        } else if let own = ownPacketBuffer {
+            packetBuffer = own
+        } else {
+            packetBuffer = .allocate(byteCount: configuration.maxPacketBytes, alignment: 16)
+            ownPacketBuffer = packetBuffer
+        }
+        defer { if usesPoolBuffer { pool?.packetBufferInUse = false } }
+        // Each packet is built by the core and emitted from here, outside any access to it, so
+        // that `emit` may use this connection.
+        for _ in 0..<64 {
+            let length = core.pointee.nextPacket(&tick, into: packetBuffer, now: now)
+            guard length > 0 else { break }
+            emit(UnsafeRawBufferPointer(rebasing: packetBuffer[0..<length]))
+            if !tick.carriedData || !tick.dataLeft { break }
+        }
+        core.pointee.endTick(tick)
+    }
+}
+
+/// What each sent packet carried, one entry per reliable message or fragment.
+struct SentEntry {
+    var id: UInt16
+    /// ``SentEntryLog/wholeMessage`` for a whole message.
+    var fragment: UInt16
+    var channel: UInt8
+}
+
+/// The entries of sent packets, in a ring shared by all packets (allocated with the first
+/// reliable entry, small, and doubled up to ``maxCapacity`` whenever it would otherwise lap an
+/// entry of a packet whose fate is still open). If the ring laps a packet that was never
+/// acked, that packet's messages are simply resent on their timers.
+struct SentEntryLog {
+    static let wholeMessage = UInt16.max
+    private(set) var entries: UnsafeMutablePointer<SentEntry>?
+    let maxCapacity: Int
+    private(set) var capacity: Int
+    /// Entries one packet may carry (its table is full beyond).
+    let perPacketLimit: Int
+    private(set) var cursor: UInt32 = 0
+    /// The oldest entry the ring still holds: a growth copies only what was live.
+    private var validFrom: UInt32 = 0
+    /// Entries of the packet being built.
+    var packetCount = 0
+    /// Where the entries of the oldest packet not yet acked or given up on begin (set before
+    /// each packet is built).
+    var liveStart: UInt32 = 0
+
+    /// Room for what the remembered packets carry on average, eight entries each.
+    static func capacity(sentPacketHistory: Int) -> Int { sentPacketHistory * 8 }
+
+    init(sentPacketHistory: Int) {
+        maxCapacity = Self.capacity(sentPacketHistory: sentPacketHistory)
+        capacity = min(64, maxCapacity)
+        perPacketLimit = min(1024, maxCapacity)
+    }
+
+    /// Bytes the ring has allocated.
+    var allocatedBytes: Int { entries == nil ? 0 : capacity * MemoryLayout<SentEntry>.stride }
+
+    /// Notes an entry of the packet being built.
+    @inline(__always)
+    mutating func record(channel: Int, id: UInt16, fragment: Int) -> Bool {
+        guard packetCount < perPacketLimit else { return false }
+        if entries == nil {
+            entries = .allocate(capacity: capacity)
+        } else if cursor &- liveStart >= UInt32(capacity) && capacity < maxCapacity {
+            grow(liveStart: liveStart)
+        }
+        (entries.unsafelyUnwrapped + (Int(cursor) & (capacity - 1)))
+            .initialize(to: SentEntry(id: id, fragment: fragment < 0 ? Self.wholeMessage : UInt16(fragment), channel: UInt8(channel)))
+        cursor &+= 1
+        if cursor &- validFrom > UInt32(capacity) { validFrom = cursor &- UInt32(capacity) }
+        packetCount += 1
+        return true
+    }
+
+    private mutating func grow(liveStart: UInt32) {
+        guard let old = entries else { return }
+        let grown = min(maxCapacity, capacity * 2)
+        let fresh = UnsafeMutablePointer<SentEntry>.allocate(capacity: grown)
+        // Absolute entry numbers keep their meaning; the slots are their numbers modulo the size.
+        let held = min(UInt32(capacity), cursor &- liveStart, cursor &- validFrom)
+        var index = cursor &- held
+        while index != cursor {
+            (fresh + (Int(index) & (grown - 1))).initialize(to: old[Int(index) & (capacity - 1)])
+            index &+= 1
+        }
+        old.deallocate()
+        entries = fresh
+        capacity = grown
+        validFrom = cursor &- held
+    }
+
+    /// The entry `offset` places after `start`, if the ring still holds it.
+    @inline(__always)
+    func entry(start: UInt32, offset: Int) -> SentEntry? {
+        guard let entries, cursor &- start <= min(UInt32(capacity), cursor &- validFrom) else { return nil }
+        return entries[(Int(start) &+ offset) & (capacity - 1)]
+    }
+
+    mutating func release() {
+        entries?.deallocate()
+        entries = nil
+    }
+}
+
+/// Everything a ``ChannelConnection`` changes as it runs, in one value the class keeps behind
+/// a pointer.
+struct ConnectionCore {
+    struct SentPacket {
+        var time: Double = 0
+        var entryStart: UInt32 = 0
+        var bytes: UInt16 = 0
+        var entryCount: UInt16 = 0
+        var acked = false
+    }
+
+    /// The state of one `generatePackets` call.
+    struct Tick {
+        var budget: Int
+        let resendDelay: Double
+        var dataLeft = false
+        var carriedData = false
+    }
+
+    // Configuration, copied out of ``ConnectionConfiguration`` so that the paths below never
+    // touch its array.
+    let channelCount: Int
+    /// Bit `i`: channel `i` is reliable.
+    let reliableChannels: UInt64
+    /// Bit `i`: channel `i`'s entries carry an id.
+    let idChannels: UInt64
+    let maxPacketBytes: Int
+    let budgetBytesPerTick: Int
+    let bandwidthBytesPerSecond: Int?
+    let minimumResendDelay: Double
+    let maximumResendDelay: Double
+    let initialResendDelay: Double
+    let receivedPacketHistory: Int
+    let maxReassemblyBytes: Int
+    let memoryBudgetBytes: Int
+    let overBudgetGraceSeconds: Double
+    let maxUnreliableMessageBytes: Int
+    let fixedBytes: Int
+    /// The most the send queues may hold together: half of what the budget leaves beyond the
+    /// fixed part and the headroom. Receiving always keeps the other half, so two ends that
+    /// both send as fast as they can never fill each other's budget with their own queues and
+    /// stop acknowledging each other.
+    let sendShareBytes: Int
+    /// Kept free for head-of-line messages (see ``ReliableChannel/isHead(_:)``): the largest
+    /// reliable message's charge.
+    let headroomBytes: Int
+    /// The class keeps the pool alive for as long as this value lives.
+    unowned(unsafe) let pool: ChannelMemoryPool?
+
+    var fault: ChannelFault?
+    private var sequence: UInt16 = 0
+    private var sentPackets: SequenceBuffer<SentPacket>
+    private var log: SentEntryLog
+    private var lossCursor: UInt16 = 0
+    private let receivedPackets: SequenceSet
+    private var newestReceived: UInt16 = 0
+    private var hasReceived = false
+    private var ackPending = false
+    /// The channels of each kind, in channel order; `slots[channel]` is a channel's place in
+    /// the array of its kind.
+    private let reliable: UnsafeMutablePointer<ReliableChannel>
+    private let reliableCount: Int
+    private let unreliable: UnsafeMutablePointer<UnreliableChannel>
+    private let unreliableCount: Int
+    private let slots: UnsafeMutablePointer<Int>
+    var estimator = StatisticsEstimator()
+    private var tokens: Double
+    private var lastRefill: Double?
+    /// What this connection last told the pool it holds.
+    private(set) var reportedBytes = 0
+    private(set) var peakHeldBytes = 0
+    /// Per reliable channel: since when entries on it have been refused (window or budget) with
+    /// no message delivered on it since (NaN: not refused). A peer that keeps any channel so
+    /// past the grace period is faulted; delivery on another channel does not excuse it.
+    private let pressedSince: UnsafeMutablePointer<Double>
+
+    init(configuration: ConnectionConfiguration, pool: ChannelMemoryPool?) {
+        let channels = configuration.channels
+        channelCount = channels.count
+        var reliableChannels: UInt64 = 0
+        var idChannels: UInt64 = 0
+        for (index, channel) in channels.enumerated() {
+            if channel.kind.isReliable { reliableChannels |= 1 << UInt64(index) }
+            if channel.kind != .unreliableUnordered { idChannels |= 1 << UInt64(index) }
+        }
+        self.reliableChannels = reliableChannels
+        self.idChannels = idChannels
+        maxPacketBytes = configuration.maxPacketBytes
+        budgetBytesPerTick = configuration.budgetBytesPerTick
+        bandwidthBytesPerSecond = configuration.bandwidthBytesPerSecond
+        minimumResendDelay = configuration.minimumResendDelay
+        maximumResendDelay = configuration.maximumResendDelay
+        initialResendDelay = configuration.initialResendDelay
+        receivedPacketHistory = configuration.receivedPacketHistory
+        maxReassemblyBytes = configuration.maxReassemblyBytes
+        memoryBudgetBytes = configuration.memoryBudgetBytes
+        overBudgetGraceSeconds = configuration.overBudgetGraceSeconds
+        maxUnreliableMessageBytes = configuration.maxUnreliableMessageBytes
+        fixedBytes = ChannelConnection.fixedBytes(of: configuration)
+        sendShareBytes = ChannelConnection.sendShareBytes(of: configuration)
+        headroomBytes = ChannelConnection.headroomBytes(of: configuration)
+        self.pool = pool
+        sentPackets = SequenceBuffer(capacity: configuration.sentPacketHistory, blank: SentPacket())
+        sentPackets.allocate()
+        log = SentEntryLog(sentPacketHistory: configuration.sentPacketHistory)
+        receivedPackets = SequenceSet(capacity: configuration.receivedPacketHistory)
+        let reliableCount = channels.filter { $0.kind.isReliable }.count
+        let reliable = UnsafeMutablePointer<ReliableChannel>.allocate(capacity: max(1, reliableCount))
+        let unreliable = UnsafeMutablePointer<UnreliableChannel>.allocate(capacity: max(1, channels.count - reliableCount))
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: channels.count)
+        var reliableSlot = 0
+        var unreliableSlot = 0
+        for (index, channel) in channels.enumerated() {
+            if channel.kind.isReliable {
+                (reliable + reliableSlot).initialize(to: ReliableChannel(index: index, configuration: channel, fragmentBytes: configuration.fragmentBytes))
+                slots[index] = reliableSlot
+                reliableSlot += 1
+            } else {
+                (unreliable + unreliableSlot).initialize(to: UnreliableChannel(index: index, configuration: channel))
+                slots[index] = unreliableSlot
+                unreliableSlot += 1
+            }
+        }
+        self.reliable = reliable
+        self.reliableCount = reliableSlot
+        self.unreliable = unreliable
+        self.unreliableCount = unreliableSlot
+        self.slots = slots
+        let pressedSince = UnsafeMutablePointer<Double>.allocate(capacity: channels.count)
+        pressedSince.initialize(repeating: .nan, count: channels.count)
+        self.pressedSince = pressedSince
+        tokens = Double(configuration.bandwidthBytesPerSecond ?? 0)
+    }
+
+    mutating func release() {
+        sentPackets.release()
+        log.release()
+        receivedPackets.release()
+        for index in 0..<reliableCount { reliable[index].release() }
+        for index in 0..<unreliableCount { unreliable[index].release() }
+        reliable.deinitialize(count: reliableCount)
+        reliable.deallocate()
+        unreliable.deinitialize(count: unreliableCount)
+        unreliable.deallocate()
+        slots.deallocate()
+        pressedSince.deallocate()
+    }
+
+    // Helpers below are inlined (or mutating) on purpose: a call that takes this large value
+    // as a non-mutating `self` copies all of it first.
+    @inline(__always)
+    private func isReliable(_ channel: Int) -> Bool { reliableChannels & (1 << UInt64(channel)) != 0 }
+
+    @inline(__always)
+    private func isChannel(_ channel: Int) -> Bool { channel >= 0 && channel < channelCount }
+
+    /// The state of reliable channel `channel`, in place.
+    @inline(__always)
+    private func reliableChannel(_ channel: Int) -> UnsafeMutablePointer<ReliableChannel> { reliable + slots[channel] }
+
+    /// The state of unreliable channel `channel`, in place.
+    @inline(__always)
+    private func unreliableChannel(_ channel: Int) -> UnsafeMutablePointer<UnreliableChannel> { unreliable + slots[channel] }
+
+    // MARK: Budget
+
     /// Bytes the send queues hold now.
+    @inline(__always)
     private var sendHeldBytes: Int {
         var total = 0
-        for channel in reliable { if let channel { total += channel.sendHeldBytes } }
-        for channel in unreliable { if let channel { total += channel.sendHeldBytes } }
+        for index in 0..<reliableCount { total += reliable[index].sendHeldBytes }
+        for index in 0..<unreliableCount { total += unreliable[index].sendHeldBytes }
         return total
+    }
+
+    @inline(__always)
+    var heldBytes: Int {
+        var total = fixedBytes
+        for index in 0..<reliableCount {
+            let channel = reliable + index
+            total += channel.pointee.sendHeldBytes + channel.pointee.receiveHeldBytes + channel.pointee.spareBytes
+        }
+        for index in 0..<unreliableCount {
+            let channel = unreliable + index
+            total += channel.pointee.sendHeldBytes + channel.pointee.receiveHeldBytes + channel.pointee.spareBytes
+        }
+        return total
+    }
+
+    @inline(__always)
+    private var spareBytes: Int {
+        var total = 0
+        for index in 0..<reliableCount { total += reliable[index].spareBytes }
+        for index in 0..<unreliableCount { total += unreliable[index].spareBytes }
+        return total
+    }
+
+    /// Gives the buffers kept for reuse back, when the budget needs their bytes.
+    private mutating func releaseSpares() {
+        for index in 0..<reliableCount where reliable[index].spareBytes > 0 { reliable[index].releaseSpares() }
+        for index in 0..<unreliableCount where unreliable[index].spareBytes > 0 { unreliable[index].releaseSpares() }
     }
 
     /// What a send may still take: the budget's rest, within the send share.
+    @inline(__always)
     private var remainingSendBudget: Int { min(remainingBudget, sendShareBytes - sendHeldBytes) }
 
-    /// Everything the connection holds now, in bytes, counted against
-    /// ``ConnectionConfiguration/memoryBudgetBytes``: the fixed part, send queues until
-    /// acknowledged, received messages until taken, unfinished reassemblies.
-    public var heldBytes: Int {
-        var total = fixedBytes
-        for channel in reliable { if let channel { total += channel.sendHeldBytes + channel.receiveHeldBytes } }
-        for channel in unreliable { if let channel { total += channel.sendHeldBytes + channel.receiveHeldBytes } }
-        return total
-    }
-
     /// Bytes this connection may still take: its own budget's rest, or the pool's if smaller.
+    @inline(__always)
     private var remainingBudget: Int {
-        let own = configuration.memoryBudgetBytes - heldBytes
+        let own = memoryBudgetBytes - heldBytes
         guard let pool else { return own }
         return min(own, pool.availableBytes)
     }
@@ -144,123 +480,175 @@ public final class ChannelConnection {
     /// Unreliable messages live one tick (sending) or until read: counted against the
     /// connection's own budget but never refused for the pool, so that a pool filled by others
     /// does not starve an honest client of its snapshots and inputs.
-    private var remainingOwnBudget: Int { configuration.memoryBudgetBytes - heldBytes }
+    @inline(__always)
+    private var remainingOwnBudget: Int { memoryBudgetBytes - heldBytes }
+    @inline(__always)
     private var remainingOwnSendBudget: Int { min(remainingOwnBudget, sendShareBytes - sendHeldBytes) }
-
-    /// The most this connection has held, as of its last operation.
-    public private(set) var peakHeldBytes = 0
 
     /// Called after every operation that can change what the connection holds: keeps the peak
     /// and the pool's count current (one sum over the channels).
-    private func reportHeldBytes() {
+    mutating func reportHeldBytes() {
         let held = heldBytes
         if held > peakHeldBytes { peakHeldBytes = held }
-        pool?.adjust(by: held - reportedBytes)
-        reportedBytes = held
+        if held != reportedBytes {
+            pool?.adjust(by: held - reportedBytes)
+            reportedBytes = held
+        }
     }
 
     /// Faults the connection once its peer has kept it refusing packets, with nothing
     /// delivered, for longer than the grace period: an honest peer fills the gap delivery waits
     /// for within a resend or two; one that holds an id back never does.
-    private func checkPressure(now: Double) {
-        for index in pressedSince.indices {
-            guard let since = pressedSince[index] else { continue }
-            if let channel = reliable[index], channel.receiveHeldBytes == 0 {
-                pressedSince[index] = nil  // nothing waits on it any more
-            } else if now - since > configuration.overBudgetGraceSeconds {
+    private mutating func checkPressure(now: Double) {
+        for index in 0..<channelCount {
+            let since = pressedSince[index]
+            guard !since.isNaN else { continue }
+            if isReliable(index), reliableChannel(index).pointee.receiveHeldBytes == 0 {
+                pressedSince[index] = .nan  // nothing waits on it any more
+            } else if now - since > overBudgetGraceSeconds {
                 return fail(.overBudget)
             }
         }
     }
 
-    /// The latest measurements.
-    public var statistics: ConnectionStatistics { estimator.statistics }
-
-    /// The delay before an unacknowledged message is sent again: the smoothed RTT plus four
-    /// deviations, within the configured floor and ceiling.
-    public var resendDelay: Double {
-        let stats = estimator.statistics
-        guard stats.rttSamples > 0 else { return configuration.initialResendDelay }
-        return min(configuration.maximumResendDelay, max(configuration.minimumResendDelay, stats.rtt + 4 * stats.jitter))
+    @inline(__always)
+    var resendDelay: Double {
+        guard estimator.statistics.rttSamples > 0 else { return initialResendDelay }
+        return min(maximumResendDelay, max(minimumResendDelay, estimator.statistics.rtt + 4 * estimator.statistics.jitter))
     }
 
-    // MARK: - Application side
+    private mutating func fail(_ fault: ChannelFault) {
+        if self.fault == nil { self.fault = fault }
+    }
 
-    /// Queues a message. Reliable channels return a handle for ``progress(of:)``.
-    @discardableResult
-    public func send(_ bytes: [UInt8], on channel: Int) throws(ChannelSendError) -> MessageHandle? {
+    // MARK: Application side
+
+    mutating func send(_ bytes: [UInt8], on channel: Int) throws(ChannelSendError) -> MessageHandle? {
         guard fault == nil else { throw .connectionFaulted }
-        guard configuration.channels.indices.contains(channel) else { throw .invalidChannel(channel) }
+        guard isChannel(channel) else { throw .invalidChannel(channel) }
         defer { reportHeldBytes() }
-        if let reliableChannel = reliable[channel] {
-            return MessageHandle(channel: channel, id: try reliableChannel.send(bytes, budget: remainingSendBudget))
+        if isReliable(channel) {
+            let state = reliableChannel(channel)
+            var budget = remainingSendBudget
+            if state.pointee.sendCost(bytes.count) > budget && spareBytes > 0 {
+                releaseSpares()
+                budget = remainingSendBudget
+            }
+            return MessageHandle(channel: channel, id: try state.pointee.send(bytes, budget: budget))
         }
-        try unreliable[channel]?.send(bytes, maxBytes: configuration.maxUnreliableMessageBytes, budget: remainingOwnSendBudget)
+        var budget = remainingOwnSendBudget
+        if bytes.count + UnreliableChannel.messageOverheadBytes > budget && spareBytes > 0 {
+            releaseSpares()
+            budget = remainingOwnSendBudget
+        }
+        try unreliableChannel(channel).pointee.send(bytes, maxBytes: maxUnreliableMessageBytes, budget: budget)
         return nil
     }
 
-    /// Whether a message of `byteCount` bytes could be queued on `channel` now (size, queue and
-    /// budget), so that a caller can leave work undone (back-pressure) rather than fail it.
-    public func canSend(_ byteCount: Int, on channel: Int) -> Bool {
-        guard fault == nil, configuration.channels.indices.contains(channel) else { return false }
-        if let reliableChannel = reliable[channel] { return reliableChannel.canSend(byteCount, budget: remainingSendBudget) }
-        return byteCount <= min(configuration.maxUnreliableMessageBytes, configuration.channels[channel].maxMessageBytes)
-            && byteCount + UnreliableChannel.messageOverheadBytes <= remainingOwnSendBudget
+    mutating func canSend(_ byteCount: Int, on channel: Int) -> Bool {
+        guard fault == nil, isChannel(channel) else { return false }
+        // Spare buffers would be given back for the send.
+        let spare = spareBytes
+        if isReliable(channel) {
+            return reliableChannel(channel).pointee.canSend(byteCount, budget: min(remainingBudget + spare, sendShareBytes - sendHeldBytes))
+        }
+        return byteCount <= min(maxUnreliableMessageBytes, unreliableChannel(channel).pointee.maxMessageBytes)
+            && byteCount + UnreliableChannel.messageOverheadBytes <= min(remainingOwnBudget + spare, sendShareBytes - sendHeldBytes)
     }
 
-    /// The next message received on `channel`, if any.
-    public func receive(on channel: Int) -> [UInt8]? {
-        guard configuration.channels.indices.contains(channel) else { return nil }
-        if let message = reliable[channel]?.receive() {
-            pressedSince[channel] = nil  // delivery on this channel progressed
-            reportHeldBytes()
-            return message
+    /// `report: false` leaves the held bytes to ``recycle(_:on:)``, which follows.
+    mutating func receive(on channel: Int, report: Bool = true) -> [UInt8]? {
+        guard isChannel(channel) else { return nil }
+        let message: [UInt8]
+        if isReliable(channel) {
+            guard let next = reliableChannel(channel).pointee.receive() else { return nil }
+            pressedSince[channel] = .nan  // delivery on this channel progressed
+            message = next
+        } else {
+            guard let next = unreliableChannel(channel).pointee.receive() else { return nil }
+            message = next
         }
-        guard let message = unreliable[channel]?.receive() else { return nil }
-        reportHeldBytes()
+        if report { reportHeldBytes() }
         return message
     }
 
-    /// Reads the next message received on `channel` in place: `body` gets it for the length of
-    /// the call (keep a copy to hold on to it). On an unreliable channel the buffer is then reused
-    /// for a later message, so a steady stream costs no allocation per message.
-    public func withNextMessage<R>(on channel: Int, _ body: ([UInt8]) -> R) -> R? {
-        guard configuration.channels.indices.contains(channel) else { return nil }
-        if reliable[channel] != nil { return receive(on: channel).map(body) }
-        guard let result = unreliable[channel]?.withNextMessage(body) else { return nil }
+    /// Takes back the buffer of a message read in place.
+    mutating func recycle(_ message: consuming [UInt8], on channel: Int) {
+        if isReliable(channel) {
+            reliableChannel(channel).pointee.recycle(consume message)
+        } else {
+            unreliableChannel(channel).pointee.recycle(consume message)
+        }
         reportHeldBytes()
-        return result
     }
 
-    /// The size of the message ``receive(on:)`` would return next, without taking it.
-    public func nextMessageSize(on channel: Int) -> Int? {
-        guard configuration.channels.indices.contains(channel) else { return nil }
-        return reliable[channel]?.nextMessageSize ?? unreliable[channel]?.nextMessageSize
+    mutating func nextMessageSize(on channel: Int) -> Int? {
+        guard isChannel(channel) else { return nil }
+        return isReliable(channel) ? reliableChannel(channel).pointee.nextMessageSize : unreliableChannel(channel).pointee.nextMessageSize
     }
 
-    /// Acknowledged bytes of a reliable message, for progress bars on large messages.
-    public func progress(of handle: MessageHandle) -> SendProgress? {
-        guard reliable.indices.contains(handle.channel) else { return nil }
-        return reliable[handle.channel]?.progress(of: handle.id)
+    mutating func progress(of handle: MessageHandle) -> SendProgress? {
+        guard isChannel(handle.channel), isReliable(handle.channel) else { return nil }
+        return reliableChannel(handle.channel).pointee.progress(of: handle.id)
     }
 
-    /// Reliable messages waiting for acknowledgement on `channel`.
-    public func unacknowledgedCount(on channel: Int) -> Int {
-        guard reliable.indices.contains(channel) else { return 0 }
-        return reliable[channel]?.queuedCount ?? 0
+    mutating func unacknowledgedCount(on channel: Int) -> Int {
+        guard isChannel(channel), isReliable(channel) else { return 0 }
+        return reliableChannel(channel).pointee.queuedCount
     }
 
-    // MARK: - Link side
+    // MARK: Receiving packets
 
-    /// Processes one packet from the peer. Malformed or hostile content sets ``fault``.
-    public func handlePacket(_ packet: UnsafeRawBufferPointer, now: Double) {
+    /// What the first pass over a packet's entries found.
+    private enum Verdict {
+        case fault(ChannelFault)
+        case admitted(backPressure: Bool, overBudget: Bool, refusedChannels: UInt64)
+    }
+
+    /// Validates every entry and checks that all can be stored, without changing anything.
+    private mutating func admitEntries(_ packet: UnsafeRawBufferPointer, from start: Int) -> Verdict {
+        var reader = WireReader(packet, offset: start)
+        var backPressure = false
+        var overBudget = false
+        let budget = remainingBudget
+        var reassemblyBudget = maxReassemblyBytes
+        for index in 0..<reliableCount { reassemblyBudget -= reliable[index].reassemblingBytes }
+        var cost = 0
+        var refusedChannels: UInt64 = 0
+        while reader.remaining > 0 {
+            guard let entry = ChannelWire.readEntry(&reader, channelCount: channelCount, idChannels: idChannels) else {
+                return .fault(.malformedPacket)
+            }
+            if isReliable(entry.channel) {
+                let channel = reliableChannel(entry.channel)
+                // Only a head-of-line message may use the headroom.
+                let allowance = budget - cost - (channel.pointee.isHead(entry.id) ? 0 : headroomBytes)
+                switch channel.pointee.admit(entry, budget: allowance, reassemblyBudget: reassemblyBudget) {
+                case .accept(let entryCost):
+                    cost += entryCost
+                    if entry.fragment != nil { reassemblyBudget -= entryCost }
+                case .ignore: break
+                case .backPressure:
+                    backPressure = true
+                    refusedChannels |= 1 << UInt64(entry.channel)
+                case .overBudget:
+                    overBudget = true
+                    refusedChannels |= 1 << UInt64(entry.channel)
+                case .fault(let fault): return .fault(fault)
+                }
+            } else if let fault = unreliableChannel(entry.channel).pointee.admit(entry, maxBytes: maxUnreliableMessageBytes) {
+                return .fault(fault)
+            }
+        }
+        return .admitted(backPressure: backPressure, overBudget: overBudget, refusedChannels: refusedChannels)
+    }
+
+    mutating func handlePacket(_ packet: UnsafeRawBufferPointer, now: Double) {
         guard fault == nil else { return }
         var reader = WireReader(packet)
         guard let header = ChannelWire.readHeader(&reader) else { return fail(.malformedPacket) }
         if hasReceived {
-            if newestReceived.distance(from: header.sequence) >= configuration.receivedPacketHistory
-                && newestReceived.isNewer(than: header.sequence)
-            {
+            if newestReceived.distance(from: header.sequence) >= receivedPacketHistory && newestReceived.isNewer(than: header.sequence) {
                 estimator.statistics.stalePackets &+= 1
                 return
             }
@@ -273,73 +661,70 @@ public final class ChannelConnection {
         guard fault == nil else { return }
         defer { reportHeldBytes() }
         // First pass: validate every entry and make sure all can be stored, so that a packet is
-        // either applied whole (and acked) or not at all.
+        // either applied whole (and acked) or not at all. Buffers kept for reuse never cause a
+        // refusal: they are given back and the pass is repeated.
         let entriesStart = reader.offset
-        var backPressure = false
-        var overBudget = false
-        let budget = remainingBudget
-        var reassemblyBudget = configuration.maxReassemblyBytes - reliable.reduce(0) { $0 + ($1?.reassemblingBytes ?? 0) }
-        var cost = 0
-        var refusedChannels: UInt64 = 0
-        while reader.remaining > 0 {
-            guard let entry = ChannelWire.readEntry(&reader, hasID: carriesID) else { return fail(.malformedPacket) }
-            if let channel = reliable[entry.channel] {
-                // Only a head-of-line message may use the headroom.
-                let allowance = budget - cost - (channel.isHead(entry.id) ? 0 : headroomBytes)
-                switch channel.admit(entry, budget: allowance, reassemblyBudget: reassemblyBudget) {
-                case .accept(let entryCost):
-                    cost += entryCost
-                    if entry.fragment != nil { reassemblyBudget -= entryCost }
-                case .ignore: break
-                case .backPressure:
-                    backPressure = true
-                    refusedChannels |= 1 << UInt64(entry.channel)
-                case .overBudget:
-                    overBudget = true
-                    refusedChannels |= 1 << UInt64(entry.channel)
-                case .fault(let fault): return fail(fault)
-                }
-            } else if let channel = unreliable[entry.channel] {
-                if let fault = channel.admit(entry, maxBytes: configuration.maxUnreliableMessageBytes) { return fail(fault) }
-            }
+        var verdict = admitEntries(packet, from: entriesStart)
+        if case .admitted(_, true, _) = verdict, spareBytes > 0 {
+            releaseSpares()
+            verdict = admitEntries(packet, from: entriesStart)
+        }
+        let backPressure: Bool
+        let overBudget: Bool
+        let refusedChannels: UInt64
+        switch verdict {
+        case .fault(let fault): return fail(fault)
+        case .admitted(let pressure, let over, let refused):
+            backPressure = pressure
+            overBudget = over
+            refusedChannels = refused
         }
         if let ack = header.ack { processAcks(ack, now: now) }
         if backPressure || overBudget {
+            releaseSpares()
             estimator.statistics.backPressuredPackets &+= 1
             if overBudget { estimator.statistics.overBudgetPackets &+= 1 }
-            for index in pressedSince.indices where refusedChannels & (1 << UInt64(index)) != 0 && pressedSince[index] == nil {
+            for index in 0..<channelCount where refusedChannels & (1 << UInt64(index)) != 0 && pressedSince[index].isNaN {
                 pressedSince[index] = now
             }
             // The packet stays unacknowledged, so the sender resends all of it; but what delivery
             // waits for is taken now (a duplicate later is ignored), or a full window could never
             // drain. Unreliable entries of a refused packet are dropped.
             reader = WireReader(packet, offset: entriesStart)
-            while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, hasID: carriesID) {
-                guard let channel = reliable[entry.channel], channel.isHead(entry.id) else { continue }
-                if case .accept = channel.admit(entry, budget: remainingBudget, reassemblyBudget: .max) {
-                    channel.apply(entry, statistics: &estimator.statistics)
+            while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, channelCount: channelCount, idChannels: idChannels) {
+                guard isReliable(entry.channel) else { continue }
+                let channel = reliableChannel(entry.channel)
+                guard channel.pointee.isHead(entry.id) else { continue }
+                if case .accept = channel.pointee.admit(entry, budget: remainingBudget, reassemblyBudget: .max) {
+                    channel.pointee.apply(entry, statistics: &estimator.statistics)
                 }
             }
             checkPressure(now: now)
             return
         }
         reader = WireReader(packet, offset: entriesStart)
-        while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, hasID: carriesID) {
-            if let channel = reliable[entry.channel] {
-                if case .accept = channel.admit(entry, budget: .max, reassemblyBudget: .max) {
-                    channel.apply(entry, statistics: &estimator.statistics)
+        while reader.remaining > 0, let entry = ChannelWire.readEntry(&reader, channelCount: channelCount, idChannels: idChannels) {
+            if isReliable(entry.channel) {
+                let channel = reliableChannel(entry.channel)
+                if case .accept = channel.pointee.admit(entry, budget: .max, reassemblyBudget: .max) {
+                    channel.pointee.apply(entry, statistics: &estimator.statistics)
                 }
-            } else if let channel = unreliable[entry.channel] {
-                channel.apply(entry, budget: remainingOwnBudget, statistics: &estimator.statistics)
+            } else {
+                var budget = remainingOwnBudget
+                if entry.payload.count + UnreliableChannel.messageOverheadBytes > budget && spareBytes > 0 {
+                    releaseSpares()
+                    budget = remainingOwnBudget
+                }
+                unreliableChannel(entry.channel).pointee.apply(entry, budget: budget, statistics: &estimator.statistics)
             }
         }
-        receivedPackets.insert(header.sequence, true)
+        receivedPackets.insert(header.sequence)
         if !hasReceived || header.sequence.isNewer(than: newestReceived) {
             // Forget what the window skipped over, so a sequence from a lap ago never looks received.
             if hasReceived {
                 var cleared = newestReceived &+ 1
                 var steps = 0
-                while cleared != header.sequence && steps < configuration.receivedPacketHistory {
+                while cleared != header.sequence && steps < receivedPacketHistory {
                     receivedPackets.remove(cleared)
                     cleared &+= 1
                     steps += 1
@@ -353,20 +738,7 @@ public final class ChannelConnection {
         estimator.recordReceived(bytes: packet.count)
     }
 
-    public func handlePacket(_ packet: [UInt8], now: Double) {
-        packet.withUnsafeBytes { handlePacket($0, now: now) }
-    }
-
-    private func carriesID(_ channel: Int) -> Bool? {
-        guard configuration.channels.indices.contains(channel) else { return nil }
-        return configuration.channels[channel].kind != .unreliableUnordered
-    }
-
-    private func fail(_ fault: ChannelFault) {
-        if self.fault == nil { self.fault = fault }
-    }
-
-    private func processAcks(_ ack: ChannelWire.Ack, now: Double) {
+    private mutating func processAcks(_ ack: ChannelWire.Ack, now: Double) {
         // Only the newest acked packet gives an RTT sample: older ones reached the peer earlier
         // but their ack may have waited on a lost packet, which would inflate the estimate.
         acknowledge(ack.newest, now: now, sampleRTT: true)
@@ -379,97 +751,109 @@ public final class ChannelConnection {
         }
     }
 
-    private func acknowledge(_ packetSequence: UInt16, now: Double, sampleRTT: Bool) {
+    private mutating func acknowledge(_ packetSequence: UInt16, now: Double, sampleRTT: Bool) {
         // Only packets we actually sent and not yet acked; a forged ack for a future sequence
         // finds nothing.
-        guard sequence.isNewer(than: packetSequence), let packet = sentPackets[packetSequence], !packet.acked else { return }
-        sentPackets.modify(packetSequence) { $0.acked = true }
+        guard sequence.isNewer(than: packetSequence), let packet = sentPackets.pointer(packetSequence), !packet.pointee.acked else { return }
+        packet.pointee.acked = true
         estimator.statistics.packetsAcked &+= 1
-        if sampleRTT { estimator.recordRTT(now - packet.time) }
-        estimator.recordAcked(bytes: packet.bytes)
-        // The entries are still valid unless the ring has lapped them.
-        guard sentEntryCursor - packet.entryStart <= sentEntries.count else { return }
-        for offset in 0..<packet.entryCount {
-            let entry = sentEntries[(packet.entryStart + offset) % sentEntries.count]
-            reliable[Int(entry.channel)]?.acknowledge(id: entry.id, fragment: Int(entry.fragment))
+        if sampleRTT { estimator.recordRTT(now - packet.pointee.time) }
+        estimator.recordAcked(bytes: Int(packet.pointee.bytes))
+        let start = packet.pointee.entryStart
+        for offset in 0..<Int(packet.pointee.entryCount) {
+            // The entries are still valid unless the ring has lapped them.
+            guard let entry = log.entry(start: start, offset: offset) else { return }
+            let channel = Int(entry.channel)
+            guard isChannel(channel), isReliable(channel) else { continue }
+            reliableChannel(channel).pointee.acknowledge(id: entry.id, fragment: entry.fragment == SentEntryLog.wholeMessage ? -1 : Int(entry.fragment))
         }
     }
 
-    /// Builds this tick's packets: as many as the per-tick budget and the bandwidth limit allow,
-    /// channels filled in priority order; an ack-only packet when only acks are owed. Each packet
-    /// is valid only during the `emit` call.
-    public func generatePackets(now: Double, _ emit: (UnsafeRawBufferPointer) -> Void) {
+    // MARK: Sending packets
+
+    /// Starts a `generatePackets` call; nil if the connection has faulted.
+    mutating func beginTick(now: Double) -> Tick? {
         checkPressure(now: now)
-        guard fault == nil else { return }
-        defer { reportHeldBytes() }
+        guard fault == nil else { return nil }
         refillTokens(now: now)
         updateLoss(now: now)
         estimator.refreshBandwidth(now: now)
-        var budget = configuration.budgetBytesPerTick
-        let resendDelay = self.resendDelay
-        var dataLeft = false
-        for _ in 0..<64 {
-            var limit = min(configuration.maxPacketBytes, budget)
-            if configuration.bandwidthBytesPerSecond != nil { limit = min(limit, max(0, Int(tokens))) }
-            let result = buildPacket(limit: max(limit, ChannelWire.maxHeaderBytes), now: now, resendDelay: resendDelay, allowData: limit > ChannelWire.maxHeaderBytes)
-            dataLeft = result.dataLeft
-            guard result.length > 0 else { break }
-            emit(UnsafeRawBufferPointer(rebasing: packetBuffer[0..<result.length]))
-            budget -= result.length
-            if configuration.bandwidthBytesPerSecond != nil { tokens -= Double(result.length) }
-            if !result.carriedData || !dataLeft { break }
-        }
-        if dataLeft {
-            if configuration.bandwidthBytesPerSecond != nil && tokens < Double(configuration.maxPacketBytes) && budget > 0 {
+        return Tick(budget: budgetBytesPerTick, resendDelay: resendDelay)
+    }
+
+    /// Builds the tick's next packet into `buffer`; its length, or 0 when there is nothing
+    /// (more) to send.
+    mutating func nextPacket(_ tick: inout Tick, into buffer: UnsafeMutableRawBufferPointer, now: Double) -> Int {
+        var limit = min(maxPacketBytes, tick.budget)
+        if bandwidthBytesPerSecond != nil { limit = min(limit, max(0, Int(tokens))) }
+        let length = buildPacket(
+            &tick, into: buffer, limit: max(limit, ChannelWire.maxHeaderBytes), now: now, allowData: limit > ChannelWire.maxHeaderBytes)
+        guard length > 0 else { return 0 }
+        tick.budget -= length
+        if bandwidthBytesPerSecond != nil { tokens -= Double(length) }
+        return length
+    }
+
+    mutating func endTick(_ tick: Tick) {
+        if tick.dataLeft {
+            if bandwidthBytesPerSecond != nil && tokens < Double(maxPacketBytes) && tick.budget > 0 {
                 estimator.statistics.bandwidthLimitedTicks &+= 1
             } else {
                 estimator.statistics.budgetLimitedTicks &+= 1
             }
         }
-        for channel in unreliable { channel?.dropUnsent(statistics: &estimator.statistics) }
+        for index in 0..<unreliableCount { unreliable[index].dropUnsent(statistics: &estimator.statistics) }
+        reportHeldBytes()
     }
 
-    private func buildPacket(limit: Int, now: Double, resendDelay: Double, allowData: Bool) -> (length: Int, carriedData: Bool, dataLeft: Bool) {
+    private mutating func buildPacket(_ tick: inout Tick, into packetBuffer: UnsafeMutableRawBufferPointer, limit: Int, now: Double, allowData: Bool) -> Int {
         let buffer = UnsafeMutableRawBufferPointer(rebasing: packetBuffer[0..<limit])
         var writer = WireWriter(buffer)
         let header = ChannelWire.Header(sequence: sequence, ack: hasReceived ? currentAck() : nil)
         ChannelWire.write(header, to: &writer)
         let headerEnd = writer.offset
-        let entryStart = sentEntryCursor
-        var entryCount = 0
+        let entryStart = log.cursor
+        log.packetCount = 0
+        if lossCursor == sequence {
+            log.liveStart = entryStart
+        } else if let oldest = sentPackets.pointer(lossCursor) {
+            log.liveStart = oldest.pointee.entryStart
+        } else {
+            // The oldest open packet's record is gone: treat everything the ring can hold as live.
+            log.liveStart = entryStart &- UInt32(log.maxCapacity)
+        }
         var dataLeft = false
         if allowData {
-            for index in configuration.channels.indices {
-                if let channel = reliable[index] {
-                    let left = channel.write(
-                        to: &writer, limit: limit, now: now, resendDelay: resendDelay, statistics: &estimator.statistics
-                    ) { id, fragment in
-                        guard entryCount < 1024 else { return false }
-                        sentEntries[sentEntryCursor % sentEntries.count] = SentEntry(channel: UInt8(index), id: id, fragment: Int32(fragment))
-                        sentEntryCursor += 1
-                        entryCount += 1
-                        return true
-                    }
-                    dataLeft = dataLeft || left
-                } else if let channel = unreliable[index] {
-                    let left = channel.write(to: &writer, limit: limit, statistics: &estimator.statistics)
-                    dataLeft = dataLeft || left
+            for index in 0..<channelCount {
+                let left: Bool
+                if isReliable(index) {
+                    left = reliableChannel(index).pointee.write(
+                        to: &writer, limit: limit, now: now, resendDelay: tick.resendDelay, statistics: &estimator.statistics, log: &log)
+                } else {
+                    left = unreliableChannel(index).pointee.write(to: &writer, limit: limit, statistics: &estimator.statistics)
                 }
+                dataLeft = dataLeft || left
             }
         } else {
-            dataLeft = reliable.contains { $0?.queuedCount ?? 0 > 0 } || unreliable.contains { $0?.hasQueued ?? false }
+            for index in 0..<channelCount {
+                if isReliable(index) ? reliableChannel(index).pointee.queuedCount > 0 : unreliableChannel(index).pointee.hasQueued { dataLeft = true }
+            }
         }
+        tick.dataLeft = dataLeft
         let carriedData = writer.offset > headerEnd
-        guard carriedData || ackPending else { return (0, false, dataLeft) }
-        sentPackets.insert(sequence, SentPacket(time: now, bytes: writer.offset, acked: false, entryStart: entryStart, entryCount: entryCount))
+        tick.carriedData = carriedData
+        guard carriedData || ackPending else { return 0 }
+        sentPackets.insert(
+            sequence,
+            SentPacket(time: now, entryStart: entryStart, bytes: UInt16(writer.offset), entryCount: UInt16(log.packetCount), acked: false))
         sequence &+= 1
         ackPending = false
         estimator.statistics.packetsSent &+= 1
         estimator.recordSent(bytes: writer.offset)
-        return (writer.offset, carriedData, dataLeft)
+        return writer.offset
     }
 
-    private func currentAck() -> ChannelWire.Ack {
+    private mutating func currentAck() -> ChannelWire.Ack {
         var bits: UInt32 = 0
         for offset in 0..<32 where receivedPackets.contains(newestReceived &- UInt16(offset + 1)) {
             bits |= 1 << UInt32(offset)
@@ -477,24 +861,23 @@ public final class ChannelConnection {
         return ChannelWire.Ack(newest: newestReceived, bits: bits)
     }
 
-    private func refillTokens(now: Double) {
-        guard let rate = configuration.bandwidthBytesPerSecond else { return }
-        let capacity = max(Double(configuration.maxPacketBytes), Double(rate) / 10)
+    private mutating func refillTokens(now: Double) {
+        guard let rate = bandwidthBytesPerSecond else { return }
+        let capacity = max(Double(maxPacketBytes), Double(rate) / 10)
         if let last = lastRefill { tokens = min(capacity, tokens + Double(rate) * max(0, now - last)) } else { tokens = capacity }
         lastRefill = now
     }
 
     /// Counts a packet as lost once it has gone unacknowledged for well over an RTT.
-    private func updateLoss(now: Double) {
-        let stats = estimator.statistics
-        let patience = max(0.25, 2 * stats.rtt + 4 * stats.jitter)
+    private mutating func updateLoss(now: Double) {
+        let patience = max(0.25, 2 * estimator.statistics.rtt + 4 * estimator.statistics.jitter)
         while lossCursor != sequence {
-            guard let packet = sentPackets[lossCursor] else {
+            guard let packet = sentPackets.pointer(lossCursor) else {
                 lossCursor &+= 1
                 continue
             }
-            guard packet.acked || now - packet.time > patience else { break }
-            estimator.recordLossSample(lost: !packet.acked)
+            guard packet.pointee.acked || now - packet.pointee.time > patience else { break }
+            estimator.recordLossSample(lost: !packet.pointee.acked)
             lossCursor &+= 1
         }
     }

@@ -7,9 +7,18 @@ public final class ChannelMemoryPool {
     public private(set) var usedBytes = 0
     /// The most `usedBytes` has been.
     public private(set) var peakBytes = 0
+    /// The buffer the pool's connections build their packets in, one at a time (a connection
+    /// whose `generatePackets` runs inside another's uses its own): one buffer per thread
+    /// rather than one per connection.
+    let packetBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Netcode.maxPayloadBytes, alignment: 16)
+    var packetBufferInUse = false
 
     public init(limitBytes: Int) {
         self.limitBytes = limitBytes
+    }
+
+    deinit {
+        packetBuffer.deallocate()
     }
 
     public var availableBytes: Int { limitBytes - usedBytes }

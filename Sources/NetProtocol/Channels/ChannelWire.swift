@@ -137,13 +137,15 @@ public enum ChannelWire {
         writer.write(payload)
     }
 
-    /// Reads an entry; `hasID` says whether the entry's channel carries ids. Nil when malformed.
-    static func readEntry(_ reader: inout WireReader, hasID: (Int) -> Bool?) -> Entry? {
+    /// Reads an entry of a connection with `channelCount` channels, where bit `i` of
+    /// `idChannels` says whether channel `i` carries ids. Nil when malformed.
+    @inline(__always)
+    static func readEntry(_ reader: inout WireReader, channelCount: Int, idChannels: UInt64) -> Entry? {
         guard let control = reader.readUInt8(), control & entryReserved == 0 else { return nil }
         let channel = Int(control & entryChannelMask)
-        guard let carriesID = hasID(channel) else { return nil }
+        guard channel < channelCount else { return nil }
         var id: UInt16 = 0
-        if carriesID {
+        if idChannels & (1 << UInt64(channel)) != 0 {
             guard let value = reader.readUInt16() else { return nil }
             id = value
         }

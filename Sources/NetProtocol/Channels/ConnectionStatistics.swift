@@ -45,8 +45,13 @@ public struct ConnectionStatistics: Sendable, Equatable {
 
 /// The running estimators behind ``ConnectionStatistics``.
 struct StatisticsEstimator {
+    /// Everything but `rttMin` and `rttMax`, which ``current`` works out when asked (a scan of
+    /// the sample window, too slow for every acknowledged packet).
     var statistics = ConnectionStatistics()
-    private var samples = [Double](repeating: 0, count: 128)
+    /// The last 128 RTT samples, allocated with the first (single precision: they only feed
+    /// the displayed range).
+    private var samples: [Float] = []
+    static let sampleWindow = 128
     private var sampleCount = 0
     private var sentBytes = 0
     private var receivedBytes = 0
@@ -64,11 +69,18 @@ struct StatisticsEstimator {
             statistics.rtt += (sample - statistics.rtt) * 0.125
         }
         statistics.rttSamples &+= 1
-        samples[sampleCount % samples.count] = sample
+        if samples.isEmpty { samples = [Float](repeating: 0, count: Self.sampleWindow) }
+        samples[sampleCount % Self.sampleWindow] = Float(sample)
         sampleCount += 1
+    }
+
+    /// The statistics with the RTT range of the sample window.
+    var current: ConnectionStatistics {
+        var result = statistics
         let window = samples.prefix(min(sampleCount, samples.count))
-        statistics.rttMin = window.min() ?? sample
-        statistics.rttMax = window.max() ?? sample
+        result.rttMin = Double(window.min() ?? 0)
+        result.rttMax = Double(window.max() ?? 0)
+        return result
     }
 
     mutating func recordLossSample(lost: Bool) {
