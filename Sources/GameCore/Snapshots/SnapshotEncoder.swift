@@ -1,6 +1,6 @@
 /// Encodes snapshots (the format of ``SnapshotCodec``) with scratch buffers kept from call to
-/// call: one encoder per match serves every client's snapshot each tick, and in steady state the
-/// only allocation is the returned byte array.
+/// call: one encoder per match serves every client's snapshot each tick, and in steady state
+/// nothing is allocated (the returned bytes share the encoder's buffer until the next call).
 ///
 /// After each call, ``held`` lists (sorted by id) the entities the client will hold once it has
 /// this snapshot, and ``stale`` those of them it holds only an older copy of (deferred for the
@@ -154,7 +154,10 @@ public final class SnapshotEncoder<Entity: SnapshotEntity> {
             entity.writeFull(into: &writer)
         }
         Self.merge(heldFromBaseline, freshIDs, into: &heldIDs)
-        return writer.finishCopy()
+        // The writer's own storage, shared: once the caller has sent the snapshot and let go of
+        // it, the next encode writes into the same buffer (no allocation per snapshot). A caller
+        // that keeps the bytes just makes the next encode take a new buffer.
+        return writer.finish()
     }
 
     /// `held` = the kept baseline entities and the fresh ones, both sorted, merged.
