@@ -1,0 +1,191 @@
+import GameCore
+import MatchContract
+import NetProtocol
+
+/// A light bot's connection: everything the server needs of a client of docs/PROTOCOL.md and
+/// nothing a player's screen needs. The netcode transport (handshake, encryption the server
+/// checks, keep-alives, time-outs) and the channel connection (acks, RTT, the reliable echo)
+/// are the SDK's own; of each snapshot only the header is read, for the input message's
+/// acknowledgement and the report's measurements. No entity is decoded, nothing is predicted
+/// or interpolated: the bot plays by script.
+///
+/// It acknowledges the newest snapshot it received, as a full client acknowledges the newest it
+/// decoded, so the server encodes deltas against that baseline exactly as for a player.
+///
+/// Its datagrams go through the thread's ``LightBotIO`` on a socket connected to the token's
+/// first server (a light bot does not fail over to the token's other servers). Single-threaded;
+/// nothing allocates per tick once the connection is up, except for the rare large snapshot and
+/// reliable echo (their channel hands them over as new arrays).
+final class LightClient<Rules: GameRules> {
+    let endpoint = ClientEndpoint()
+    let channels: ChannelConnection
+    /// The socket's number in the thread's ``LightBotIO``.
+    let socket: Int32
+    let server: NetAddress
+    private let rules: Rules
+    private var writer = BitWriter(capacity: 64)
+
+    /// The newest inputs, at `sequence % maxInputs`: every input message repeats them.
+    private var recent: [Rules.Input]
+    private var recentCount = 0
+    private(set) var inputSequence: UInt32 = 0
+    /// The newest snapshot tick received (the input message's acknowledgement).
+    private(set) var newestTick: UInt32 = 0
+    /// The newest input the server said it applied.
+    private(set) var lastApplied: UInt32 = 0
+
+    // When each recent input went out, for the input-to-acknowledgement latency.
+    private static var sentRing: Int { 128 }
+    private var sentAt: [Double]
+    private var sentSequence: [UInt32]
+    private var lastSnapshotAt: Double?
+    /// Measurements since the last ``takeMeasurements()`` (seconds).
+    private(set) var snapshotGaps: [Double] = []
+    private(set) var inputAckLatencies: [Double] = []
+
+    private(set) var reliableSent = 0
+    private(set) var reliableReceived = 0
+    /// Snapshot-channel messages that were neither a snapshot header nor the match's end.
+    private(set) var malformedMessages: UInt64 = 0
+    /// Datagrams the endpoint addressed elsewhere than the socket's server, or the socket refused.
+    fileprivate(set) var unsentDatagrams: UInt64 = 0
+
+    init(rules: Rules, socket: Int32, server: NetAddress) throws(ConnectionConfiguration.Invalid) {
+        self.rules = rules
+        self.socket = socket
+        self.server = server
+        channels = try ChannelConnection(configuration: MatchChannel.connectionConfiguration())
+        recent = Array(repeating: rules.idleInput, count: InputMessage<Rules.Input>.maxInputs)
+        sentAt = Array(repeating: 0, count: Self.sentRing)
+        sentSequence = Array(repeating: 0, count: Self.sentRing)
+        snapshotGaps.reserveCapacity(128)
+        inputAckLatencies.reserveCapacity(128)
+    }
+
+    var state: ClientState { endpoint.state }
+
+    /// What the endpoint hands back: datagrams into the thread's batch, payloads into the channels.
+    struct Sink: ClientSink {
+        let client: LightClient
+        let io: LightBotIO
+        let now: Double
+
+        func transmit(_ datagram: UnsafeRawBufferPointer, to address: NetAddress) {
+            guard address == client.server, io.send(datagram, on: client.socket) else {
+                client.unsentDatagrams &+= 1
+                return
+            }
+        }
+
+        func clientEvent(_ event: ClientEvent) {
+            if case .payload(let bytes) = event { client.channels.handlePacket(bytes, now: now) }
+        }
+    }
+
+    func connect(token: ConnectToken, now: NetInstant, io: LightBotIO) {
+        var sink = Sink(client: self, io: io, now: now.seconds)
+        endpoint.connect(token: token, now: now, sink: &sink)
+    }
+
+    /// A datagram from the socket (the kernel delivers only the server's to a connected socket).
+    @inline(__always)
+    func handle(_ datagram: UnsafeRawBufferPointer, now: NetInstant, io: LightBotIO) {
+        var sink = Sink(client: self, io: io, now: now.seconds)
+        endpoint.handle(datagram, from: server, now: now, sink: &sink)
+    }
+
+    /// One tick: take what the channels received, run the transport's timers, send this tick's
+    /// input and whatever the channels owe (acks, resends, reliable messages).
+    func tick(input: Rules.Input, now: NetInstant, io: LightBotIO) {
+        deliverMessages(now: now.seconds)
+        var sink = Sink(client: self, io: io, now: now.seconds)
+        endpoint.update(now: now, sink: &sink)
+        guard endpoint.state == .connected else { return }
+        sendInput(input, now: now.seconds)
+        channels.generatePackets(now: now.seconds) { packet in
+            _ = endpoint.send(packet, now: now, sink: &sink)
+        }
+    }
+
+    /// Queues a reliable message (channel 0); the game server echoes it back.
+    @discardableResult
+    func sendReliable(_ bytes: [UInt8]) -> Bool {
+        guard (try? channels.send(bytes, on: .reliable)) != nil else { return false }
+        reliableSent += 1
+        return true
+    }
+
+    func disconnect(now: NetInstant, io: LightBotIO) {
+        var sink = Sink(client: self, io: io, now: now.seconds)
+        endpoint.disconnect(now: now, sink: &sink)
+    }
+
+    /// Empties the measurement buffers (the caller keeps what it took), keeping their storage.
+    func takeMeasurements(into gaps: inout [Double], _ acks: inout [Double]) {
+        gaps += snapshotGaps
+        acks += inputAckLatencies
+        snapshotGaps.removeAll(keepingCapacity: true)
+        inputAckLatencies.removeAll(keepingCapacity: true)
+    }
+
+    private enum SnapshotMessage {
+        case snapshot(SnapshotCodec.Header)
+        case matchOver
+        case malformed
+    }
+
+    private static func read(_ message: [UInt8]) -> SnapshotMessage {
+        if message.first == MatchOverMessage.kind { return .matchOver }
+        return SnapshotCodec.readHeader(message).map(SnapshotMessage.snapshot) ?? .malformed
+    }
+
+    private func deliverMessages(now: Double) {
+        while let message = channels.withNextMessage(on: .snapshot, Self.read) { take(message, now: now) }
+        while let message = channels.receive(on: .largeSnapshot) { take(Self.read(message), now: now) }
+        while channels.receive(on: .reliable) != nil { reliableReceived += 1 }
+    }
+
+    private func take(_ message: SnapshotMessage, now: Double) {
+        switch message {
+        case .matchOver: return
+        case .malformed: malformedMessages &+= 1
+        case .snapshot(let header):
+            guard header.tick > newestTick else { return }
+            if let last = lastSnapshotAt { snapshotGaps.append(now - last) }
+            lastSnapshotAt = now
+            newestTick = header.tick
+            let applied = header.lastAppliedInput
+            // Only inputs this bot sent, and only the ones it still remembers the time of: a
+            // hostile number cannot make it loop.
+            guard applied > lastApplied, applied <= inputSequence else { return }
+            let oldest = max(lastApplied &+ 1, applied > UInt32(Self.sentRing) ? applied - UInt32(Self.sentRing) + 1 : 1)
+            for sequence in oldest...applied {
+                let slot = Int(sequence % UInt32(Self.sentRing))
+                if sentSequence[slot] == sequence { inputAckLatencies.append(now - sentAt[slot]) }
+            }
+            lastApplied = applied
+        }
+    }
+
+    private func sendInput(_ input: Rules.Input, now: Double) {
+        let maxInputs = InputMessage<Rules.Input>.maxInputs
+        inputSequence &+= 1
+        recent[Int(inputSequence % UInt32(maxInputs))] = input
+        recentCount = min(recentCount + 1, maxInputs)
+        let slot = Int(inputSequence % UInt32(Self.sentRing))
+        sentAt[slot] = now
+        sentSequence[slot] = inputSequence
+        // The message of docs/PROTOCOL.md, "Input (kind 1)", written into one reused buffer. The
+        // view tick is where a full client renders others: two ticks behind the newest snapshot.
+        writer.reset()
+        writer.write(UInt64(InputMessage<Rules.Input>.kind), bits: 8)
+        writer.write(UInt64(newestTick), bits: 32)
+        writer.write(UInt64(newestTick > 2 ? newestTick - 2 : 0), bits: 32)
+        writer.write(UInt64(inputSequence), bits: 32)
+        writer.write(UInt64(recentCount), bits: 4)
+        for offset in 0..<recentCount {
+            rules.encode(recent[Int((inputSequence &- UInt32(offset)) % UInt32(maxInputs))], into: &writer)
+        }
+        _ = try? channels.send(writer.finish(), on: .input)
+    }
+}
