@@ -10,6 +10,8 @@ final class LightBotIO {
     private let ring: OpaquePointer
     private let received: UnsafeMutablePointer<arbiter_ring_datagram>
     private static let harvestBatch = 256
+    /// Where a bot writes its channel packet before the transport seals it: one for the thread.
+    let scratch: UnsafeMutableRawBufferPointer
     /// One more than the largest datagram the protocol accepts, so that a longer one shows as
     /// too long rather than as a valid prefix.
     static let bufferBytes = Netcode.maxPacketBytes + 1
@@ -19,11 +21,13 @@ final class LightBotIO {
         guard let ring = arbiter_ring_create(Int32(max(1, maxSockets)), Int32(Self.bufferBytes), useIOUring ? 1 : 0) else { return nil }
         self.ring = ring
         received = .allocate(capacity: Self.harvestBatch)
+        scratch = .allocate(byteCount: Netcode.maxPayloadBytes, alignment: 16)
     }
 
     deinit {
         arbiter_ring_destroy(ring)
         received.deallocate()
+        scratch.deallocate()
     }
 
     var usesIOUring: Bool { arbiter_ring_uses_io_uring(ring) != 0 }

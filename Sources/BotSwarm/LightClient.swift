@@ -4,21 +4,20 @@ import NetProtocol
 
 /// A light bot's connection: everything the server needs of a client of docs/PROTOCOL.md and
 /// nothing a player's screen needs. The netcode transport (handshake, encryption the server
-/// checks, keep-alives, time-outs) and the channel connection (acks, RTT, the reliable echo)
-/// are the SDK's own; of each snapshot only the header is read, for the input message's
-/// acknowledgement and the report's measurements. No entity is decoded, nothing is predicted
-/// or interpolated: the bot plays by script.
+/// checks, keep-alives, time-outs) is the SDK's own; the channel layer is ``LightChannel``
+/// (acks, RTT, the reliable echo, one packet a tick); of each snapshot only the header is read,
+/// for the input message's acknowledgement and the report's measurements. No entity is decoded,
+/// nothing is predicted or interpolated: the bot plays by script.
 ///
 /// It acknowledges the newest snapshot it received, as a full client acknowledges the newest it
 /// decoded, so the server encodes deltas against that baseline exactly as for a player.
 ///
 /// Its datagrams go through the thread's ``LightBotIO`` on a socket connected to the token's
 /// first server (a light bot does not fail over to the token's other servers). Single-threaded;
-/// nothing allocates per tick once the connection is up, except for the rare large snapshot and
-/// reliable echo (their channel hands them over as new arrays).
+/// nothing allocates per tick once the connection is up.
 final class LightClient<Rules: GameRules> {
     let endpoint = ClientEndpoint()
-    let channels: ChannelConnection
+    let channel = LightChannel()
     /// The socket's number in the thread's ``LightBotIO``.
     let socket: Int32
     let server: NetAddress
@@ -44,17 +43,16 @@ final class LightClient<Rules: GameRules> {
     private(set) var inputAckLatencies: [Double] = []
 
     private(set) var reliableSent = 0
-    private(set) var reliableReceived = 0
+    var reliableReceived: Int { channel.reliableReceived }
     /// Snapshot-channel messages that were neither a snapshot header nor the match's end.
     private(set) var malformedMessages: UInt64 = 0
     /// Datagrams the endpoint addressed elsewhere than the socket's server, or the socket refused.
     fileprivate(set) var unsentDatagrams: UInt64 = 0
 
-    init(rules: Rules, socket: Int32, server: NetAddress) throws(ConnectionConfiguration.Invalid) {
+    init(rules: Rules, socket: Int32, server: NetAddress) {
         self.rules = rules
         self.socket = socket
         self.server = server
-        channels = try ChannelConnection(configuration: MatchChannel.connectionConfiguration())
         recent = Array(repeating: rules.idleInput, count: InputMessage<Rules.Input>.maxInputs)
         sentAt = Array(repeating: 0, count: Self.sentRing)
         sentSequence = Array(repeating: 0, count: Self.sentRing)
@@ -78,7 +76,8 @@ final class LightClient<Rules: GameRules> {
         }
 
         func clientEvent(_ event: ClientEvent) {
-            if case .payload(let bytes) = event { client.channels.handlePacket(bytes, now: now) }
+            guard case .payload(let bytes) = event else { return }
+            client.channel.handlePacket(bytes, now: now) { message in client.snapshotArrived(message, now: now) }
         }
     }
 
@@ -94,23 +93,23 @@ final class LightClient<Rules: GameRules> {
         endpoint.handle(datagram, from: server, now: now, sink: &sink)
     }
 
-    /// One tick: take what the channels received, run the transport's timers, send this tick's
-    /// input and whatever the channels owe (acks, resends, reliable messages).
+    /// One tick: run the transport's timers, then send this tick's packet (acks, the reliable
+    /// messages due, the input message).
     func tick(input: Rules.Input, now: NetInstant, io: LightBotIO) {
-        deliverMessages(now: now.seconds)
         var sink = Sink(client: self, io: io, now: now.seconds)
         endpoint.update(now: now, sink: &sink)
         guard endpoint.state == .connected else { return }
-        sendInput(input, now: now.seconds)
-        channels.generatePackets(now: now.seconds) { packet in
-            _ = endpoint.send(packet, now: now, sink: &sink)
+        writeInput(input, now: now.seconds)
+        writer.finish().withUnsafeBytes { message in
+            let length = channel.writePacket(into: io.scratch, input: message, now: now.seconds)
+            _ = endpoint.send(UnsafeRawBufferPointer(rebasing: io.scratch[0..<length]), now: now, sink: &sink)
         }
     }
 
-    /// Queues a reliable message (channel 0); the game server echoes it back.
+    /// Queues a reliable message (channel 0, at most 384 bytes); the game server echoes it back.
     @discardableResult
     func sendReliable(_ bytes: [UInt8]) -> Bool {
-        guard (try? channels.send(bytes, on: .reliable)) != nil else { return false }
+        guard channel.sendReliable(bytes) else { return false }
         reliableSent += 1
         return true
     }
@@ -128,46 +127,33 @@ final class LightClient<Rules: GameRules> {
         inputAckLatencies.removeAll(keepingCapacity: true)
     }
 
-    private enum SnapshotMessage {
-        case snapshot(SnapshotCodec.Header)
-        case matchOver
-        case malformed
-    }
-
-    private static func read(_ message: [UInt8]) -> SnapshotMessage {
-        if message.first == MatchOverMessage.kind { return .matchOver }
-        return SnapshotCodec.readHeader(message).map(SnapshotMessage.snapshot) ?? .malformed
-    }
-
-    private func deliverMessages(now: Double) {
-        while let message = channels.withNextMessage(on: .snapshot, Self.read) { take(message, now: now) }
-        while let message = channels.receive(on: .largeSnapshot) { take(Self.read(message), now: now) }
-        while channels.receive(on: .reliable) != nil { reliableReceived += 1 }
-    }
-
-    private func take(_ message: SnapshotMessage, now: Double) {
-        switch message {
-        case .matchOver: return
-        case .malformed: malformedMessages &+= 1
-        case .snapshot(let header):
-            guard header.tick > newestTick else { return }
-            if let last = lastSnapshotAt { snapshotGaps.append(now - last) }
-            lastSnapshotAt = now
-            newestTick = header.tick
-            let applied = header.lastAppliedInput
-            // Only inputs this bot sent, and only the ones it still remembers the time of: a
-            // hostile number cannot make it loop.
-            guard applied > lastApplied, applied <= inputSequence else { return }
-            let oldest = max(lastApplied &+ 1, applied > UInt32(Self.sentRing) ? applied - UInt32(Self.sentRing) + 1 : 1)
-            for sequence in oldest...applied {
-                let slot = Int(sequence % UInt32(Self.sentRing))
-                if sentSequence[slot] == sequence { inputAckLatencies.append(now - sentAt[slot]) }
-            }
-            lastApplied = applied
+    /// A snapshot-channel message: the snapshot header (docs/PROTOCOL.md: kind 8, tick 32,
+    /// baseline age 8, last applied input 32, your entity 16, bit-packed low bits first, so
+    /// byte-aligned little-endian here), or the match's end.
+    fileprivate func snapshotArrived(_ message: UnsafeRawBufferPointer, now: Double) {
+        guard message.count >= 12, message[0] == SnapshotCodec.kind else {
+            if message.first != MatchOverMessage.kind { malformedMessages &+= 1 }
+            return
         }
+        let tick = message.loadUnaligned(fromByteOffset: 1, as: UInt32.self).littleEndian
+        let applied = message.loadUnaligned(fromByteOffset: 6, as: UInt32.self).littleEndian
+        guard UInt32(message[5]) <= tick else { return malformedMessages &+= 1 }
+        guard tick > newestTick else { return }
+        if let last = lastSnapshotAt { snapshotGaps.append(now - last) }
+        lastSnapshotAt = now
+        newestTick = tick
+        // Only inputs this bot sent, and only the ones it still remembers the time of: a
+        // hostile number cannot make it loop.
+        guard applied > lastApplied, applied <= inputSequence else { return }
+        let oldest = max(lastApplied &+ 1, applied > UInt32(Self.sentRing) ? applied - UInt32(Self.sentRing) + 1 : 1)
+        for sequence in oldest...applied {
+            let slot = Int(sequence % UInt32(Self.sentRing))
+            if sentSequence[slot] == sequence { inputAckLatencies.append(now - sentAt[slot]) }
+        }
+        lastApplied = applied
     }
 
-    private func sendInput(_ input: Rules.Input, now: Double) {
+    private func writeInput(_ input: Rules.Input, now: Double) {
         let maxInputs = InputMessage<Rules.Input>.maxInputs
         inputSequence &+= 1
         recent[Int(inputSequence % UInt32(maxInputs))] = input
@@ -186,6 +172,5 @@ final class LightClient<Rules: GameRules> {
         for offset in 0..<recentCount {
             rules.encode(recent[Int((inputSequence &- UInt32(offset)) % UInt32(maxInputs))], into: &writer)
         }
-        _ = try? channels.send(writer.finish(), on: .input)
     }
 }

@@ -38,9 +38,8 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
             input = idle
         }
 
-        var channels: ChannelConnection? { client?.channels ?? light?.channels }
-        var state: ClientState? { client?.state ?? light?.state }
-        var roundTripTime: Double? { channels?.statistics.rtt }
+        var sentBandwidth: Double? { client?.channels.statistics.sentBandwidth ?? light?.channel.sentBandwidth }
+        var receivedBandwidth: Double? { client?.channels.statistics.receivedBandwidth ?? light?.channel.receivedBandwidth }
         var reliableSent: Int { client?.reliableSent ?? light?.reliableSent ?? 0 }
         var reliableReceived: Int { client?.reliableReceived ?? light?.reliableReceived ?? 0 }
     }
@@ -256,7 +255,7 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
                 nextSample += 1
                 for bot in bots {
                     guard let client = bot.light, client.state == .connected else { continue }
-                    let rtt = client.channels.statistics.rtt
+                    let rtt = client.channel.rtt
                     bot.rttSamples.append(rtt)
                     liveRTT.withLock { $0[bot.index] = rtt * 1000 }
                     client.takeMeasurements(into: &bot.snapshotGaps, &bot.inputAcks)
@@ -288,9 +287,9 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
     private func open(_ bot: Bot, token: ConnectToken, io: LightBotIO, now: NetInstant, into bySocket: inout [LightClient<Rules>]) {
         guard let server = token.serverAddresses.first else { return failToOpen(bot, state: .invalidToken) }
         let socket = io.openSocket(to: server)
-        guard socket >= 0, Int(socket) == bySocket.count,
-            let client = try? LightClient(rules: brain.rules, socket: socket, server: server)
+        guard socket >= 0, Int(socket) == bySocket.count
         else { return failToOpen(bot, state: .connectionTimedOut) }
+        let client = LightClient(rules: brain.rules, socket: socket, server: server)
         bySocket.append(client)
         bot.light = client
         client.connect(token: token, now: now, io: io)
@@ -332,8 +331,8 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
         for bot in bots where bot.everConnected && bot.finalState != .connected { reasons[bot.finalState.description, default: 0] += 1 }
         let rtts = bots.flatMap(\.rttSamples).map { $0 * 1000 }
         let stats = sampler.collected
-        let upBytes = bots.compactMap { $0.channels?.statistics.sentBandwidth }.reduce(0, +) / Double(max(1, connected))
-        let downBytes = bots.compactMap { $0.channels?.statistics.receivedBandwidth }.reduce(0, +) / Double(max(1, connected))
+        let upBytes = bots.compactMap(\.sentBandwidth).reduce(0, +) / Double(max(1, connected))
+        let downBytes = bots.compactMap(\.receivedBandwidth).reduce(0, +) / Double(max(1, connected))
         let conditions = options.conditions
         var report = SwarmReport(
             bots: options.bots, playersPerGame: options.playersPerGame, durationSeconds: options.duration, seed: seed,
