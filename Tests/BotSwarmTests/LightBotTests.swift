@@ -101,6 +101,72 @@ import Testing
         #expect(client.state == .sendingRequest)
     }
 
+    /// The light channel against the SDK's full channel connection in the match layout, in
+    /// virtual time: 10 % loss each way and every fifth packet duplicated for 8 s, then a clean
+    /// second. The full side must see no fault, get the inputs, and see every reliable message
+    /// acknowledged; the light side must count each echo once and read every snapshot header.
+    @Test func lightChannelIsAGoodPeerOfTheFullOneUnderLoss() throws {
+        let server = try ChannelConnection(configuration: MatchChannel.connectionConfiguration())
+        let light = LightChannel()
+        var random = SeededRandomSource(seed: 3)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Netcode.maxPayloadBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var inputsReceived = 0
+        var snapshotsRead = 0
+        var reliableSent = 0
+        let input: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        for tick in 0..<540 {
+            let now = Double(tick) / 60
+            let lossy = tick < 480
+            while let message = server.receive(on: MatchChannel.reliable) { try server.send(message, on: .reliable) }
+            while server.receive(on: MatchChannel.input) != nil { inputsReceived += 1 }
+            var snapshot = [UInt8](repeating: 0, count: 40)
+            snapshot[0] = SnapshotCodec.kind
+            withUnsafeBytes(of: UInt32(tick + 1).littleEndian) { snapshot.replaceSubrange(1..<5, with: $0) }
+            try server.send(snapshot, on: .snapshot)
+            server.generatePackets(now: now) { packet in
+                guard !lossy || random.next() % 10 != 0 else { return }
+                for _ in 0..<(lossy && random.next() % 5 == 0 ? 2 : 1) {
+                    light.handlePacket(packet, now: now) { message in
+                        if message.count >= 12 && message[0] == SnapshotCodec.kind { snapshotsRead += 1 }
+                    }
+                }
+            }
+            if tick % 20 == 0 && tick < 400 && light.sendReliable(Array("message \(tick)".utf8)) { reliableSent += 1 }
+            let length = input.withUnsafeBytes { light.writePacket(into: buffer, input: $0, now: now) }
+            if !lossy || random.next() % 10 != 0 {
+                server.handlePacket(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), now: now)
+            }
+        }
+        #expect(server.fault == nil)
+        #expect(reliableSent == 20)
+        #expect(light.reliableReceived == reliableSent)
+        #expect(server.unacknowledgedCount(on: MatchChannel.reliable.rawValue) == 0)
+        #expect(inputsReceived > 450)
+        #expect(snapshotsRead > 450)
+        #expect(light.duplicatePackets > 50)
+        #expect(light.malformedPackets == 0 && light.refusedPackets == 0)
+        #expect(light.rttSamples > 400 && server.statistics.rttSamples > 400)
+        #expect(server.statistics.packetLoss < 0.2)
+    }
+
+    /// Bytes that are not a channel packet are dropped and counted, and never acknowledged.
+    @Test func lightChannelDropsMalformedPackets() {
+        let light = LightChannel()
+        var random = SeededRandomSource(seed: 5)
+        var bytes = [UInt8](repeating: 0, count: 64)
+        var parsed = 0
+        for _ in 0..<500 {
+            let length = Int(random.next() % 64)
+            for index in 0..<length { bytes[index] = UInt8(truncatingIfNeeded: random.next()) }
+            bytes.withUnsafeBytes { raw in
+                light.handlePacket(UnsafeRawBufferPointer(rebasing: raw[0..<length]), now: 0) { _ in parsed += 1 }
+            }
+        }
+        #expect(light.malformedPackets > 400)
+        #expect(light.malformedPackets + light.duplicatePackets + light.refusedPackets + light.packetsReceived == 500)
+    }
+
     @Test func cpuListsParseAndRefuseInOneLine() {
         #expect(CPUList("0")?.cpus == [0])
         #expect(CPUList("0,0-0")?.description == "0")
