@@ -24,9 +24,14 @@ final class LightClient<Rules: GameRules> {
     private let rules: Rules
     private var writer = BitWriter(capacity: 64)
 
-    /// The newest inputs, at `sequence % maxInputs`: every input message repeats them.
-    private var recent: [Rules.Input]
+    /// The newest inputs, at `sequence % maxInputs`, as the rules encode them (their bits, low
+    /// first, and how many): every input message repeats them, and each is encoded only once.
+    private var recentBits: [UInt64]
+    private var recentWidths: [Int]
     private var recentCount = 0
+    /// The input message of this tick (at most 108 header bits and eight inputs of 64 bits).
+    private let message: UnsafeMutableRawBufferPointer
+    private var messageLength = 0
     private(set) var inputSequence: UInt32 = 0
     /// The newest snapshot tick received (the input message's acknowledgement).
     private(set) var newestTick: UInt32 = 0
@@ -53,19 +58,26 @@ final class LightClient<Rules: GameRules> {
         self.rules = rules
         self.socket = socket
         self.server = server
-        recent = Array(repeating: rules.idleInput, count: InputMessage<Rules.Input>.maxInputs)
+        recentBits = Array(repeating: 0, count: InputMessage<Rules.Input>.maxInputs)
+        recentWidths = Array(repeating: 0, count: InputMessage<Rules.Input>.maxInputs)
+        message = .allocate(byteCount: 14 + 8 * InputMessage<Rules.Input>.maxInputs, alignment: 8)
         sentAt = Array(repeating: 0, count: Self.sentRing)
         sentSequence = Array(repeating: 0, count: Self.sentRing)
         snapshotGaps.reserveCapacity(128)
         inputAckLatencies.reserveCapacity(128)
     }
 
+    deinit { message.deallocate() }
+
     var state: ClientState { endpoint.state }
 
     /// What the endpoint hands back: datagrams into the thread's batch, payloads into the channels.
+    /// A sink lives only for one call of the endpoint, made by the client with the thread's I/O
+    /// in hand, so it holds both without counting references (a retain and release each, per
+    /// datagram, were measurable).
     struct Sink: ClientSink {
-        let client: LightClient
-        let io: LightBotIO
+        unowned(unsafe) let client: LightClient
+        unowned(unsafe) let io: LightBotIO
         let now: Double
 
         func transmit(_ datagram: UnsafeRawBufferPointer, to address: NetAddress) {
@@ -100,10 +112,8 @@ final class LightClient<Rules: GameRules> {
         endpoint.update(now: now, sink: &sink)
         guard endpoint.state == .connected else { return }
         writeInput(input, now: now.seconds)
-        writer.finish().withUnsafeBytes { message in
-            let length = channel.writePacket(into: io.scratch, input: message, now: now.seconds)
-            _ = endpoint.send(UnsafeRawBufferPointer(rebasing: io.scratch[0..<length]), now: now, sink: &sink)
-        }
+        let length = channel.writePacket(into: io.scratch, input: UnsafeRawBufferPointer(rebasing: message[0..<messageLength]), now: now.seconds)
+        _ = endpoint.send(UnsafeRawBufferPointer(rebasing: io.scratch[0..<length]), now: now, sink: &sink)
     }
 
     /// Queues a reliable message (channel 0, at most 384 bytes); the game server echoes it back.
@@ -153,24 +163,91 @@ final class LightClient<Rules: GameRules> {
         lastApplied = applied
     }
 
-    private func writeInput(_ input: Rules.Input, now: Double) {
+    /// This tick's input message, as it goes out (tests compare it with ``InputMessage``'s).
+    var inputMessage: [UInt8] { Array(message[0..<messageLength]) }
+
+    func writeInput(_ input: Rules.Input, now: Double) {
         let maxInputs = InputMessage<Rules.Input>.maxInputs
         inputSequence &+= 1
-        recent[Int(inputSequence % UInt32(maxInputs))] = input
-        recentCount = min(recentCount + 1, maxInputs)
         let slot = Int(inputSequence % UInt32(Self.sentRing))
         sentAt[slot] = now
         sentSequence[slot] = inputSequence
-        // The message of docs/PROTOCOL.md, "Input (kind 1)", written into one reused buffer. The
-        // view tick is where a full client renders others: two ticks behind the newest snapshot.
+        writer.reset()
+        rules.encode(input, into: &writer)
+        let width = writer.bitCount
+        let encoded = writer.finish()
+        var bits: UInt64 = 0
+        for (index, byte) in encoded.prefix(8).enumerated() { bits |= UInt64(byte) << UInt64(8 * index) }
+        let recentSlot = Int(inputSequence % UInt32(maxInputs))
+        recentBits[recentSlot] = width > 64 ? 0 : bits
+        recentWidths[recentSlot] = width
+        recentCount = min(recentCount + 1, maxInputs)
+        // The message of docs/PROTOCOL.md, "Input (kind 1)". The view tick is where a full client
+        // renders others: two ticks behind the newest snapshot.
+        var packer = BitPacker(message)
+        packer.write(UInt64(InputMessage<Rules.Input>.kind), bits: 8)
+        packer.write(UInt64(newestTick), bits: 32)
+        packer.write(UInt64(newestTick > 2 ? newestTick - 2 : 0), bits: 32)
+        packer.write(UInt64(inputSequence), bits: 32)
+        var count = 0
+        // A game whose input needs more than 64 bits sends only the newest, whole, below.
+        while count < recentCount && recentWidths[Int((inputSequence &- UInt32(count)) % UInt32(maxInputs))] <= 64 { count += 1 }
+        guard count == recentCount else { return writeSingleInput(input) }
+        packer.write(UInt64(count), bits: 4)
+        for offset in 0..<count {
+            let index = Int((inputSequence &- UInt32(offset)) % UInt32(maxInputs))
+            let width = recentWidths[index]
+            let value = recentBits[index]
+            packer.write(value & 0xFFFF_FFFF, bits: min(32, width))
+            if width > 32 { packer.write(value >> 32, bits: width - 32) }
+        }
+        messageLength = packer.finish()
+    }
+
+    /// The input message with only the newest input, through the game's own writer.
+    private func writeSingleInput(_ input: Rules.Input) {
         writer.reset()
         writer.write(UInt64(InputMessage<Rules.Input>.kind), bits: 8)
         writer.write(UInt64(newestTick), bits: 32)
         writer.write(UInt64(newestTick > 2 ? newestTick - 2 : 0), bits: 32)
         writer.write(UInt64(inputSequence), bits: 32)
-        writer.write(UInt64(recentCount), bits: 4)
-        for offset in 0..<recentCount {
-            rules.encode(recent[Int((inputSequence &- UInt32(offset)) % UInt32(maxInputs))], into: &writer)
+        writer.write(1, bits: 4)
+        rules.encode(input, into: &writer)
+        let bytes = writer.finish()
+        messageLength = min(bytes.count, message.count)
+        bytes.withUnsafeBytes { message.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<messageLength])) }
+    }
+}
+
+/// Bits into raw memory, low bits first, as ``BitWriter`` writes them, without an array's
+/// bookkeeping on every byte. The caller sizes the memory for what it writes.
+private struct BitPacker {
+    private let bytes: UnsafeMutableRawBufferPointer
+    private var offset = 0
+    private var scratch: UInt64 = 0
+    private var scratchBits = 0
+
+    init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
+
+    /// `bits` ≤ 32, and `value` fits in them.
+    mutating func write(_ value: UInt64, bits: Int) {
+        scratch |= value << UInt64(scratchBits)
+        scratchBits += bits
+        while scratchBits >= 8 {
+            bytes[offset] = UInt8(truncatingIfNeeded: scratch)
+            offset += 1
+            scratch >>= 8
+            scratchBits -= 8
         }
+    }
+
+    /// Pads to a whole byte; returns the length.
+    mutating func finish() -> Int {
+        if scratchBits > 0 {
+            bytes[offset] = UInt8(truncatingIfNeeded: scratch)
+            offset += 1
+            scratchBits = 0
+        }
+        return offset
     }
 }

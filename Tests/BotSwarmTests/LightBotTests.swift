@@ -150,6 +150,20 @@ import Testing
         #expect(server.statistics.packetLoss < 0.2)
     }
 
+    /// The light bot's input message is byte for byte the SDK's, with the newest eight inputs.
+    @Test func inputMessagesMatchTheProtocolsEncoding() {
+        let rules = ArenaRules()
+        let client = LightClient(rules: rules, socket: 0, server: NetAddress(ipv4: 127, 0, 0, 1, port: 9))
+        var sent: [ArenaRules.Input] = []
+        for tick in 0..<20 {
+            let input = ArenaBot.input(tick: tick * 7, bot: tick)
+            sent.append(input)
+            client.writeInput(input, now: Double(tick))
+            let expected = InputMessage(ackedSnapshot: 0, viewTick: 0, newestSequence: UInt32(tick + 1), inputs: sent.suffix(8).reversed())
+            #expect(client.inputMessage == expected.encoded(with: rules), "tick \(tick)")
+        }
+    }
+
     /// Bytes that are not a channel packet are dropped and counted, and never acknowledged.
     @Test func lightChannelDropsMalformedPackets() {
         let light = LightChannel()
