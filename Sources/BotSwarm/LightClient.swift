@@ -43,6 +43,7 @@ final class LightClient<Rules: GameRules> {
     private var sentAt: [Double]
     private var sentSequence: [UInt32]
     private var lastSnapshotAt: Double?
+    private var nextTransportUpdate = -Double.infinity
     /// Measurements since the last ``takeMeasurements()`` (seconds).
     private(set) var snapshotGaps: [Double] = []
     private(set) var inputAckLatencies: [Double] = []
@@ -109,7 +110,12 @@ final class LightClient<Rules: GameRules> {
     /// messages due, the input message).
     func tick(input: Rules.Input, now: NetInstant, io: LightBotIO) {
         var sink = Sink(client: self, io: io, now: now.seconds)
-        endpoint.update(now: now, sink: &sink)
+        // The transport's timers (handshake resends, keep-alives, time-outs) run at netcode's
+        // 10 Hz packet rate; a payload goes out every tick anyway, so no keep-alive is ever due.
+        if now.seconds >= nextTransportUpdate {
+            nextTransportUpdate = now.seconds + 1 / Netcode.packetSendRate
+            endpoint.update(now: now, sink: &sink)
+        }
         guard endpoint.state == .connected else { return }
         writeInput(input, now: now.seconds)
         let length = channel.writePacket(into: io.scratch, input: UnsafeRawBufferPointer(rebasing: message[0..<messageLength]), now: now.seconds)

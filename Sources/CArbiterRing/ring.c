@@ -25,6 +25,9 @@ struct arbiter_ring {
     int max_sockets;
     int socket_count;
     int *fds;
+    // 1 for a socket in the ring's registered file table (no file lookup per request).
+    uint8_t *fixed;
+    int files_registered;
     int buffer_bytes;
 
     // Sockets whose multishot receive must be armed (again) at the next submit.
@@ -108,6 +111,8 @@ static int setup_uring(arbiter_ring *ring) {
                               (unsigned)ring->buffer_bytes, (unsigned short)i, mask, i);
     }
     io_uring_buf_ring_advance(ring->buffer_ring, ring->receive_count);
+    // Optional: without a registered table every request looks its socket up by descriptor.
+    ring->files_registered = io_uring_register_files_sparse(&ring->ring, (unsigned)ring->max_sockets) == 0;
     return 0;
 }
 
@@ -121,13 +126,14 @@ arbiter_ring *arbiter_ring_create(int max_sockets, int buffer_bytes, int use_io_
     ring->receive_count = power_of_two_at_least(4 * max_sockets, 256, 32768);
     ring->send_slots = 4 * max_sockets + 64;
     ring->fds = calloc((size_t)max_sockets, sizeof(int));
+    ring->fixed = calloc((size_t)max_sockets, 1);
     ring->rearm = calloc((size_t)max_sockets, sizeof(int));
     ring->rearm_pending = calloc((size_t)max_sockets, 1);
     ring->receive_buffers = malloc((size_t)ring->receive_count * (size_t)buffer_bytes);
     ring->harvested = calloc((size_t)ring->receive_count, sizeof(uint16_t));
     ring->send_buffers = malloc((size_t)ring->send_slots * (size_t)buffer_bytes);
     ring->free_slots = calloc((size_t)ring->send_slots, sizeof(int));
-    if (!ring->fds || !ring->rearm || !ring->rearm_pending || !ring->receive_buffers || !ring->harvested
+    if (!ring->fds || !ring->fixed || !ring->rearm || !ring->rearm_pending || !ring->receive_buffers || !ring->harvested
         || !ring->send_buffers || !ring->free_slots) {
         arbiter_ring_destroy(ring);
         return NULL;
@@ -151,6 +157,7 @@ void arbiter_ring_destroy(arbiter_ring *ring) {
     }
     for (int i = 0; i < ring->socket_count; i++) close(ring->fds[i]);
     free(ring->fds);
+    free(ring->fixed);
     free(ring->rearm);
     free(ring->rearm_pending);
     free(ring->receive_buffers);
@@ -199,8 +206,17 @@ int arbiter_ring_open_socket(arbiter_ring *ring, int family, const uint8_t *addr
     }
     int socket = ring->socket_count++;
     ring->fds[socket] = fd;
+    if (ring->files_registered) ring->fixed[socket] = io_uring_register_files_update(&ring->ring, (unsigned)socket, &fd, 1) == 1;
     if (ring->uses_uring) queue_rearm(ring, socket);
     return socket;
+}
+
+// The socket as a request names it: its slot in the registered table, or its descriptor.
+static void set_file(arbiter_ring *ring, struct io_uring_sqe *sqe, int socket) {
+    if (ring->fixed[socket]) {
+        sqe->fd = socket;
+        sqe->flags |= IOSQE_FIXED_FILE;
+    }
 }
 
 static struct io_uring_sqe *next_sqe(arbiter_ring *ring) {
@@ -235,6 +251,7 @@ int arbiter_ring_send(arbiter_ring *ring, int socket, const void *bytes, int len
     uint8_t *buffer = ring->send_buffers + (size_t)slot * (size_t)ring->buffer_bytes;
     memcpy(buffer, bytes, (size_t)length);
     io_uring_prep_send(sqe, ring->fds[socket], buffer, (size_t)length, 0);
+    set_file(ring, sqe, socket);
     io_uring_sqe_set_data64(sqe, SEND_TAG | (uint64_t)slot);
     return 0;
 }
@@ -254,6 +271,7 @@ void arbiter_ring_submit(arbiter_ring *ring) {
             goto enter;
         }
         io_uring_prep_recv_multishot(sqe, ring->fds[socket], NULL, 0, 0);
+        set_file(ring, sqe, socket);
         sqe->flags |= IOSQE_BUFFER_SELECT;
         sqe->buf_group = BUFFER_GROUP;
         io_uring_sqe_set_data64(sqe, (uint64_t)socket);
