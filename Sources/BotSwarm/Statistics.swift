@@ -86,6 +86,8 @@ public struct SwarmReport: Codable, Sendable {
     /// playing bot per tick, in microseconds; and the kernel's share of it (0...1).
     public var swarmCpuMicrosPerBotTick = 0.0
     public var swarmKernelShare = 0.0
+    /// Ticks each playing bot did per second over that part (60 unless the swarm was starved).
+    public var swarmTicksPerBotSecond = 0.0
     /// How the bots' datagrams went: "io_uring", or the fallback and why.
     public var swarmIo = ""
 
@@ -117,7 +119,8 @@ public struct SwarmReport: Codable, Sendable {
         if mode == "transport" { lines.append("transport only: payloads sent \(payloadsSent), echoed \(payloadsEchoed)") }
         if light { lines.append("light bots: no interpolated frames or local prediction (scripted aim)") }
         if swarmCpuMicrosPerBotTick > 0 {
-            lines.append(String(format: "swarm CPU per bot-tick: %.2f µs (%.0f %% in the kernel); datagrams: ", swarmCpuMicrosPerBotTick, swarmKernelShare * 100) + swarmIo)
+            lines.append(String(format: "swarm CPU per bot-tick: %.2f µs (%.0f %% in the kernel), %.1f ticks per bot per second; datagrams: ",
+                                swarmCpuMicrosPerBotTick, swarmKernelShare * 100, swarmTicksPerBotSecond) + swarmIo)
         }
         return lines.joined(separator: "\n")
     }

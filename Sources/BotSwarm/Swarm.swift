@@ -60,24 +60,31 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
     let ioUring: Bool
     /// The worker threads' CPUs, when pinned.
     let cpus: CPUList?
+    /// Light bots as they were before ``LightClient``: SDK clients with prediction off (for
+    /// comparison runs).
+    let sdkLight: Bool
 
     let brain: Brain
 
     /// The process's CPU time at the start and end of the steady part of play (a second after
     /// the ramp to the end), with the bots playing at the end: the swarm's own cost.
     struct CPUWindow {
-        var start: (seconds: Double, user: UInt64, system: UInt64)?
-        var end: (seconds: Double, user: UInt64, system: UInt64, playing: Int)?
+        var start: (seconds: Double, user: UInt64, system: UInt64, ticks: Int)?
+        var end: (seconds: Double, user: UInt64, system: UInt64, playing: Int, ticks: Int)?
     }
     let cpuWindow = Mutex(CPUWindow())
+    /// Bot-ticks done, all threads: the CPU per bot-tick is per tick a bot really did (a
+    /// starved swarm does fewer than 60 a second).
+    let botTicks = Atomic<Int>(0)
     /// Light bots' worker threads on io_uring and on the fallback, and why the fallback.
     let ioThreads = Mutex((uring: 0, fallback: 0, setupErrno: Int32(0)))
     let pinFailure = Mutex<Int32?>(nil)
 
     init(
         brain: Brain, joins: [(token: [UInt8], game: Int)?], seed: UInt64, conditions: LinkConditions?, chatPerMinute: Double, light: Bool,
-        ioUring: Bool = true, cpus: CPUList? = nil
+        ioUring: Bool = true, cpus: CPUList? = nil, sdkLight: Bool = false
     ) {
+        self.sdkLight = sdkLight
         self.brain = brain
         self.light = light
         self.ioUring = ioUring
@@ -100,7 +107,7 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
             let mine = bots.filter { $0.index % threads == worker }
             // The network conditioner sits in the SDK's transport, so conditioned light bots stay
             // full clients with prediction off.
-            if light && conditions == nil {
+            if light && conditions == nil && !sdkLight {
                 driveLight(mine, measuresCPU: worker == 0, start: start, ramp: ramp, end: end)
             } else {
                 drive(mine, measuresCPU: worker == 0, start: start, ramp: ramp, end: end)
@@ -113,11 +120,13 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
         let window = cpuWindow.withLock { $0 }
         if window.start == nil && now >= start + ramp + 1 && !ended {
             let cpu = processCPUMicros()
-            cpuWindow.withLock { $0.start = (now, cpu.user, cpu.system) }
+            let ticks = botTicks.load(ordering: .relaxed)
+            cpuWindow.withLock { $0.start = (now, cpu.user, cpu.system, ticks) }
         } else if ended, window.start != nil {
             let cpu = processCPUMicros()
             let playing = connectedNow.load(ordering: .relaxed) - errors.load(ordering: .relaxed)
-            cpuWindow.withLock { $0.end = (now, cpu.user, cpu.system, playing) }
+            let ticks = botTicks.load(ordering: .relaxed)
+            cpuWindow.withLock { $0.end = (now, cpu.user, cpu.system, playing, ticks) }
         }
     }
 
@@ -183,6 +192,7 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
                     bot.inputAcks += taken.inputAckLatencies
                 }
             }
+            botTicks.add(bots.count { $0.client != nil }, ordering: .relaxed)
             if measuresCPU { measureCPU(now: now, start: start, ramp: ramp, ended: false) }
             pacer.waitForNextTick()
         }
@@ -261,6 +271,7 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
                     client.takeMeasurements(into: &bot.snapshotGaps, &bot.inputAcks)
                 }
             }
+            botTicks.add(bySocket.count, ordering: .relaxed)
             if measuresCPU { measureCPU(now: now.seconds, start: start, ramp: ramp, ended: false) }
             pacer.waitForNextTick()
         }
@@ -306,13 +317,14 @@ final class Swarm<Brain: BotBrain>: @unchecked Sendable {
     /// What the report says of the swarm's own cost and of its UDP path.
     private func fillSwarmCosts(_ report: inout SwarmReport) {
         let window = cpuWindow.withLock { $0 }
-        if let start = window.start, let end = window.end, end.playing > 0, end.seconds > start.seconds {
+        if let start = window.start, let end = window.end, end.playing > 0, end.ticks > start.ticks, end.seconds > start.seconds {
             let user = Double(end.user &- start.user)
             let system = Double(end.system &- start.system)
-            report.swarmCpuMicrosPerBotTick = (user + system) / (Double(end.playing) * tickRate * (end.seconds - start.seconds))
+            report.swarmCpuMicrosPerBotTick = (user + system) / Double(end.ticks - start.ticks)
             report.swarmKernelShare = user + system > 0 ? system / (user + system) : 0
+            report.swarmTicksPerBotSecond = Double(end.ticks - start.ticks) / (Double(end.playing) * (end.seconds - start.seconds))
         }
-        guard light && conditions == nil else {
+        guard light && conditions == nil && !sdkLight else {
             report.swarmIo = "a socket per bot, each read and written on its own (SDK clients)"
             return
         }

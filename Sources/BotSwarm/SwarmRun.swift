@@ -23,6 +23,9 @@ public struct SwarmOptions: Sendable {
     public var ioUring = true
     /// Pin the bot worker threads to these CPUs (nil: wherever the scheduler puts them).
     public var cpus: CPUList?
+    /// Light bots as SDK clients with prediction off, as they were before ``LightClient``: the
+    /// comparison for the light bots' cost.
+    public var sdkLight = false
     /// No progress bars or live line (tests).
     public var quiet = false
 
@@ -121,7 +124,7 @@ public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmR
     // 3. Play, sampling the server's stats once a second.
     let swarm = Swarm(
         brain: ArenaBot(), joins: joins, seed: options.seed, conditions: options.conditioned ? options.conditions : nil, chatPerMinute: options.chatRate,
-        light: options.light, ioUring: options.ioUring, cpus: options.cpus)
+        light: options.light, ioUring: options.ioUring, cpus: options.cpus, sdkLight: options.sdkLight)
     let statsToken = sessions.compactMap { $0 }.first ?? ""
     let sampler = StatsSampler(probe: StatsRouteProbe(port: port, token: statsToken))
     await sampler.takeBaseline()

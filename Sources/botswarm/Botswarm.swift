@@ -44,6 +44,7 @@ struct Botswarm: AsyncParsableCommand {
     @Option(help: "Worker threads driving the bots.") var threads: Int = 2
     @Flag(help: "Light bots: only what the server needs of a client (the transport, the channels' acks and reliable echo, one input per tick, each snapshot's header); no entity decoding, prediction or interpolation, and they aim by script. Each worker thread drives its bots' sockets together through io_uring (plain syscalls when the kernel refuses it).") var light = false
     @Flag(name: .customLong("no-io-uring"), help: "Light bots: plain per-socket syscalls instead of io_uring (for comparison).") var noIOUring = false
+    @Flag(name: .customLong("light-sdk"), help: .hidden) var lightSDK = false
     @Option(help: "Pin the bot worker threads to these CPUs, e.g. 1 or 0,2-3 (for instance the cores the server does not use).") var cpus: String?
 
     @Option(name: .customLong("transport-only"), help: "Transport-only run against an `arbiter echo` server at HOST:PORT (instead of --control).")
@@ -117,6 +118,7 @@ struct Botswarm: AsyncParsableCommand {
             options.threads = threads
             options.light = light
             options.ioUring = !noIOUring
+            options.sdkLight = lightSDK
             options.cpus = cpus.flatMap(CPUList.init)
             do {
                 result = try await runSwarm(options)
