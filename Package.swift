@@ -55,6 +55,14 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .target(name: "CArbiterUDP"),
+        // The light bots' batched UDP (io_uring, with a plain-syscall fallback): one thread's
+        // sockets in one or two syscalls a tick.
+        .systemLibrary(
+            name: "CLibURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        .target(name: "CArbiterRing", dependencies: ["CLibURing"], linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "NetProtocol", dependencies: ["CSodium"], swiftSettings: hotPath),
         // What the control port and the game servers agree on: settings, tickets, scores, reports.
         .target(name: "MatchContract", dependencies: ["NetProtocol"], swiftSettings: hotPath),
@@ -121,7 +129,7 @@ let package = Package(
         .target(
             name: "BotSwarm",
             dependencies: [
-                "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol", "Histograms",
+                "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol", "Histograms", "CArbiterRing",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -112,6 +112,14 @@ public struct SwarmReport: Codable, Sendable {
     public var payloadsEchoed = 0
     /// The ramp before the `durationSeconds` of play: the run lasts both.
     public var rampSeconds = 0.0
+    /// The swarm's own CPU (its process, user and system) over the steady part of play, per
+    /// playing bot per tick, in microseconds; and the kernel's share of it (0...1).
+    public var swarmCpuMicrosPerBotTick = 0.0
+    public var swarmKernelShare = 0.0
+    /// Ticks each playing bot did per second over that part (60 unless the swarm was starved).
+    public var swarmTicksPerBotSecond = 0.0
+    /// How the bots' datagrams went: "io_uring", or the fallback and why.
+    public var swarmIo = ""
 
     public var table: String {
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
@@ -144,6 +152,10 @@ public struct SwarmReport: Codable, Sendable {
         }
         if mode == "transport" { lines.append("transport only: payloads sent \(payloadsSent), echoed \(payloadsEchoed)") }
         if light { lines.append("light bots: no interpolated frames or local prediction (scripted aim)") }
+        if swarmCpuMicrosPerBotTick > 0 {
+            lines.append(String(format: "swarm CPU per bot-tick: %.2f µs (%.0f %% in the kernel), %.1f ticks per bot per second; datagrams: ",
+                                swarmCpuMicrosPerBotTick, swarmKernelShare * 100, swarmTicksPerBotSecond) + swarmIo)
+        }
         return lines.joined(separator: "\n")
     }
 }

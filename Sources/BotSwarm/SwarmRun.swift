@@ -18,6 +18,14 @@ public struct SwarmOptions: Sendable {
     public var accounts: String?
     public var threads = 2
     public var light = false
+    /// Light bots use io_uring for their sockets when the kernel allows it; false forces the
+    /// plain-syscall fallback.
+    public var ioUring = true
+    /// Pin the bot worker threads to these CPUs (nil: wherever the scheduler puts them).
+    public var cpus: CPUList?
+    /// Light bots as SDK clients with prediction off, as they were before ``LightClient``: the
+    /// comparison for the light bots' cost.
+    public var sdkLight = false
     /// No progress bars or live line (tests).
     public var quiet = false
 
@@ -116,7 +124,7 @@ public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmR
     // 3. Play, sampling the server's stats once a second.
     let swarm = Swarm(
         brain: ArenaBot(), joins: joins, seed: options.seed, conditions: options.conditioned ? options.conditions : nil, chatPerMinute: options.chatRate,
-        light: options.light)
+        light: options.light, ioUring: options.ioUring, cpus: options.cpus, sdkLight: options.sdkLight)
     let statsToken = sessions.compactMap { $0 }.first ?? ""
     let sampler = StatsSampler(probe: StatsRouteProbe(port: port, token: statsToken))
     await sampler.takeBaseline()
@@ -134,6 +142,9 @@ public func runSwarm(_ options: SwarmOptions) async throws(SwarmError) -> SwarmR
         await chat.run(control: options.control, sessions: sessions, games: gamesByBot, interval: chatInterval, end: start.addingTimeInterval(options.ramp + options.duration))
     }
     await play.value
+    if let error = swarm.pinFailure.withLock({ $0 }), let cpus = options.cpus {
+        FileHandle.standardError.write(Data("botswarm: could not pin the bot threads to CPUs \(cpus): \(String(cString: strerror(error)))\n".utf8))
+    }
     await samplerTask.value
     await chatTask.value
 

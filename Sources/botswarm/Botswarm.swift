@@ -42,7 +42,10 @@ struct Botswarm: AsyncParsableCommand {
     @Option(help: "Write the report as a self-contained HTML page here.") var html: String?
     @Option(help: "Bot accounts file: created and reused, so password hashing is paid once.") var accounts: String?
     @Option(help: "Worker threads driving the bots.") var threads: Int = 2
-    @Flag(help: "Light bots: none of the client-side rendering work (no interpolated frames, no local prediction and replay); they aim by script. Snapshots, inputs, acknowledgements and reliable messages work as ever.") var light = false
+    @Flag(help: "Light bots: only what the server needs of a client (the transport, the channels' acks and reliable echo, one input per tick, each snapshot's header); no entity decoding, prediction or interpolation, and they aim by script. Each worker thread drives its bots' sockets together through io_uring (plain syscalls when the kernel refuses it).") var light = false
+    @Flag(name: .customLong("no-io-uring"), help: "Light bots: plain per-socket syscalls instead of io_uring (for comparison).") var noIOUring = false
+    @Flag(name: .customLong("light-sdk"), help: .hidden) var lightSDK = false
+    @Option(help: "Pin the bot worker threads to these CPUs, e.g. 1 or 0,2-3 (for instance the cores the server does not use).") var cpus: String?
 
     @Option(name: .customLong("transport-only"), help: "Transport-only run against an `arbiter echo` server at HOST:PORT (instead of --control).")
     var transportOnly: String?
@@ -72,6 +75,7 @@ struct Botswarm: AsyncParsableCommand {
         guard duration > 0, duration <= 3600, ramp >= 0, ramp <= 600 else { throw ValidationError("--duration must be in (0, 3600], --ramp in [0, 600]") }
         guard (0..<1).contains(loss), (0...1).contains(duplicate), latencyMs >= 0, jitterMs >= 0 else { throw ValidationError("bad network options") }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1...16") }
+        if let cpus, case .failure(let error) = CPUList.parse(cpus) { throw ValidationError(error.description) }
         guard (1...Netcode.maxPayloadBytes).contains(payloadBytes) else { throw ValidationError("--payload-bytes must be 1...\(Netcode.maxPayloadBytes)") }
     }
 
@@ -113,6 +117,9 @@ struct Botswarm: AsyncParsableCommand {
             options.accounts = accounts
             options.threads = threads
             options.light = light
+            options.ioUring = !noIOUring
+            options.sdkLight = lightSDK
+            options.cpus = cpus.flatMap { CPUList(parsing: $0) }
             do {
                 result = try await runSwarm(options)
             } catch {

@@ -15,5 +15,5 @@ ensure_packages() {
 }
 
 ensure_system_packages() {
-    ensure_packages libsodium-dev libsqlite3-dev pkg-config openssl
+    ensure_packages libsodium-dev libsqlite3-dev liburing-dev pkg-config openssl
 }

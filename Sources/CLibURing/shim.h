@@ -1,0 +1,4 @@
+#ifndef ARBITER_CLIBURING_SHIM_H
+#define ARBITER_CLIBURING_SHIM_H
+#include <liburing.h>
+#endif
