@@ -91,6 +91,8 @@ public struct ArenaRules: GameRules {
         /// slots are refilled in place (no allocation per tick once it is full).
         var history: [PastPositions] = []
         var historyNext = 0
+        /// This tick's events, refilled in place every tick (the caller gets them as the result).
+        var events: [Event] = []
         var tick: UInt32 = 0
     }
 
@@ -189,7 +191,7 @@ public struct ArenaRules: GameRules {
     public func step(_ state: inout State, inputs: TickInputs<Input>, tick: UInt32) -> [Event] {
         let tuning = tuning(state)
         state.tick = tick
-        var events: [Event] = []
+        state.events.removeAll(keepingCapacity: true)
         // Respawns first, so a player can move on the tick they reappear.
         for id in state.order {
             guard var player = state.players[id], !player.alive, tick >= player.respawnTick else { continue }
@@ -201,7 +203,7 @@ public struct ArenaRules: GameRules {
             player.health = Self.maxHealth
             player.alive = true
             state.players[id] = player
-            events.append(.spawned(id))
+            state.events.append(.spawned(id))
         }
         // Movement and aim.
         for id in state.order {
@@ -223,15 +225,15 @@ public struct ArenaRules: GameRules {
             let input = inputs[id] ?? idleInput
             if input.buttons & Input.fireHitscan != 0 && tick >= player.hitscanReadyTick {
                 state.players[id]?.hitscanReadyTick = tick + tuning.hitscanCooldownTicks
-                events.append(.fired(id, hitscan: true))
+                state.events.append(.fired(id, hitscan: true))
                 let view = max(tick &- tuning.rewindTicks, min(tick, inputs.view(of: id) ?? tick))
                 if let victim = hitscanTarget(from: player, in: state, viewTick: view) {
-                    events += damage(victim, by: id, amount: Self.hitscanDamage, in: &state, tick: tick, tuning: tuning)
+                    damage(victim, by: id, amount: Self.hitscanDamage, in: &state, tick: tick, tuning: tuning)
                 }
             }
             if input.buttons & Input.fireProjectile != 0 && tick >= player.projectileReadyTick {
                 state.players[id]?.projectileReadyTick = tick + tuning.projectileCooldownTicks
-                events.append(.fired(id, hitscan: false))
+                state.events.append(.fired(id, hitscan: false))
                 let (dx, dy) = Self.direction(player.aim)
                 // No id free (every one live or resting): the shot fizzles rather than reuse one.
                 if let entity = state.entityIDs.allocate(tick: tick) {
@@ -258,7 +260,7 @@ public struct ArenaRules: GameRules {
                 return abs(target.x - projectile.x) <= Self.halfSize && abs(target.y - projectile.y) <= Self.halfSize
             }
             if let hit {
-                events += damage(hit, by: projectile.owner, amount: Self.projectileDamage, in: &state, tick: tick, tuning: tuning)
+                damage(hit, by: projectile.owner, amount: Self.projectileDamage, in: &state, tick: tick, tuning: tuning)
                 state.entityIDs.release(projectile.entity, tick: tick)
                 continue
             }
@@ -266,7 +268,7 @@ public struct ArenaRules: GameRules {
             kept += 1
         }
         state.projectiles.removeLast(state.projectiles.count - kept)
-        return events
+        return state.events
     }
 
     public func entities(of state: State, into list: inout [ArenaEntity]) {
@@ -440,23 +442,23 @@ public struct ArenaRules: GameRules {
         return tMin
     }
 
-    func damage(_ victim: PlayerID, by attacker: PlayerID, amount: Int, in state: inout State, tick: UInt32, tuning: Tuning) -> [Event] {
-        guard var target = state.players[victim], target.alive else { return [] }
+    /// Applies a hit, adding its events to the tick's.
+    func damage(_ victim: PlayerID, by attacker: PlayerID, amount: Int, in state: inout State, tick: UInt32, tuning: Tuning) {
+        guard var target = state.players[victim], target.alive else { return }
         target.health -= amount
-        var events: [Event] = [.damaged(victim: victim, by: attacker, amount: amount)]
+        state.events.append(.damaged(victim: victim, by: attacker, amount: amount))
         if target.health <= 0 {
             target.health = 0
             target.alive = false
             target.deaths += 1
             target.respawnTick = tick + tuning.respawnTicks
-            events.append(.killed(victim: victim, by: attacker))
+            state.events.append(.killed(victim: victim, by: attacker))
             if attacker != victim {
                 state.players[attacker]?.score += 1
                 state.players[attacker]?.kills += 1
             }
         }
         state.players[victim] = target
-        return events
     }
 
     /// The spawn point farthest from every living player (ties: the first listed).
