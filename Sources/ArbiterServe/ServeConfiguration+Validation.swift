@@ -15,7 +15,7 @@ extension ServeConfiguration {
         if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
             problems.append("\(naming(.tlsCert)) and \(naming(.tlsKey)) go together")
         }
-        if let gameThreads, udp.port != 0, Int(udp.port) + gameThreads - 1 > 65_535 {
+        if udp.port != 0, Int(udp.port) + resolvedGameThreads - 1 > 65_535 {
             problems.append("\(naming(.udp))'s port plus \(naming(.gameThreads)) must stay within 65535 (one port per worker)")
         }
         if memoryBudget < connectionBudget {

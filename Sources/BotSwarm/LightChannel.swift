@@ -290,16 +290,16 @@ final class LightChannel {
         }
 
         var record = SentPacket(sequence: sequence, time: now, inUse: true)
-        let inputBytes = 1 + Self.varintBytes(input.count) + input.count
+        let inputBytes = 1 + ChannelWire.varintBytes(input.count) + input.count
         if !outgoing.isEmpty {
             let delay = resendDelay
             for index in outgoing.indices where record.reliableCount < Self.maxReliablePerPacket && !outgoing[index].acked {
                 if let last = outgoing[index].lastSent, now - last < delay { continue }
                 let bytes = outgoing[index].bytes
-                guard writer.bytes.count - writer.offset >= 3 + Self.varintBytes(bytes.count) + bytes.count + inputBytes else { break }
+                guard writer.bytes.count - writer.offset >= 3 + ChannelWire.varintBytes(bytes.count) + bytes.count + inputBytes else { break }
                 writer.write(UInt8(Self.reliableChannel))
                 writer.write(outgoing[index].id)
-                Self.writeVarint(bytes.count, to: &writer)
+                ChannelWire.writeVarint(bytes.count, to: &writer)
                 writer.write(bytes)
                 outgoing[index].lastSent = now
                 switch record.reliableCount {
@@ -313,7 +313,7 @@ final class LightChannel {
         }
         if !input.isEmpty && writer.bytes.count - writer.offset >= inputBytes {
             writer.write(UInt8(Self.inputChannel))
-            Self.writeVarint(input.count, to: &writer)
+            ChannelWire.writeVarint(input.count, to: &writer)
             writer.write(input)
         }
         sent[Int(sequence) % Self.sentHistory] = record
@@ -322,17 +322,5 @@ final class LightChannel {
         bytesSent &+= UInt64(writer.offset + Self.ipUDPOverheadBytes)
         notePacket(now: now)
         return writer.offset
-    }
-
-    private static func varintBytes(_ value: Int) -> Int { value < 0x80 ? 1 : (value < 0x4000 ? 2 : 3) }
-
-    private static func writeVarint(_ value: Int, to writer: inout WireWriter) {
-        var remaining = value
-        repeat {
-            var byte = UInt8(remaining & 0x7F)
-            remaining >>= 7
-            if remaining != 0 { byte |= 0x80 }
-            writer.write(byte)
-        } while remaining != 0
     }
 }

@@ -87,6 +87,23 @@ import Testing
         return client
     }
 
+    func stop(_ running: [RunningWorker]) {
+        for worker in running {
+            worker.stop.stop()
+            worker.done.wait()
+        }
+    }
+
+    /// Creates `count` matches in the pool and reserves each for a minute (as the join route does).
+    func placeMatches(_ count: Int, in pool: GameWorkerPool) -> [(matchID: UInt64, worker: GameWorkerPool.Worker)] {
+        let settings = MatchSettings(maxPlayers: 4, tickRate: 60)
+        let placements = (0..<count).map { _ in pool.createMatch(settings: settings, now: SystemClock().monotonicSeconds()) }
+        for placement in placements {
+            #expect(placement.worker.directory.reserve(matchID: placement.matchID, until: SystemClock().monotonicSeconds() + 60))
+        }
+        return placements
+    }
+
     /// Plays every client one tick of real time per round, `rounds` times or until `done`.
     func play(_ clients: [GameClient<ArenaRules>], rounds: Int, until done: () -> Bool = { false }) {
         let clock = SystemClock()
@@ -101,19 +118,13 @@ import Testing
         var random = SystemRandomSource()
         let key = SymmetricKey(random: &random)
         let (pool, running) = try startWorkers(2, key: key)
-        defer {
-            for worker in running { worker.stop.stop(); worker.done.wait() }
-        }
-        let settings = MatchSettings(maxPlayers: 4, tickRate: 60)
-        let first = pool.createMatch(settings: settings, now: SystemClock().monotonicSeconds())
-        let second = pool.createMatch(settings: settings, now: SystemClock().monotonicSeconds())
+        defer { stop(running) }
+        let placements = placeMatches(2, in: pool)
+        let (first, second) = (placements[0], placements[1])
         // Least-loaded placement: the second match goes to the worker without one.
         #expect(first.worker.index != second.worker.index)
         #expect(pool.worker(running: first.matchID)?.index == first.worker.index)
         #expect(pool.worker(running: second.matchID)?.index == second.worker.index)
-        for placement in [first, second] {
-            #expect(placement.worker.directory.reserve(matchID: placement.matchID, until: SystemClock().monotonicSeconds() + 60))
-        }
 
         let clients = try [
             client(for: first.matchID, player: 1, at: first.worker.address, key: key),
@@ -143,14 +154,8 @@ import Testing
         var random = SystemRandomSource()
         let key = SymmetricKey(random: &random)
         let (pool, running) = try startWorkers(2, key: key)
-        defer {
-            for worker in running { worker.stop.stop(); worker.done.wait() }
-        }
-        let settings = MatchSettings(maxPlayers: 4, tickRate: 60)
-        let placements = (0..<2).map { _ in pool.createMatch(settings: settings, now: SystemClock().monotonicSeconds()) }
-        for placement in placements {
-            #expect(placement.worker.directory.reserve(matchID: placement.matchID, until: SystemClock().monotonicSeconds() + 60))
-        }
+        defer { stop(running) }
+        let placements = placeMatches(2, in: pool)
         let clients = try placements.enumerated().map { index, placement in
             try client(for: placement.matchID, player: UInt64(index + 1), at: placement.worker.address, key: key)
         }

@@ -93,9 +93,11 @@ public enum ChannelWire {
         public var payload: UnsafeRawBufferPointer
     }
 
-    static func varintBytes(_ value: Int) -> Int { value < 0x80 ? 1 : (value < 0x4000 ? 2 : 3) }
+    /// The bytes ``writeVarint(_:to:)`` takes for `value` (below 2^21).
+    public static func varintBytes(_ value: Int) -> Int { value < 0x80 ? 1 : (value < 0x4000 ? 2 : 3) }
 
-    static func writeVarint(_ value: Int, to writer: inout WireWriter) {
+    /// A message length or id as the channel header writes it: 7 bits a byte, low first.
+    public static func writeVarint(_ value: Int, to writer: inout WireWriter) {
         var remaining = value
         repeat {
             var byte = UInt8(remaining & 0x7F)
