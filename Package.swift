@@ -102,6 +102,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Embedded in the binary (PackageResources.openapi_json), not a bundle beside it:
+            // tools/run links the executables into .build/bin, where a bundle lookup can fail.
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: strict
         ),
         // `arbiter serve`'s settings (ServeConfiguration): above GameRuntime and ControlPlane,

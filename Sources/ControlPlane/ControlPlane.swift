@@ -90,11 +90,15 @@ public struct ControlPlaneRoutes: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: observability.metricsText())))
         }
-        let openAPI = OpenAPIDocument.json(catalog: services.hosting.catalog)
+        // Built once; a malformed resource (which the tests catch) fails this route only.
+        let openAPI = Result { try OpenAPIDocument.json(catalog: services.hosting.catalog) }
         router.get("/openapi.json") { _, _ -> Response in
+            guard case .success(let document) = openAPI else {
+                throw APIError(.internalServerError, "internal", "the OpenAPI document is unavailable")
+            }
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: openAPI)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
         let authenticated = router.group().add(middleware: AuthMiddleware(accounts: services.accounts))
         addAccountRoutes(public: router, authenticated: authenticated)
