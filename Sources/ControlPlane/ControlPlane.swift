@@ -28,34 +28,39 @@ public struct ControlPlaneServices: Sendable {
     /// - Parameters:
     ///   - passwordCost: Argon2id cost; `.interactive` in production.
     ///   - maxConcurrentHashes: hashes in flight at once (each holds the cost's memory).
-    ///   - sessionLifetime: seconds a session token lives.
+    ///   - sessionLifetime: seconds a session (access) token lives.
+    ///   - refreshLifetime: seconds a refresh token lives (each rotation issues a fresh one).
     ///   - limits: rate limits, queue bounds and per-account caps.
+    ///   - now: the wall clock sessions expire by (tests step it).
     public static func make(
         database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
+        observability: Observability = Observability(),
         matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control")
+        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> ControlPlaneServices {
         try await make(
             stores: .sqlite(database), hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
-            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, observability: observability,
-            matchLimits: matchLimits, limits: limits, logger: logger)
+            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
+            observability: observability, matchLimits: matchLimits, limits: limits, logger: logger, now: now)
     }
 
     /// Services on `stores`, with every piece of shared state in this process unless `shared`
-    /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:observability:matchLimits:limits:logger:)``).
+    /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:refreshLifetime:observability:matchLimits:limits:logger:now:)``).
     static func make(
         stores: ControlPlaneStores, shared: SharedState? = nil, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
+        observability: Observability = Observability(),
         matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control")
+        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> ControlPlaneServices {
         let shared = shared ?? .inProcess(limits: limits, boards: stores.leaderboards)
         let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes, maxWaiters: limits.maxHashWaiters)
         let accounts = try await Accounts(
-            store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, limiters: shared.logins, chat: shared.chat)
+            store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
+            limiters: shared.logins, chat: shared.chat, sessions: shared.sessions, revocations: shared.sessionRevocations, now: now)
         let recorder = ResultsRecorder(
             results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence, logger: logger)
         return ControlPlaneServices(

@@ -30,5 +30,7 @@ enum ControlPlaneMetrics {
     static let loginSuccesses = Counter(label: "arbiter_logins_total", dimensions: [("result", "success")])
     static let loginFailures = Counter(label: "arbiter_logins_total", dimensions: [("result", "failure")])
     static let registrations = Counter(label: "arbiter_registrations_total")
+    static let refreshes = Counter(label: "arbiter_session_refreshes_total", dimensions: [("result", "success")])
+    static let refreshFailures = Counter(label: "arbiter_session_refreshes_total", dimensions: [("result", "failure")])
     static let chatMessages = Counter(label: "arbiter_chat_messages_total")
 }

@@ -74,6 +74,24 @@ import Testing
         }
     }
 
+    @Test func aReusedRefreshTokenClosesTheSocketsOfItsFamily() async throws {
+        try await withLiveServer { plane, port, client in
+            _ = try await client.register("talker")
+            let login = try await client.call(.post, "/v1/sessions", json: ["username": "talker", "password": "correct horse battery"])
+            let stolen = try #require(login.string("refresh_token"))
+            let rotated = try await client.call(.post, "/v1/sessions/refresh", json: ["refresh_token": stolen])
+            let access = try #require(rotated.string("token"))
+            let result = try await Self.session(port: port, token: access, commands: [Self.joinLobby], afterCommands: { () async throws -> Void in
+                let reuse = try await client.call(.post, "/v1/sessions/refresh", json: ["refresh_token": stolen])
+                #expect(reuse.errorCode == "refresh_token_reused")
+            })
+            #expect(result.events.first?["type"] as? String == "joined")
+            #expect(result.events.last?["code"] as? String == "session_ended", "\(result.events)")
+            #expect(result.close?.closeCode == .policyViolation)
+            try await eventually("the hub forgets the socket") { await plane.services.chat.socketCount == 0 }
+        }
+    }
+
     @Test func socketsPerAccountAreCapped() async throws {
         var limits = TestControlPlane.testLimits
         limits.chatSocketsPerAccount = 2

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NetProtocol
+import Synchronization
 import Testing
 
 /// The game-hosting side for tests: the real match directory, no sockets, on the same
@@ -48,7 +49,8 @@ struct TestControlPlane {
 
     init(
         serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil,
-        limits: ControlPortLimits = TestControlPlane.testLimits, maxConcurrentHashes: Int = 4
+        limits: ControlPortLimits = TestControlPlane.testLimits, maxConcurrentHashes: Int = 4,
+        now: @escaping @Sendable () -> Date = Date.init
     ) async throws {
         var random = SystemRandomSource()
         key = SymmetricKey(random: &random)
@@ -58,12 +60,23 @@ struct TestControlPlane {
         services = try await ControlPlaneServices.make(
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
             minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum,
-            maxConcurrentHashes: maxConcurrentHashes, limits: limits)
+            maxConcurrentHashes: maxConcurrentHashes, limits: limits, now: now)
     }
 
     var application: some ApplicationProtocol {
         Application(router: ControlPlaneRoutes(services: services).router())
     }
+}
+
+/// A wall clock that moves only when told to.
+final class SteppedClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_900_000_000)) { current = Mutex(start) }
+
+    var now: Date { current.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    var function: @Sendable () -> Date { { self.now } }
 }
 
 /// A JSON reply: status, headers and parsed body.

@@ -8,6 +8,8 @@ public struct Identity: Sendable {
     public let playerID: Int64
     public let username: String
     public let sessionID: Int64
+    /// When the session expires (what ``SessionCache`` never remembers it past).
+    public internal(set) var sessionExpiresAt: Date = .distantFuture
 }
 
 /// The per-request context: the caller's identity (set by ``AuthMiddleware``), their address
@@ -104,6 +106,17 @@ struct ClientAddressMiddleware: RouterMiddleware {
 
 
 extension Request {
+    /// The whole body, kept in the request so that it can be decoded after; 413 beyond the limit.
+    mutating func collectedBody(context: ArbiterRequestContext) async throws -> ByteBuffer {
+        do {
+            return try await collectBody(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "request bodies are limited to \(context.maxUploadSize) bytes")
+        }
+    }
+
     /// Decodes the JSON body with the context's decoder; 400 with a clear message otherwise,
     /// naming fields as the API spells them (snake_case, `settings.max_players`, `lines[2].score`).
     func json<T: Decodable>(_ type: T.Type, context: ArbiterRequestContext) async throws -> T {

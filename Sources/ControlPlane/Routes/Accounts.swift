@@ -8,29 +8,43 @@ public final class Accounts: Sendable {
     let hasher: PasswordHasher
     let vault: EmailVault
     let sessionLifetime: TimeInterval
+    let refreshLifetime: TimeInterval
     let chat: any ChatRelay
+    let sessions: SessionCache
+    let revocations: any SessionRevocations
+    /// The wall clock every expiry is judged by (tests step it).
+    let now: @Sendable () -> Date
     private let failedLoginsByPair: any RateLimiting
     private let failedLoginsByAccount: any RateLimiting
     private let failedLoginsByAddress: any RateLimiting
     private let registrationsByAddress: any RateLimiting
+    private let deviceLoginsByAddress: any RateLimiting
+    private let failedRefreshesByAddress: any RateLimiting
     private let knownAddresses: any KnownLoginAddresses
     /// A hash of a random password, verified against when the username is unknown, so that
     /// response time does not reveal which usernames exist.
     private let decoyHash: String
 
     init(
-        store: any AccountStore, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, limiters: LoginLimiters,
-        chat: any ChatRelay
+        store: any AccountStore, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, refreshLifetime: TimeInterval,
+        limiters: LoginLimiters, chat: any ChatRelay, sessions: SessionCache, revocations: any SessionRevocations,
+        now: @escaping @Sendable () -> Date = Date.init
     ) async throws {
         self.store = store
         self.hasher = hasher
         self.vault = vault
         self.sessionLifetime = sessionLifetime
+        self.refreshLifetime = refreshLifetime
         self.chat = chat
+        self.sessions = sessions
+        self.revocations = revocations
+        self.now = now
         failedLoginsByPair = limiters.failedByAccountAndAddress
         failedLoginsByAccount = limiters.failedByAccount
         failedLoginsByAddress = limiters.failedByAddress
         registrationsByAddress = limiters.registrationsByAddress
+        deviceLoginsByAddress = limiters.deviceLoginsByAddress
+        failedRefreshesByAddress = limiters.failedRefreshesByAddress
         knownAddresses = limiters.knownAddresses
         decoyHash = try await hasher.hash(UUID().uuidString)
     }
@@ -47,9 +61,26 @@ public final class Accounts: Sendable {
         var password: String
     }
 
+    struct DeviceLogin: Decodable {
+        var deviceId: String
+    }
+
+    struct RefreshRequest: Decodable {
+        var refreshToken: String
+    }
+
+    struct CredentialsUpgrade: Decodable {
+        var username: String
+        var password: String
+        var email: String?
+    }
+
     struct SessionResponse: ResponseEncodable {
         var token: String
         var expiresAt: Date
+        /// Absent only from the access-token exchange (the family's refresh token stays live).
+        var refreshToken: String?
+        var refreshExpiresAt: Date?
         var player: PrivateProfile
     }
 
@@ -57,7 +88,10 @@ public final class Accounts: Sendable {
         var id: Int64
         var username: String
         var displayName: String
-        var email: String
+        /// Absent for an account that never gave one (a device account).
+        var email: String?
+        /// False for a device account not yet given a password (``Accounts/setCredentials(_:_:clientAddress:)``).
+        var hasPassword: Bool
         var createdAt: Date
     }
 
@@ -132,15 +166,13 @@ public final class Accounts: Sendable {
             await registrationsByAddress.refund(clientAddress)  // nothing was done for it
             throw error
         }
-        let now = Date()
-        let session = SessionToken.generate()
-        let grant = SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: now.addingTimeInterval(sessionLifetime))
+        let (grant, tokens) = newGrant()
         let claim = vault.keyedHash(registration.email)
         // Asked for every registration alike, so that a taken address costs no extra step.
         let claimed = try await store.isEmailClaimed(claim)
         var account = NewAccount(
             username: registration.username, displayName: displayName, sealedEmail: vault.seal(registration.email),
-            emailClaim: claimed ? Self.unclaimedEmailHash() : claim, passwordHash: passwordHash, createdAt: now)
+            emailClaim: claimed ? Self.unclaimedEmailHash() : claim, passwordHash: passwordHash, createdAt: grant.createdAt)
         let created: Account
         do {
             do {
@@ -155,7 +187,7 @@ public final class Accounts: Sendable {
         }
         ControlPlaneMetrics.registrations.increment()
         await knownAddresses.insert(registration.username.lowercased(), clientAddress)
-        return SessionResponse(token: session.token, expiresAt: grant.expiresAt, player: profile(created))
+        return tokens.response(profile(created))
     }
 
     /// What an account that does not hold its address's claim stores as `email_hash`: unique,
@@ -168,8 +200,37 @@ public final class Accounts: Sendable {
 
     private func profile(_ account: Account) -> PrivateProfile {
         PrivateProfile(
-            id: account.id, username: account.username, displayName: account.displayName, email: vault.open(account.sealedEmail) ?? "",
+            id: account.id, username: account.username, displayName: account.displayName,
+            email: account.sealedEmail.isEmpty ? nil : vault.open(account.sealedEmail), hasPassword: account.passwordHash != nil,
             createdAt: account.createdAt)
+    }
+
+    /// The tokens of a grant about to be stored, as the client gets them.
+    struct IssuedTokens {
+        var token: String
+        var expiresAt: Date
+        var refreshToken: String?
+        var refreshExpiresAt: Date?
+
+        func response(_ player: PrivateProfile) -> SessionResponse {
+            SessionResponse(token: token, expiresAt: expiresAt, refreshToken: refreshToken, refreshExpiresAt: refreshExpiresAt, player: player)
+        }
+    }
+
+    /// A new session with a new refresh token (the start of a family), and what the client
+    /// gets of them.
+    private func newGrant() -> (SessionGrant, IssuedTokens) {
+        let now = now()
+        let session = SessionToken.generate()
+        let refresh = newRefreshGrant(at: now)
+        let grant = SessionGrant(
+            tokenHash: session.hash, createdAt: now, expiresAt: now.addingTimeInterval(sessionLifetime), refresh: refresh.grant)
+        return (grant, IssuedTokens(token: session.token, expiresAt: grant.expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.grant.expiresAt))
+    }
+
+    private func newRefreshGrant(at now: Date) -> (token: String, grant: RefreshGrant) {
+        let refresh = SessionToken.generate()
+        return (refresh.token, RefreshGrant(tokenHash: refresh.hash, createdAt: now, expiresAt: now.addingTimeInterval(refreshLifetime)))
     }
 
     /// Logs in, under three failure budgets, each charged *before* the password is verified, so
@@ -183,8 +244,9 @@ public final class Accounts: Sendable {
     ///   address the owner is held up only once strangers have spent the whole budget.
     ///
     /// A successful login gives back what it took (and clears its (account, address) budget).
-    /// Unknown usernames are charged and verified against a decoy hash exactly like known ones,
-    /// so neither the answer nor its timing reveals which usernames exist.
+    /// Unknown usernames, and accounts without a password (device accounts), are charged and
+    /// verified against a decoy hash exactly like known ones, so neither the answer nor its
+    /// timing reveals which usernames exist, and no password opens a password-less account.
     func login(_ login: Login, clientAddress: String) async throws -> SessionResponse {
         let account = login.username.lowercased()
         guard (try? Self.validateUsername(login.username)) != nil else {
@@ -225,7 +287,7 @@ public final class Accounts: Sendable {
             await giveBack()  // busy, cancelled or failed: no guess was checked
             throw error
         }
-        guard valid, let player else {
+        guard valid, let player, player.passwordHash != nil else {
             ControlPlaneMetrics.loginFailures.increment()
             throw APIError(.unauthorized, "invalid_credentials", "unknown username or wrong password")
         }
@@ -233,38 +295,205 @@ public final class Accounts: Sendable {
         await giveBack()
         await failedLoginsByPair.reset(pairKey)
         await knownAddresses.insert(account, clientAddress)
-        let session = try await createSession(for: player.id)
-        return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: profile(player))
+        let (grant, tokens) = newGrant()
+        try await store.openSession(grant, for: player.id)
+        return tokens.response(profile(player))
     }
 
-    private func createSession(for playerID: Int64) async throws -> (token: String, expiresAt: Date) {
-        let session = SessionToken.generate()
-        let now = Date()
-        let expires = now.addingTimeInterval(sessionLifetime)
-        try await store.openSession(SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: expires), for: playerID)
-        return (session.token, expires)
-    }
-
+    /// Who `token` stands for: from the session cache when it remembers, else from the store
+    /// (and then remembered).
     func identity(forToken token: String) async throws -> Identity? {
         guard token.utf8.count <= 128 else { return nil }
-        return try await store.identity(forTokenHash: SessionToken.hash(token), at: Date())
+        let hash = SessionToken.hash(token)
+        let now = now()
+        if let cached = sessions.identity(forTokenHash: hash, at: now) { return cached }
+        let epoch = sessions.epoch
+        guard let identity = try await store.identity(forTokenHash: hash, at: now) else { return nil }
+        sessions.remember(identity, forTokenHash: hash, at: now, readAtEpoch: epoch)
+        return identity
     }
 
-    /// Revokes the session and closes the chat sockets that authenticated with it.
+    /// Ends sessions everywhere: every control port's cache forgets them, then their chat
+    /// sockets close.
+    private func end(_ sessions: [Int64]) async {
+        guard !sessions.isEmpty else { return }
+        await revocations.announce(.sessions(sessions))
+        for session in sessions { await chat.endSession(session) }
+    }
+
+    /// Revokes the session and its refresh family (the family's refresh token and every session
+    /// it issued), and closes the chat sockets that authenticated with any of them.
     func logout(_ identity: Identity) async throws {
-        try await store.revokeSession(identity.sessionID, at: Date())
-        await chat.endSession(identity.sessionID)
+        let revoked = try await store.revokeSessionFamily(of: identity.sessionID, at: now())
+        await end(revoked.contains(identity.sessionID) ? revoked : revoked + [identity.sessionID])
     }
 
-    /// A new token for the same player; the old one stops working.
-    func refresh(_ identity: Identity) async throws -> SessionResponse {
-        try await logout(identity)
-        let session = try await createSession(for: identity.playerID)
-        return SessionResponse(token: session.token, expiresAt: session.expiresAt, player: try await me(identity))
+    /// Exchanges an access token for a new one (the old one stops working; the refresh
+    /// family, if any, is left as it is). Clients with a refresh token use ``resume(_:clientAddress:)``.
+    func exchange(_ identity: Identity) async throws -> SessionResponse {
+        try await store.revokeSession(identity.sessionID, at: now())
+        await end([identity.sessionID])
+        let now = now()
+        let session = SessionToken.generate()
+        let grant = SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: now.addingTimeInterval(sessionLifetime))
+        try await store.openSession(grant, for: identity.playerID)
+        return SessionResponse(token: session.token, expiresAt: grant.expiresAt, player: try await me(identity))
     }
 
-    func me(_ identity: Identity) async throws -> PrivateProfile {
+    /// Resumes with a refresh token, without the password: a new access token and a new refresh
+    /// token in the same family; the presented one is used up, and the family's earlier session
+    /// ends. A refresh token presented a second time means a copy exists (stolen, or a client
+    /// that lost the answer): the whole family is revoked, its sessions end here and on every
+    /// control port (chat sockets included), and the answer is 401 `refresh_token_reused`.
+    /// Unknown, revoked and expired tokens answer 401 (`invalid_refresh_token`,
+    /// `refresh_token_expired`); refusals are counted per address (429 beyond the budget).
+    func resume(_ request: RefreshRequest, clientAddress: String) async throws -> SessionResponse {
+        if let wait = await failedRefreshesByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        guard (1...128).contains(request.refreshToken.utf8.count) else {
+            ControlPlaneMetrics.refreshFailures.increment()
+            throw APIError(.unauthorized, "invalid_refresh_token", "unknown or revoked refresh token")
+        }
+        let now = now()
+        let session = SessionToken.generate()
+        let next = SessionGrant(tokenHash: session.hash, createdAt: now, expiresAt: now.addingTimeInterval(sessionLifetime))
+        let refresh = newRefreshGrant(at: now)
+        let outcome: RefreshRotation
+        do {
+            outcome = try await store.rotateRefreshToken(SessionToken.hash(request.refreshToken), next: next, nextRefresh: refresh.grant, at: now)
+        } catch {
+            await failedRefreshesByAddress.refund(clientAddress)  // nothing was decided
+            throw error
+        }
+        switch outcome {
+        case .rotated(let identity, let ended):
+            await failedRefreshesByAddress.refund(clientAddress)
+            await end(ended)
+            ControlPlaneMetrics.refreshes.increment()
+            let tokens = IssuedTokens(token: session.token, expiresAt: next.expiresAt, refreshToken: refresh.token, refreshExpiresAt: refresh.grant.expiresAt)
+            return tokens.response(try await me(identity))
+        case .reused(let revoked):
+            await end(revoked)
+            ControlPlaneMetrics.refreshFailures.increment()
+            throw APIError(
+                .unauthorized, "refresh_token_reused", "this refresh token was used before; its login has been revoked everywhere: log in again")
+        case .expired:
+            ControlPlaneMetrics.refreshFailures.increment()
+            throw APIError(.unauthorized, "refresh_token_expired", "the refresh token has expired: log in again")
+        case .invalid:
+            ControlPlaneMetrics.refreshFailures.increment()
+            throw APIError(.unauthorized, "invalid_refresh_token", "unknown or revoked refresh token")
+        }
+    }
+
+    /// What a device id must be: 16 to 128 printable ASCII characters (no spaces).
+    static func validateDeviceID(_ id: String) throws {
+        guard (16...128).contains(id.utf8.count), id.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw APIError.invalid("device_id must be 16 to 128 printable ASCII characters, without spaces", code: "invalid_device_id")
+        }
+    }
+
+    /// Logs in to the account of a device id, creating it first when there is none (`created`
+    /// then). The account has no password and no address; its username (`player_` and ten
+    /// random characters) and display name are generated, and ``setCredentials(_:_:clientAddress:)``
+    /// can give it a username and password later. Only the id's keyed hash is stored. Every
+    /// request takes from the per-address device budget; creating an account also takes from
+    /// the registration budget.
+    func deviceLogin(_ request: DeviceLogin, clientAddress: String) async throws -> (SessionResponse, created: Bool) {
+        try Self.validateDeviceID(request.deviceId)
+        if let wait = await deviceLoginsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        let deviceHash = vault.deviceHash(request.deviceId)
+        if let existing = try await store.account(deviceHash: deviceHash) {
+            return (try await openSession(for: existing), false)
+        }
+        if let wait = await registrationsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        for _ in 0..<4 {
+            let suffix = Self.randomSuffix()
+            let (grant, tokens) = newGrant()
+            let account = NewAccount(
+                username: "player_" + suffix, displayName: "Player " + suffix.prefix(4).uppercased(), sealedEmail: Data(),
+                emailClaim: Self.unclaimedEmailHash(), passwordHash: nil, createdAt: grant.createdAt, deviceHash: deviceHash)
+            do {
+                let created = try await store.createAccount(account, firstSession: grant)
+                ControlPlaneMetrics.registrations.increment()
+                return (tokens.response(profile(created)), true)
+            } catch StoreError.duplicateUsername {
+                continue  // a generated name already taken: another draw
+            } catch StoreError.duplicateDevice {
+                // The same device's other request created it since the lookup above.
+                guard let existing = try await store.account(deviceHash: deviceHash) else { throw StoreError.duplicateDevice }
+                await registrationsByAddress.refund(clientAddress)
+                return (try await openSession(for: existing), false)
+            }
+        }
+        throw APIError(.serviceUnavailable, "busy", "no free generated username was found: try again")
+    }
+
+    /// Ten random characters of a-z and 0-9 (51 bits).
+    static func randomSuffix() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<10).map { _ in alphabet[Int(randombytes_uniform(UInt32(alphabet.count)))] })
+    }
+
+    private func openSession(for account: Account) async throws -> SessionResponse {
+        let (grant, tokens) = newGrant()
+        try await store.openSession(grant, for: account.id)
+        return tokens.response(profile(account))
+    }
+
+    /// Gives an account without a password (a device account) a username, a password and
+    /// optionally an address, after which it logs in by password like any other (its device id
+    /// keeps working too). The username is checked as at registration (409 `username_taken`),
+    /// the address likewise never revealed (see ``register(_:clientAddress:)``); an account that
+    /// has a password answers 409 `password_already_set` (changing a password is another
+    /// matter). Each call costs a password hash, so it takes from the registration budget.
+    func setCredentials(_ identity: Identity, _ upgrade: CredentialsUpgrade, clientAddress: String) async throws -> PrivateProfile {
+        try Self.validateUsername(upgrade.username)
+        try Self.validatePassword(upgrade.password)
+        if let email = upgrade.email { try Self.validateEmail(email) }
         guard let account = try await store.account(id: identity.playerID) else { throw APIError.unauthorized }
+        guard account.passwordHash == nil else { throw Self.passwordAlreadySet }
+        if let wait = await registrationsByAddress.take(clientAddress) { throw APIError.tooManyRequests(retryAfter: wait) }
+        let passwordHash: String
+        do {
+            passwordHash = try await hasher.hash(upgrade.password)
+        } catch {
+            await registrationsByAddress.refund(clientAddress)
+            throw error
+        }
+        var credentials = NewCredentials(username: upgrade.username, passwordHash: passwordHash)
+        if let email = upgrade.email {
+            let claim = vault.keyedHash(email)
+            credentials.sealedEmail = vault.seal(email)
+            credentials.emailClaim = try await store.isEmailClaimed(claim) ? Self.unclaimedEmailHash() : claim
+        }
+        let updated: Account
+        do {
+            do {
+                updated = try await store.setCredentials(credentials, of: identity.playerID)
+            } catch StoreError.duplicateEmail {
+                credentials.emailClaim = Self.unclaimedEmailHash()
+                updated = try await store.setCredentials(credentials, of: identity.playerID)
+            }
+        } catch StoreError.duplicateUsername {
+            throw APIError.conflict("that username is taken", code: "username_taken")
+        } catch StoreError.passwordAlreadySet {
+            throw Self.passwordAlreadySet
+        }
+        // The username changed: every control port forgets the player's cached identities.
+        await revocations.announce(.player(identity.playerID))
+        await knownAddresses.insert(upgrade.username.lowercased(), clientAddress)
+        return profile(updated)
+    }
+
+    static let passwordAlreadySet = APIError.conflict("this account has a password already", code: "password_already_set")
+
+    /// The caller's profile, from the session cache when it remembers the account.
+    func me(_ identity: Identity) async throws -> PrivateProfile {
+        let now = now()
+        if let cached = sessions.account(id: identity.playerID, at: now) { return profile(cached) }
+        let epoch = sessions.epoch
+        guard let account = try await store.account(id: identity.playerID) else { throw APIError.unauthorized }
+        sessions.remember(account, at: now, readAtEpoch: epoch)
         return profile(account)
     }
 
@@ -272,6 +501,7 @@ public final class Accounts: Sendable {
         if let name = update.displayName {
             let clean = try Self.validateDisplayName(name)
             try await store.setDisplayName(clean, of: identity.playerID)
+            await revocations.announce(.player(identity.playerID))
         }
         return try await me(identity)
     }
@@ -303,8 +533,27 @@ extension ControlPlaneRoutes {
             try await accounts.logout(try context.requireIdentity())
             return .noContent
         }
-        group.post("/v1/sessions/refresh") { _, context -> Accounts.SessionResponse in
-            try await accounts.refresh(try context.requireIdentity())
+        router.post("/v1/accounts/device") { request, context -> EditedResponse<Accounts.SessionResponse> in
+            let body = try await request.json(Accounts.DeviceLogin.self, context: context)
+            let (session, created) = try await accounts.deviceLogin(body, clientAddress: context.clientAddress)
+            return EditedResponse(status: created ? .created : .ok, response: session)
+        }
+        // With a refresh token in the body: a resume (no bearer token needed). Without a body:
+        // the older exchange of the bearer access token for a new one.
+        router.post("/v1/sessions/refresh") { request, context -> Accounts.SessionResponse in
+            var request = request
+            if try await request.collectedBody(context: context).readableBytes == 0, request.headers[.authorization] != nil {
+                guard let token = AuthMiddleware.token(in: request), let identity = try await accounts.identity(forToken: token) else {
+                    throw APIError.unauthorized
+                }
+                return try await accounts.exchange(identity)
+            }
+            let body = try await request.json(Accounts.RefreshRequest.self, context: context)
+            return try await accounts.resume(body, clientAddress: context.clientAddress)
+        }
+        group.post("/v1/me/credentials") { request, context -> Accounts.PrivateProfile in
+            let body = try await request.json(Accounts.CredentialsUpgrade.self, context: context)
+            return try await accounts.setCredentials(try context.requireIdentity(), body, clientAddress: context.clientAddress)
         }
         group.get("/v1/me") { _, context -> Accounts.PrivateProfile in
             try await accounts.me(try context.requireIdentity())

@@ -19,6 +19,13 @@ public struct ControlPortLimits: Sendable {
     /// Registrations per client address (each costs a full password hash). Default 5 per
     /// 10 minutes, bursts of 5.
     public var registrationsPerAddress: RateLimiter.Rule
+    /// Device logins (`POST /v1/accounts/device`) per client address, whether they create an
+    /// account or not; creating one also takes from ``registrationsPerAddress``. Default 10 per
+    /// minute, bursts of 10.
+    public var deviceLoginsPerAddress: RateLimiter.Rule
+    /// Refused refresh tokens (unknown, expired, reused) per client address; the next
+    /// presentation answers 429. Default 30 per minute, bursts of 30.
+    public var failedRefreshesPerAddress: RateLimiter.Rule
     /// Password hashes that may wait for a free hashing slot; the next request is answered 503
     /// `busy` with `Retry-After` at once. Default 32.
     public var maxHashWaiters: Int
@@ -26,6 +33,16 @@ public struct ControlPortLimits: Sendable {
     /// becomes the client address). Empty by default: the header is then ignored, so a client
     /// cannot choose its own address for the rate limits.
     public var trustedProxies: Set<String>
+
+    // MARK: Session cache
+
+    /// Sessions (and as many accounts) the control port remembers, so that an authenticated
+    /// request needs no database read; 0 turns the cache off. Default 100 000.
+    public var sessionCacheEntries: Int
+    /// Seconds a remembered session or account is believed before the database is asked again:
+    /// the bound on staleness should a revocation from another control port be missed.
+    /// Default 30.
+    public var sessionCacheSeconds: TimeInterval
 
     // MARK: Chat
 
@@ -63,8 +80,12 @@ public struct ControlPortLimits: Sendable {
         failedLoginsPerAccount: RateLimiter.Rule = .init(rate: 100.0 / 3600, burst: 100),
         failedLoginsPerAddress: RateLimiter.Rule = .init(rate: 20.0 / 60, burst: 20),
         registrationsPerAddress: RateLimiter.Rule = .init(rate: 5.0 / 600, burst: 5),
+        deviceLoginsPerAddress: RateLimiter.Rule = .init(rate: 10.0 / 60, burst: 10),
+        failedRefreshesPerAddress: RateLimiter.Rule = .init(rate: 30.0 / 60, burst: 30),
         maxHashWaiters: Int = 32,
         trustedProxies: Set<String> = [],
+        sessionCacheEntries: Int = 100_000,
+        sessionCacheSeconds: TimeInterval = 30,
         chatSocketsPerAccount: Int = 4,
         chatOutboxBytes: Int = 64 * 1024,
         chatMessageBytes: Int = 500,
@@ -75,6 +96,7 @@ public struct ControlPortLimits: Sendable {
         pendingInvitesPerAccount: Int = 200,
         pendingFriendRequestsPerAccount: Int = 200
     ) {
+        precondition(sessionCacheEntries >= 0 && sessionCacheSeconds >= 0)
         precondition(maxHashWaiters >= 0 && chatSocketsPerAccount >= 1 && chatOutboxBytes >= 1 && chatMessageBytes >= 1)
         precondition(chatMessagesPerChannel >= 1 && chatRetentionSeconds > 0)
         precondition(openGamesPerAccount >= 1 && pendingInvitesPerAccount >= 1 && pendingFriendRequestsPerAccount >= 1)
@@ -82,7 +104,11 @@ public struct ControlPortLimits: Sendable {
         self.failedLoginsPerAccount = failedLoginsPerAccount
         self.failedLoginsPerAddress = failedLoginsPerAddress
         self.registrationsPerAddress = registrationsPerAddress
+        self.deviceLoginsPerAddress = deviceLoginsPerAddress
+        self.failedRefreshesPerAddress = failedRefreshesPerAddress
         self.maxHashWaiters = maxHashWaiters
+        self.sessionCacheEntries = sessionCacheEntries
+        self.sessionCacheSeconds = sessionCacheSeconds
         self.trustedProxies = trustedProxies
         self.chatSocketsPerAccount = chatSocketsPerAccount
         self.chatOutboxBytes = chatOutboxBytes

@@ -46,6 +46,17 @@ public struct EmailVault: Sendable {
         return Data(out)
     }
 
+    /// A device id's keyed hash (with the same key, under its own prefix, so that no device id
+    /// and address share a hash). Device ids are opaque: not normalised.
+    public func deviceHash(_ deviceID: String) -> Data {
+        let message = Array("device\u{0}".utf8) + Array(deviceID.utf8)
+        var out = [UInt8](repeating: 0, count: 32)
+        hashKey.withUnsafeKeyPointer { key in
+            _ = crypto_generichash(&out, 32, message, UInt64(message.count), key, 32)
+        }
+        return Data(out)
+    }
+
     public func seal(_ email: String) -> Data {
         let message = Array(Self.normalize(email).utf8)
         var nonce = [UInt8](repeating: 0, count: Int(crypto_secretbox_noncebytes()))
@@ -72,8 +83,8 @@ public struct EmailVault: Sendable {
     }
 }
 
-/// Session tokens: 256 random bits handed to the client as base64url, stored only as their
-/// BLAKE2b hash so a database leak does not leak live sessions.
+/// Session and refresh tokens: 256 random bits handed to the client as base64url, stored only
+/// as their BLAKE2b hash so a database leak does not leak live sessions.
 enum SessionToken {
     static func generate() -> (token: String, hash: Data) {
         var bytes = [UInt8](repeating: 0, count: 32)

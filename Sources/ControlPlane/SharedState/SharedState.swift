@@ -9,18 +9,26 @@ struct SharedState: Sendable {
     let logins: LoginLimiters
     /// Chat messages per player (``ControlPortLimits/chatMessagesPerPlayer``).
     let chatMessages: any RateLimiting
+    /// This process's session cache: always local, even when the rest is shared.
+    let sessions: SessionCache
+    /// What carries revocations to every control port's session cache.
+    let sessionRevocations: any SessionRevocations
 
     /// Everything in this process's memory.
     static func inProcess(limits: ControlPortLimits, boards: any LeaderboardStore) -> SharedState {
-        SharedState(
+        let sessions = SessionCache(capacity: limits.sessionCacheEntries, lifetime: limits.sessionCacheSeconds)
+        return SharedState(
             leaderboards: LeaderboardCache(store: boards), presence: Presence(), chat: ChatHub(limits: limits),
             logins: LoginLimiters(
                 failedByAccountAndAddress: RateLimiter(rule: limits.failedLoginsPerAccountAndAddress),
                 failedByAccount: RateLimiter(rule: limits.failedLoginsPerAccount),
                 failedByAddress: RateLimiter(rule: limits.failedLoginsPerAddress),
                 registrationsByAddress: RateLimiter(rule: limits.registrationsPerAddress),
+                deviceLoginsByAddress: RateLimiter(rule: limits.deviceLoginsPerAddress),
+                failedRefreshesByAddress: RateLimiter(rule: limits.failedRefreshesPerAddress),
                 knownAddresses: RecentLoginAddresses()),
-            chatMessages: RateLimiter(rule: limits.chatMessagesPerPlayer))
+            chatMessages: RateLimiter(rule: limits.chatMessagesPerPlayer),
+            sessions: sessions, sessionRevocations: LocalSessionRevocations(cache: sessions))
     }
 }
 
@@ -30,6 +38,8 @@ struct LoginLimiters: Sendable {
     let failedByAccount: any RateLimiting
     let failedByAddress: any RateLimiting
     let registrationsByAddress: any RateLimiting
+    let deviceLoginsByAddress: any RateLimiting
+    let failedRefreshesByAddress: any RateLimiting
     /// Addresses exempt from `failedByAccount`.
     let knownAddresses: any KnownLoginAddresses
 }

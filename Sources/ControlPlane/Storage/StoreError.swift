@@ -6,6 +6,10 @@ enum StoreError: Error, Sendable, Equatable {
     case duplicateUsername
     /// Another account holds this email address's claim (its keyed hash).
     case duplicateEmail
+    /// Another account was created for this device (its keyed hash).
+    case duplicateDevice
+    /// The account has a password already (``AccountStore/setCredentials(_:of:)``).
+    case passwordAlreadySet
     /// What the operation names does not exist, or is not the caller's (someone else's invite).
     case notFound(StoredKind)
     /// The friend request or invite to be made exists already.

@@ -193,6 +193,37 @@ public struct AppDatabase: Sendable {
             try db.execute(sql: "UPDATE game_sessions SET status = 'abandoned', end_time = ? WHERE id IN (\(surplus))", arguments: [now])
             try db.execute(sql: "CREATE UNIQUE INDEX game_sessions_one_running ON game_sessions (game_id) WHERE status = 'running'")
         }
+        migrator.registerMigration("v5-refresh-tokens-and-devices") { db in
+            // One family per login; each rotation adds a token to it and marks the previous one
+            // used. A used token presented again revokes the family.
+            try db.create(table: "refresh_families") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("player_id", .integer).notNull().indexed().references("players", onDelete: .cascade)
+                t.column("created_at", .datetime).notNull()
+                t.column("revoked_at", .datetime)
+            }
+            try db.create(table: "refresh_tokens") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("family_id", .integer).notNull().indexed().references("refresh_families", onDelete: .cascade)
+                t.column("token_hash", .blob).notNull().unique()
+                t.column("created_at", .datetime).notNull()
+                t.column("expires_at", .datetime).notNull()
+                t.column("used_at", .datetime)
+            }
+            // NULL for sessions opened without a refresh token (before this migration, or by the
+            // access-token exchange).
+            try db.alter(table: "auth_sessions") { t in
+                t.add(column: "family_id", .integer).references("refresh_families", onDelete: .cascade)
+            }
+            try db.create(index: "auth_sessions_family", on: "auth_sessions", columns: ["family_id"])
+            // A device account's device id, as its keyed hash (SQLite cannot add a UNIQUE column:
+            // the unique index holds it; NULLs are distinct). A password-less account keeps
+            // `password_hash` NOT NULL as '' (no Argon2id string is empty), read back as nil.
+            try db.alter(table: "players") { t in
+                t.add(column: "device_hash", .blob)
+            }
+            try db.create(index: "players_device_hash", on: "players", columns: ["device_hash"], unique: true)
+        }
         return migrator
     }
 }

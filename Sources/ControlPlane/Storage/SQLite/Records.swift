@@ -9,8 +9,10 @@ struct PlayerRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecor
     var displayName: String
     var email: Data
     var emailHash: Data
+    /// '' for an account without a password.
     var passwordHash: String
     var createdAt: Date
+    var deviceHash: Data?
 
     enum CodingKeys: String, CodingKey {
         case id, username, email
@@ -18,6 +20,7 @@ struct PlayerRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecor
         case emailHash = "email_hash"
         case passwordHash = "password_hash"
         case createdAt = "created_at"
+        case deviceHash = "device_hash"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -31,6 +34,7 @@ struct AuthSessionRecord: Codable, Sendable, FetchableRecord, MutablePersistable
     var createdAt: Date
     var expiresAt: Date
     var revokedAt: Date?
+    var familyID: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -39,6 +43,7 @@ struct AuthSessionRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
+        case familyID = "family_id"
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -217,7 +222,9 @@ struct ChatMessageRecord: Codable, Sendable, FetchableRecord, MutablePersistable
 extension PlayerRecord {
     /// The account; `id` is the row's (records read from the database always have one).
     func account(id: Int64) -> Account {
-        Account(id: id, username: username, displayName: displayName, sealedEmail: email, passwordHash: passwordHash, createdAt: createdAt)
+        Account(
+            id: id, username: username, displayName: displayName, sealedEmail: email, passwordHash: passwordHash.isEmpty ? nil : passwordHash,
+            createdAt: createdAt)
     }
 }
 

@@ -13,14 +13,14 @@ struct SQLiteAccountStore: AccountStore {
         try await database.writer.write { db in
             var player = PlayerRecord(
                 id: nil, username: account.username, displayName: account.displayName, email: account.sealedEmail,
-                emailHash: account.emailClaim, passwordHash: account.passwordHash, createdAt: account.createdAt)
+                emailHash: account.emailClaim, passwordHash: account.passwordHash ?? "", createdAt: account.createdAt,
+                deviceHash: account.deviceHash)
             do {
                 try player.insert(db)
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 // Which unique key refused it is read from the row holding that key, in this same
                 // transaction (SQLite undid only the failed statement), not from the error's text.
-                if try PlayerRecord.filter(Column("username") == account.username).fetchCount(db) > 0 { throw StoreError.duplicateUsername }
-                if try PlayerRecord.filter(Column("email_hash") == account.emailClaim).fetchCount(db) > 0 { throw StoreError.duplicateEmail }
+                try Self.throwDuplicate(username: account.username, emailClaim: account.emailClaim, deviceHash: account.deviceHash, db)
                 throw error
             }
             let id = db.lastInsertedRowID
@@ -29,6 +29,18 @@ struct SQLiteAccountStore: AccountStore {
             // Read back, so that the answer is what every later read gives (dates as stored).
             return try PlayerRecord.fetchOne(db, key: id)?.account(id: id) ?? player.account(id: id)
         }
+    }
+
+    /// Throws the ``StoreError`` of the first of these keys that another row holds.
+    private static func throwDuplicate(username: String, emailClaim: Data?, deviceHash: Data?, excluding player: Int64? = nil, _ db: Database) throws {
+        func held(_ column: String, _ value: some DatabaseValueConvertible) throws -> Bool {
+            var request = PlayerRecord.filter(Column(column) == value)
+            if let player { request = request.filter(Column("id") != player) }
+            return try request.fetchCount(db) > 0
+        }
+        if try held("username", username) { throw StoreError.duplicateUsername }
+        if let emailClaim, try held("email_hash", emailClaim) { throw StoreError.duplicateEmail }
+        if let deviceHash, try held("device_hash", deviceHash) { throw StoreError.duplicateDevice }
     }
 
     func account(named username: String) async throws -> Account? {
@@ -40,6 +52,12 @@ struct SQLiteAccountStore: AccountStore {
 
     func account(id: Int64) async throws -> Account? {
         try await database.writer.read { db in try PlayerRecord.fetchOne(db, key: id)?.account(id: id) }
+    }
+
+    func account(deviceHash: Data) async throws -> Account? {
+        try await database.writer.read { db in
+            try PlayerRecord.filter(Column("device_hash") == deviceHash).fetchOne(db).flatMap { record in record.id.map(record.account(id:)) }
+        }
     }
 
     func usernames(of ids: [Int64]) async throws -> [Int64: String] {
@@ -58,14 +76,57 @@ struct SQLiteAccountStore: AccountStore {
         }
     }
 
+    func setCredentials(_ credentials: NewCredentials, of player: Int64) async throws -> Account {
+        try await database.writer.write { db in
+            let changed: Int
+            do {
+                if let sealed = credentials.sealedEmail, let claim = credentials.emailClaim {
+                    try db.execute(
+                        sql: "UPDATE players SET username = ?, password_hash = ?, email = ?, email_hash = ? WHERE id = ? AND password_hash = ''",
+                        arguments: [credentials.username, credentials.passwordHash, sealed, claim, player])
+                } else {
+                    try db.execute(
+                        sql: "UPDATE players SET username = ?, password_hash = ? WHERE id = ? AND password_hash = ''",
+                        arguments: [credentials.username, credentials.passwordHash, player])
+                }
+                changed = db.changesCount
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                try Self.throwDuplicate(
+                    username: credentials.username, emailClaim: credentials.emailClaim, deviceHash: nil, excluding: player, db)
+                throw error
+            }
+            guard let record = try PlayerRecord.fetchOne(db, key: player) else { throw StoreError.notFound(.player) }
+            guard changed == 1 else { throw StoreError.passwordAlreadySet }
+            return record.account(id: player)
+        }
+    }
+
     func openSession(_ session: SessionGrant, for player: Int64) async throws {
         try await database.writer.write { db in try Self.insert(session, for: player, db) }
     }
 
+    /// Inserts the session and, when it comes with a refresh token, a new family for both.
     private static func insert(_ session: SessionGrant, for player: Int64, _ db: Database) throws {
+        var family: Int64?
+        if let refresh = session.refresh {
+            try db.execute(sql: "INSERT INTO refresh_families (player_id, created_at) VALUES (?, ?)", arguments: [player, session.createdAt])
+            family = db.lastInsertedRowID
+            try insert(refresh, family: db.lastInsertedRowID, db)
+        }
+        try insert(session, for: player, family: family, db)
+    }
+
+    private static func insert(_ session: SessionGrant, for player: Int64, family: Int64?, _ db: Database) throws {
         var record = AuthSessionRecord(
-            id: nil, playerID: player, tokenHash: session.tokenHash, createdAt: session.createdAt, expiresAt: session.expiresAt, revokedAt: nil)
+            id: nil, playerID: player, tokenHash: session.tokenHash, createdAt: session.createdAt, expiresAt: session.expiresAt, revokedAt: nil,
+            familyID: family)
         try record.insert(db)
+    }
+
+    private static func insert(_ refresh: RefreshGrant, family: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO refresh_tokens (family_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            arguments: [family, refresh.tokenHash, refresh.createdAt, refresh.expiresAt])
     }
 
     func identity(forTokenHash hash: Data, at now: Date) async throws -> Identity? {
@@ -73,18 +134,76 @@ struct SQLiteAccountStore: AccountStore {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT s.id AS session_id, p.id AS player_id, p.username AS username
+                    SELECT s.id AS session_id, s.expires_at AS expires_at, p.id AS player_id, p.username AS username
                     FROM auth_sessions s JOIN players p ON p.id = s.player_id
                     WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?
                     """, arguments: [hash, now])
             guard let row else { return nil }
-            return Identity(playerID: row["player_id"], username: row["username"], sessionID: row["session_id"])
+            return Identity(playerID: row["player_id"], username: row["username"], sessionID: row["session_id"], sessionExpiresAt: row["expires_at"])
         }
     }
 
     func revokeSession(_ id: Int64, at now: Date) async throws {
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    func revokeSessionFamily(of id: Int64, at now: Date) async throws -> [Int64] {
+        try await database.writer.write { db in
+            let wasLive = try Bool.fetchOne(db, sql: "SELECT revoked_at IS NULL FROM auth_sessions WHERE id = ?", arguments: [id]) ?? false
+            try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+            var revoked = wasLive ? [id] : []
+            if let family = try Int64.fetchOne(db, sql: "SELECT family_id FROM auth_sessions WHERE id = ?", arguments: [id]) {
+                revoked += try Self.revokeFamily(family, at: now, db)
+            }
+            return revoked
+        }
+    }
+
+    /// Revokes the family and its live sessions; returns those sessions.
+    private static func revokeFamily(_ family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
+        try db.execute(sql: "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, family])
+        return try endSessions(of: family, at: now, db)
+    }
+
+    /// Revokes the family's live sessions; returns them.
+    private static func endSessions(of family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
+        let live = try Int64.fetchAll(db, sql: "SELECT id FROM auth_sessions WHERE family_id = ? AND revoked_at IS NULL", arguments: [family])
+        if !live.isEmpty {
+            try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", arguments: [now, family])
+        }
+        return live
+    }
+
+    func rotateRefreshToken(_ hash: Data, next: SessionGrant, nextRefresh: RefreshGrant, at now: Date) async throws -> RefreshRotation {
+        try await database.writer.write { db -> RefreshRotation in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.id AS token_id, t.family_id AS family_id, t.expires_at AS expires_at, t.used_at AS used_at,
+                        f.player_id AS player_id, f.revoked_at AS family_revoked_at, p.username AS username
+                    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN players p ON p.id = f.player_id
+                    WHERE t.token_hash = ?
+                    """, arguments: [hash])
+            guard let row, (row["family_revoked_at"] as Date?) == nil else { return .invalid }
+            let family: Int64 = row["family_id"]
+            if (row["used_at"] as Date?) != nil {
+                return .reused(revoked: try Self.revokeFamily(family, at: now, db))
+            }
+            guard (row["expires_at"] as Date) > now else { return .expired }
+            let tokenID: Int64 = row["token_id"]
+            let playerID: Int64 = row["player_id"]
+            try db.execute(sql: "UPDATE refresh_tokens SET used_at = ? WHERE id = ?", arguments: [now, tokenID])
+            // Used tokens are kept for reuse detection only while they could have been presented.
+            try db.execute(
+                sql: "DELETE FROM refresh_tokens WHERE family_id = ? AND used_at IS NOT NULL AND expires_at <= ?", arguments: [family, now])
+            let ended = try Self.endSessions(of: family, at: now, db)
+            try Self.insert(nextRefresh, family: family, db)
+            try Self.insert(next, for: playerID, family: family, db)
+            let identity = Identity(
+                playerID: playerID, username: row["username"], sessionID: db.lastInsertedRowID, sessionExpiresAt: next.expiresAt)
+            return .rotated(identity, ended: ended)
         }
     }
 }
