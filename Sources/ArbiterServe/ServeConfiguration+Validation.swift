@@ -34,6 +34,11 @@ extension ServeConfiguration {
         case .maxConcurrentHashes: Double(maxConcurrentHashes)
         case .maxHashWaiters: Double(maxHashWaiters)
         case .sessionLifetime: sessionLifetime
+        case .refreshLifetime: refreshLifetime
+        case .sessionCacheEntries: Double(sessionCacheEntries)
+        case .sessionCacheSeconds: sessionCacheSeconds
+        case .deviceLoginsPerAddress: Double(deviceLoginsPerAddress)
+        case .failedRefreshesPerAddress: Double(failedRefreshesPerAddress)
         case .registrationsPerAddress: Double(registrationsPerAddress)
         case .failedLoginsPerAccountAndAddress: Double(failedLoginsPerAccountAndAddress)
         case .failedLoginsPerAddress: Double(failedLoginsPerAddress)

@@ -62,6 +62,17 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var maxHashWaiters = 32
     /// `--session-lifetime`: seconds a session token lives, 60...31 536 000. Default 7 days.
     public var sessionLifetime: TimeInterval = 7 * 24 * 3600
+    /// `--refresh-lifetime`: seconds a refresh token lives, 60...31 536 000. Default 30 days.
+    public var refreshLifetime: TimeInterval = 30 * 24 * 3600
+    /// `--session-cache-entries`: sessions (and accounts) kept in memory, 0...10 000 000.
+    /// Default 100 000.
+    public var sessionCacheEntries = 100_000
+    /// `--session-cache-seconds`: seconds a cached session is believed, 0...300. Default 30.
+    public var sessionCacheSeconds: TimeInterval = 30
+    /// `--device-logins-per-address`: per minute (also the burst), 1...1 000 000. Default 10.
+    public var deviceLoginsPerAddress = 10
+    /// `--failed-refreshes-per-address`: per minute (also the burst), 1...1 000 000. Default 30.
+    public var failedRefreshesPerAddress = 30
     /// `--registrations-per-address`: registrations per client address per 10 minutes (also
     /// the burst), 1...1 000 000. Default 5.
     public var registrationsPerAddress = 5
@@ -179,6 +190,10 @@ extension ServeConfiguration {
         limits.failedLoginsPerAccount = .init(rate: Double(failedLoginsPerAccount) / 3600, burst: Double(failedLoginsPerAccount))
         limits.failedLoginsPerAddress = .init(rate: Double(failedLoginsPerAddress) / 60, burst: Double(failedLoginsPerAddress))
         limits.registrationsPerAddress = .init(rate: Double(registrationsPerAddress) / 600, burst: Double(registrationsPerAddress))
+        limits.deviceLoginsPerAddress = .init(rate: Double(deviceLoginsPerAddress) / 60, burst: Double(deviceLoginsPerAddress))
+        limits.failedRefreshesPerAddress = .init(rate: Double(failedRefreshesPerAddress) / 60, burst: Double(failedRefreshesPerAddress))
+        limits.sessionCacheEntries = sessionCacheEntries
+        limits.sessionCacheSeconds = sessionCacheSeconds
         limits.maxHashWaiters = maxHashWaiters
         limits.trustedProxies = Set(trustedProxies)
         limits.chatSocketsPerAccount = chatSocketsPerAccount

@@ -21,6 +21,11 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case maxConcurrentHashes = "max-concurrent-hashes"
     case maxHashWaiters = "max-hash-waiters"
     case sessionLifetime = "session-lifetime"
+    case refreshLifetime = "refresh-lifetime"
+    case sessionCacheEntries = "session-cache-entries"
+    case sessionCacheSeconds = "session-cache-seconds"
+    case deviceLoginsPerAddress = "device-logins-per-address"
+    case failedRefreshesPerAddress = "failed-refreshes-per-address"
     case registrationsPerAddress = "registrations-per-address"
     case failedLoginsPerAccountAndAddress = "failed-logins-per-account-and-address"
     case failedLoginsPerAddress = "failed-logins-per-address"
@@ -81,7 +86,10 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .seconds: 0.001...1e9
         case .maxConcurrentHashes: 1...64
         case .maxHashWaiters: 0...100_000
-        case .sessionLifetime: 60...31_536_000
+        case .sessionLifetime, .refreshLifetime: 60...31_536_000
+        case .sessionCacheEntries: 0...10_000_000
+        case .sessionCacheSeconds: 0...300
+        case .deviceLoginsPerAddress, .failedRefreshesPerAddress: 1...1_000_000
         case .registrationsPerAddress, .failedLoginsPerAccountAndAddress, .failedLoginsPerAddress, .failedLoginsPerAccount: 1...1_000_000
         case .openGamesPerAccount, .pendingInvitesPerAccount, .pendingFriendRequestsPerAccount: 1...1_000_000
         case .maxMatchesPerAccount: 1...100
@@ -113,7 +121,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     /// The unit named after the range in messages and help ("" for counts).
     public var unit: String {
         switch self {
-        case .updateInterval, .seconds, .sessionLifetime, .chatRetention, .chatPruneInterval, .tokenExpiry, .tokenTimeout, .overBudgetGrace,
+        case .updateInterval, .seconds, .sessionLifetime, .refreshLifetime, .sessionCacheSeconds, .chatRetention, .chatPruneInterval, .tokenExpiry, .tokenTimeout, .overBudgetGrace,
             .matchIdle, .reportRetryInterval, .matchSweepInterval, .unreportedMatchGrace:
             "seconds"
         case .chatOutboxBytes, .chatMessageBytes, .connectionBudget, .memoryBudget: "bytes"
@@ -141,7 +149,13 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .passwordCost: "Argon2id cost: interactive (64 MiB), or minimum (for load tests only)."
         case .maxConcurrentHashes: "Password hashes computed at once; more wait."
         case .maxHashWaiters: "Password hashes that may wait for a slot; the next request is answered 503 busy."
-        case .sessionLifetime: "Seconds a session token lives."
+        case .sessionLifetime: "Seconds a session (access) token lives."
+        case .refreshLifetime: "Seconds a refresh token lives; each resume (POST /v1/sessions/refresh) issues a fresh one."
+        case .sessionCacheEntries: "Sessions (and as many accounts) remembered in memory so that authenticated requests skip the database; 0: off."
+        case .sessionCacheSeconds:
+            "Seconds a remembered session is believed before the database is asked again: the staleness bound should a revocation be missed."
+        case .deviceLoginsPerAddress: "Device logins (POST /v1/accounts/device) one client address may make per minute (also the burst)."
+        case .failedRefreshesPerAddress: "Refused refresh tokens one client address may present per minute (also the burst)."
         case .registrationsPerAddress: "Registrations one client address may make per 10 minutes (also the burst)."
         case .failedLoginsPerAccountAndAddress: "Failed logins for one account from one address per minute (also the burst)."
         case .failedLoginsPerAddress: "Failed logins from one address, all accounts together, per minute (also the burst)."

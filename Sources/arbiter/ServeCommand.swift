@@ -45,6 +45,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-concurrent-hashes"), help: help(.maxConcurrentHashes)) var maxConcurrentHashes: Int?
     @Option(name: .customLong("max-hash-waiters"), help: help(.maxHashWaiters)) var maxHashWaiters: Int?
     @Option(name: .customLong("session-lifetime"), help: help(.sessionLifetime)) var sessionLifetime: Double?
+    @Option(name: .customLong("refresh-lifetime"), help: help(.refreshLifetime)) var refreshLifetime: Double?
+    @Option(name: .customLong("session-cache-entries"), help: help(.sessionCacheEntries)) var sessionCacheEntries: Int?
+    @Option(name: .customLong("session-cache-seconds"), help: help(.sessionCacheSeconds)) var sessionCacheSeconds: Double?
+    @Option(name: .customLong("device-logins-per-address"), help: help(.deviceLoginsPerAddress)) var deviceLoginsPerAddress: Int?
+    @Option(name: .customLong("failed-refreshes-per-address"), help: help(.failedRefreshesPerAddress)) var failedRefreshesPerAddress: Int?
     @Option(name: .customLong("registrations-per-address"), help: help(.registrationsPerAddress)) var registrationsPerAddress: Int?
     @Option(name: .customLong("failed-logins-per-account-and-address"), help: help(.failedLoginsPerAccountAndAddress))
     var failedLoginsPerAccountAndAddress: Int?
@@ -109,6 +114,11 @@ struct Serve: AsyncParsableCommand {
         put(.maxConcurrentHashes, maxConcurrentHashes)
         put(.maxHashWaiters, maxHashWaiters)
         put(.sessionLifetime, sessionLifetime)
+        put(.refreshLifetime, refreshLifetime)
+        put(.sessionCacheEntries, sessionCacheEntries)
+        put(.sessionCacheSeconds, sessionCacheSeconds)
+        put(.deviceLoginsPerAddress, deviceLoginsPerAddress)
+        put(.failedRefreshesPerAddress, failedRefreshesPerAddress)
         put(.registrationsPerAddress, registrationsPerAddress)
         put(.failedLoginsPerAccountAndAddress, failedLoginsPerAccountAndAddress)
         put(.failedLoginsPerAddress, failedLoginsPerAddress)
@@ -228,7 +238,7 @@ struct Serve: AsyncParsableCommand {
         let services = try await ControlPlaneServices.make(
             database: database, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
-            maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
+            maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
             observability: Observability(
                 metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)

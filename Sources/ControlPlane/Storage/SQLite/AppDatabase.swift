@@ -204,12 +204,14 @@ public struct AppDatabase: Sendable {
             }
             try db.create(table: "refresh_tokens") { t in
                 t.autoIncrementedPrimaryKey("id")
-                t.column("family_id", .integer).notNull().indexed().references("refresh_families", onDelete: .cascade)
+                t.column("family_id", .integer).notNull().references("refresh_families", onDelete: .cascade)
                 t.column("token_hash", .blob).notNull().unique()
                 t.column("created_at", .datetime).notNull()
                 t.column("expires_at", .datetime).notNull()
                 t.column("used_at", .datetime)
             }
+            // A rotation prunes its family's expired tokens through this.
+            try db.create(index: "refresh_tokens_family_expiry", on: "refresh_tokens", columns: ["family_id", "expires_at"])
             // NULL for sessions opened without a refresh token (before this migration, or by the
             // access-token exchange).
             try db.alter(table: "auth_sessions") { t in

@@ -117,16 +117,13 @@ struct SQLiteAccountStore: AccountStore {
     }
 
     private static func insert(_ session: SessionGrant, for player: Int64, family: Int64?, _ db: Database) throws {
-        var record = AuthSessionRecord(
-            id: nil, playerID: player, tokenHash: session.tokenHash, createdAt: session.createdAt, expiresAt: session.expiresAt, revokedAt: nil,
-            familyID: family)
-        try record.insert(db)
+        try db.cachedStatement(sql: "INSERT INTO auth_sessions (player_id, token_hash, created_at, expires_at, family_id) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [player, session.tokenHash, session.createdAt, session.expiresAt, family])
     }
 
     private static func insert(_ refresh: RefreshGrant, family: Int64, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO refresh_tokens (family_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            arguments: [family, refresh.tokenHash, refresh.createdAt, refresh.expiresAt])
+        try db.cachedStatement(sql: "INSERT INTO refresh_tokens (family_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [family, refresh.tokenHash, refresh.createdAt, refresh.expiresAt])
     }
 
     func identity(forTokenHash hash: Data, at now: Date) async throws -> Identity? {
@@ -163,29 +160,30 @@ struct SQLiteAccountStore: AccountStore {
 
     /// Revokes the family and its live sessions; returns those sessions.
     private static func revokeFamily(_ family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
-        try db.execute(sql: "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, family])
+        try db.cachedStatement(sql: "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .execute(arguments: [now, family])
         return try endSessions(of: family, at: now, db)
     }
 
     /// Revokes the family's live sessions; returns them.
     private static func endSessions(of family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
-        let live = try Int64.fetchAll(db, sql: "SELECT id FROM auth_sessions WHERE family_id = ? AND revoked_at IS NULL", arguments: [family])
-        if !live.isEmpty {
-            try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", arguments: [now, family])
-        }
-        return live
+        try Int64.fetchAll(
+            db.cachedStatement(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL RETURNING id"),
+            arguments: [now, family]
+        ).sorted()
     }
 
     func rotateRefreshToken(_ hash: Data, next: SessionGrant, nextRefresh: RefreshGrant, at now: Date) async throws -> RefreshRotation {
         try await database.writer.write { db -> RefreshRotation in
+            // The hot path of a login storm: every statement is prepared once per connection.
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT t.id AS token_id, t.family_id AS family_id, t.expires_at AS expires_at, t.used_at AS used_at,
-                        f.player_id AS player_id, f.revoked_at AS family_revoked_at, p.username AS username
-                    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN players p ON p.id = f.player_id
-                    WHERE t.token_hash = ?
-                    """, arguments: [hash])
+                db.cachedStatement(
+                    sql: """
+                        SELECT t.id AS token_id, t.family_id AS family_id, t.expires_at AS expires_at, t.used_at AS used_at,
+                            f.player_id AS player_id, f.revoked_at AS family_revoked_at, p.username AS username
+                        FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN players p ON p.id = f.player_id
+                        WHERE t.token_hash = ?
+                        """), arguments: [hash])
             guard let row, (row["family_revoked_at"] as Date?) == nil else { return .invalid }
             let family: Int64 = row["family_id"]
             if (row["used_at"] as Date?) != nil {
@@ -194,10 +192,11 @@ struct SQLiteAccountStore: AccountStore {
             guard (row["expires_at"] as Date) > now else { return .expired }
             let tokenID: Int64 = row["token_id"]
             let playerID: Int64 = row["player_id"]
-            try db.execute(sql: "UPDATE refresh_tokens SET used_at = ? WHERE id = ?", arguments: [now, tokenID])
-            // Used tokens are kept for reuse detection only while they could have been presented.
-            try db.execute(
-                sql: "DELETE FROM refresh_tokens WHERE family_id = ? AND used_at IS NOT NULL AND expires_at <= ?", arguments: [family, now])
+            try db.cachedStatement(sql: "UPDATE refresh_tokens SET used_at = ? WHERE id = ?").execute(arguments: [now, tokenID])
+            // Used tokens are kept for reuse detection only while they could have been presented
+            // (every expired token of a family being rotated is a used one); the index on
+            // (family_id, expires_at) makes this touch only those.
+            try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE family_id = ? AND expires_at <= ?").execute(arguments: [family, now])
             let ended = try Self.endSessions(of: family, at: now, db)
             try Self.insert(nextRefresh, family: family, db)
             try Self.insert(next, for: playerID, family: family, db)
