@@ -217,7 +217,9 @@ public struct AppDatabase: Sendable {
             try db.alter(table: "auth_sessions") { t in
                 t.add(column: "family_id", .integer).references("refresh_families", onDelete: .cascade)
             }
-            try db.create(index: "auth_sessions_family", on: "auth_sessions", columns: ["family_id"])
+            // (family, revoked_at): ending a family's live sessions seeks to exactly those, however
+            // many sessions its rotations have ended before.
+            try db.create(index: "auth_sessions_family", on: "auth_sessions", columns: ["family_id", "revoked_at"])
             // A device account's device id, as its keyed hash (SQLite cannot add a UNIQUE column:
             // the unique index holds it; NULLs are distinct). A password-less account keeps
             // `password_hash` NOT NULL as '' (no Argon2id string is empty), read back as nil.
