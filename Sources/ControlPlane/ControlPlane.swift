@@ -51,20 +51,21 @@ public struct ControlPlaneServices: Sendable {
     public static func make(
         stores: ControlPlaneStores, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
+        observability: Observability = Observability(),
         matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control")
+        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
     ) async throws -> ControlPlaneServices {
         try await make(
             stores: stores, shared: nil, hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
-            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, observability: observability,
-            matchLimits: matchLimits, limits: limits, logger: logger)
+            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
+            observability: observability, matchLimits: matchLimits, limits: limits, logger: logger, now: now)
     }
 
     /// Services on `stores`, with every piece of shared state in this process unless `shared`
     /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:refreshLifetime:observability:matchLimits:limits:logger:now:)``).
     static func make(
-        stores: ControlPlaneStores, shared: SharedState? = nil, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
+        stores: ControlPlaneStores, shared: SharedState?, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
         passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
         sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
         observability: Observability = Observability(),
