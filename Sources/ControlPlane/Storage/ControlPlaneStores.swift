@@ -1,5 +1,6 @@
 /// Every store the control port keeps its data in, one per aggregate. The routes and services
-/// know only these protocols; ``sqlite(_:)`` is the SQLite implementation of them all.
+/// know only these protocols; ``sqlite(_:)`` is the SQLite implementation of them all,
+/// ``postgres(_:)`` the PostgreSQL one.
 public struct ControlPlaneStores: Sendable {
     let accounts: any AccountStore
     let friends: any FriendStore
@@ -16,5 +17,14 @@ public struct ControlPlaneStores: Sendable {
             games: SQLiteGameStore(database: database), matches: SQLiteMatchStore(database: database),
             results: SQLiteResultStore(database: database), leaderboards: SQLiteLeaderboardStore(database: database),
             chat: SQLiteChatStore(database: database))
+    }
+
+    /// Every store on one PostgreSQL database (its pool must be running: ``PostgresDatabase/run()``).
+    public static func postgres(_ database: PostgresDatabase) -> ControlPlaneStores {
+        ControlPlaneStores(
+            accounts: PostgresAccountStore(database: database), friends: PostgresFriendStore(database: database),
+            games: PostgresGameStore(database: database), matches: PostgresMatchStore(database: database),
+            results: PostgresResultStore(database: database), leaderboards: PostgresLeaderboardStore(database: database),
+            chat: PostgresChatStore(database: database))
     }
 }

@@ -65,6 +65,28 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreFactory.all) func concurrentRegistrationsOfOneNameInAnyCaseGiveOneAccount(_ factory: StoreFactory) async throws {
+        try await factory.with { stores in
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<8 {
+                    let name = index.isMultiple(of: 2) ? "Racer" : "rACER"
+                    group.addTask {
+                        do {
+                            _ = try await stores.accounts.createAccount(
+                                ControlPlaneStores.newAccount(name, email: "racer\(index)@example.com"), firstSession: ControlPlaneStores.newSession())
+                            return "created"
+                        } catch StoreError.duplicateUsername {
+                            return "duplicateUsername"
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == "created" }.count == 1)
+            #expect(outcomes.filter { $0 == "duplicateUsername" }.count == 7)
+        }
+    }
+
     @Test(arguments: StoreFactory.all) func sessionsStandForTheirPlayerUntilExpiredOrRevoked(_ factory: StoreFactory) async throws {
         try await factory.with { stores in
             let first = ControlPlaneStores.newSession()

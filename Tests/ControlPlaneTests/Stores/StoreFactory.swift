@@ -13,7 +13,7 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [StoreFactory] = [.sqliteFile]
+    static let all: [StoreFactory] = [.sqliteFile] + (PostgresTestCluster.isAvailable ? [.postgres] : [])
 
     /// SQLite on a real file (WAL, a pool of connections, as in production) in a temporary folder.
     static let sqliteFile = StoreFactory(name: "SQLite file") {
@@ -21,6 +21,20 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let database = try AppDatabase.file(at: folder.appendingPathComponent("arbiter.sqlite").path)
         return (.sqlite(database), { try? FileManager.default.removeItem(at: folder) })
+    }
+
+    /// PostgreSQL: a fresh database on the test process's one throwaway cluster
+    /// (``PostgresTestCluster``), migrated, its pool running until the test is done.
+    static let postgres = StoreFactory(name: "PostgreSQL") {
+        let database = try await PostgresTestCluster.shared().freshDatabase()
+        let pool = Task { try await database.run() }
+        do {
+            try await database.migrate()
+        } catch {
+            pool.cancel()
+            throw error
+        }
+        return (.postgres(database), { pool.cancel() })
     }
 
     /// Runs `body` on fresh stores.
