@@ -255,6 +255,9 @@ private struct Loader {
         c.failedLoginsPerAddress = int(.failedLoginsPerAddress, c.failedLoginsPerAddress)
         c.failedLoginsPerAccount = int(.failedLoginsPerAccount, c.failedLoginsPerAccount)
         c.trustedProxies = strings(.trustedProxy)
+        for text in c.trustedProxies where AddressRange(text) == nil {
+            problems.append("\(name(.trustedProxy)) must be an IP address or a CIDR block (10.0.0.5, 10.0.0.0/24, fd00::/8); got '\(text)'")
+        }
 
         c.openGamesPerAccount = int(.openGamesPerAccount, c.openGamesPerAccount)
         c.pendingInvitesPerAccount = int(.pendingInvitesPerAccount, c.pendingInvitesPerAccount)

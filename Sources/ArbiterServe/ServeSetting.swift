@@ -170,7 +170,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .failedLoginsPerAccount:
             "Failed logins for one account from all addresses per hour (also the burst); addresses that logged in to it before are exempt."
         case .trustedProxy:
-            "Address of a reverse proxy whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)."
+            "Address or CIDR block of reverse proxies whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)."
         case .openGamesPerAccount: "Open games one account may have created (409 too_many_games beyond)."
         case .pendingInvitesPerAccount: "Pending invites one account may have sent (409 too_many_invites beyond)."
         case .pendingFriendRequestsPerAccount: "Pending friend requests one account may have sent (409 too_many_friend_requests beyond)."

@@ -95,6 +95,7 @@ public struct ControlPlaneRoutes: Sendable {
     /// Every HTTP route.
     public func router() -> Router<ArbiterRequestContext> {
         let router = Router(context: ArbiterRequestContext.self)
+        if let instanceID = services.observability.instanceID { router.add(middleware: InstanceHeaderMiddleware(instanceID: instanceID)) }
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: ClientAddressMiddleware(trustedProxies: services.limits.trustedProxies))

@@ -12,14 +12,18 @@ public struct Observability: Sendable {
     public var serverStats: @Sendable () -> ServerStatsReport?
     /// When set, `GET /metrics` answers only requests with `Authorization: Bearer` this token.
     public var metricsToken: String?
+    /// When set, every response names this process in `X-Arbiter-Instance` (see
+    /// ``InstanceHeaderMiddleware``).
+    public var instanceID: String?
 
     public init(
         metricsText: @escaping @Sendable () -> String = { "" }, serverStats: @escaping @Sendable () -> ServerStatsReport? = { nil },
-        metricsToken: String? = nil
+        metricsToken: String? = nil, instanceID: String? = nil
     ) {
         self.metricsText = metricsText
         self.serverStats = serverStats
         self.metricsToken = metricsToken
+        self.instanceID = instanceID
     }
 }
 

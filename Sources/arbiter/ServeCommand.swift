@@ -240,13 +240,17 @@ struct Serve: AsyncParsableCommand {
         }
         let pool = GameWorkerPool(workers: workers)
         let boundUDP = bound[0]
+        // Names this process in every response's X-Arbiter-Instance, to tell control ports apart
+        // behind a load balancer: eight random hex digits (nothing about the host leaks).
+        let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
         let services = try await ControlPlaneServices.make(
             stores: stores, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
             maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken),
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken,
+                instanceID: instanceID),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
@@ -265,7 +269,7 @@ struct Serve: AsyncParsableCommand {
             configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: config.tlsKeyPath),
             logger: logger,
             onServerRunning: { port in
-                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) database=\(config.resolvedDatabase.kind) protocol_id=0x\(String(config.protocolID, radix: 16)) \(gamePorts)")
+                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) database=\(config.resolvedDatabase.kind) protocol_id=0x\(String(config.protocolID, radix: 16)) \(gamePorts) instance=\(instanceID)")
             })
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.

@@ -85,6 +85,15 @@ import Testing
         #expect(sources[.maxClients] == .environment && sources[.http] == .defaultValue)
     }
 
+    @Test func trustedProxiesAreAddressesOrBlocks() throws {
+        let flags: [ServeSetting: ServeValue] = [.trustedProxy: .strings(["10.0.0.0/24", "::1", "proxy.internal", "10.0.0.0/40"])]
+        let error = #expect(throws: ServeConfigurationError.self) { try ServeConfiguration.load(flags: flags, environment: [:]) }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("'proxy.internal'") && text.contains("'10.0.0.0/40'") && !text.contains("'::1'"), "\(text)")
+        let config = try ServeConfiguration.load(flags: [.trustedProxy: .strings(["127.0.0.1/32", "fd00::/8"])], environment: [:])
+        #expect(config.controlPortLimits.trustedProxies == ["127.0.0.1/32", "fd00::/8"])
+    }
+
     @Test func flagsOverrideTheEnvironment() throws {
         let environment = ["ARBITER_MAX_CLIENTS": "64", "ARBITER_HTTP": "127.0.0.1:9000", "ARBITER_TRUSTED_PROXY": "10.0.0.1"]
         let flags: [ServeSetting: ServeValue] = [

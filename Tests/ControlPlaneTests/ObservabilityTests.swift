@@ -38,4 +38,27 @@ import Testing
             #expect(reply.errorCode == "no_game_server")
         }
     }
+
+    /// Behind a load balancer, every answer names the process that gave it, errors included;
+    /// without an instance id the header is absent.
+    @Test func instanceHeaderNamesTheProcess() async throws {
+        var random = SystemRandomSource()
+        let services = try await ControlPlaneServices.make(
+            database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: MatchDirectory(), serverAddress: .init(ipv4: 127, 0, 0, 1, port: 1)),
+            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(), passwordCost: .minimum,
+            observability: Observability(instanceID: "1a2b3c4d"))
+        let instance = HTTPFields.Element.Name("X-Arbiter-Instance")!
+        try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
+            #expect(try await client.call(.get, "/healthz").headers[instance] == "1a2b3c4d")
+            let refused = try await client.call(.get, "/v1/me")
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[instance] == "1a2b3c4d")
+            #expect(try await client.call(.get, "/no/such/route").headers[instance] == "1a2b3c4d")
+        }
+        let anonymous = try await TestControlPlane()
+        try await anonymous.application.test(.router) { client in
+            let reply = try await client.call(.get, "/healthz")
+            #expect(reply.headers[instance] == nil)
+        }
+    }
 }

@@ -87,14 +87,24 @@ struct AuthMiddleware: RouterMiddleware {
 /// them, the header's last entry (the address the proxy itself saw) becomes the client address.
 /// Anyone else's header is ignored, so a client cannot pick the address its rate limits use.
 struct ClientAddressMiddleware: RouterMiddleware {
-    let trustedProxies: Set<String>
+    /// Entries that are addresses or CIDR blocks, and the rest matched as they are written
+    /// (the peer of an in-memory test is "unknown").
+    let ranges: [AddressRange]
+    let exact: Set<String>
     static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
+
+    init(trustedProxies: Set<String>) {
+        ranges = trustedProxies.compactMap(AddressRange.init)
+        exact = trustedProxies
+    }
+
+    func trusts(_ peer: String) -> Bool { exact.contains(peer) || ranges.contains { $0.contains(peer) } }
 
     func handle(
         _ request: Request, context: ArbiterRequestContext,
         next: (Request, ArbiterRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard trustedProxies.contains(context.peerAddress), let header = request.headers[Self.forwardedFor] else {
+        guard let header = request.headers[Self.forwardedFor], trusts(context.peerAddress) else {
             return try await next(request, context)
         }
         var context = context

@@ -29,8 +29,8 @@ public struct ControlPortLimits: Sendable {
     /// Password hashes that may wait for a free hashing slot; the next request is answered 503
     /// `busy` with `Retry-After` at once. Default 32.
     public var maxHashWaiters: Int
-    /// Peer addresses of reverse proxies whose `X-Forwarded-For` is believed (its last entry
-    /// becomes the client address). Empty by default: the header is then ignored, so a client
+    /// Peer addresses or CIDR blocks (``AddressRange``) of reverse proxies whose
+    /// `X-Forwarded-For` is believed (its last entry becomes the client address). Empty by default: the header is then ignored, so a client
     /// cannot choose its own address for the rate limits.
     public var trustedProxies: Set<String>
 
