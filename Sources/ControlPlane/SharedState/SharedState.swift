@@ -1,7 +1,8 @@
 /// The state the control port keeps between requests outside its database: the ranked boards,
 /// who is online, the chat sockets, and the abuse budgets. Each sits behind a protocol, so that
-/// several control ports could share it (a later issue) without the routes changing;
-/// ``inProcess(limits:boards:)`` is what one process uses on its own.
+/// several control ports can share it without the routes changing: ``inProcess(limits:boards:)``
+/// is what one process uses on its own, ``postgres(database:bus:limits:logger:)`` what control
+/// ports on one PostgreSQL database share.
 struct SharedState: Sendable {
     let leaderboards: any LeaderboardRanking
     let presence: any PresenceTracking
@@ -9,6 +10,10 @@ struct SharedState: Sendable {
     let logins: LoginLimiters
     /// Chat messages per player (``ControlPortLimits/chatMessagesPerPlayer``).
     let chatMessages: any RateLimiting
+    /// Sessions ended on any control port. The chat relay announces through it (its
+    /// ``ChatRelay/endSession(_:)``); whatever else holds sessions (a cache of live ones)
+    /// observes it. In one process nothing else needs telling: ``ChatHub`` ends its sockets itself.
+    let sessionEnds: any SessionEndNotices
 
     /// Everything in this process's memory.
     static func inProcess(limits: ControlPortLimits, boards: any LeaderboardStore) -> SharedState {
@@ -20,7 +25,7 @@ struct SharedState: Sendable {
                 failedByAddress: RateLimiter(rule: limits.failedLoginsPerAddress),
                 registrationsByAddress: RateLimiter(rule: limits.registrationsPerAddress),
                 knownAddresses: RecentLoginAddresses()),
-            chatMessages: RateLimiter(rule: limits.chatMessagesPerPlayer))
+            chatMessages: RateLimiter(rule: limits.chatMessagesPerPlayer), sessionEnds: InProcessSessionEnds())
     }
 }
 
