@@ -1,4 +1,5 @@
 import Configuration
+import ControlPlane
 import Foundation
 import GameRuntime
 import NetProtocol
@@ -221,6 +222,15 @@ private struct Loader {
         c.maxClients = int(.maxClients, c.maxClients)
         c.updateInterval = double(.updateInterval, c.updateInterval)
         c.dataDirectory = string(.dataDir, c.dataDirectory)
+        if let text = optionalString(.database) {
+            do {
+                c.database = try DatabaseLocation(parsing: text)
+            } catch {
+                // Not echoed: the URL may hold a password.
+                problems.append("\(name(.database)) \(error.reason)")
+            }
+        }
+        c.databasePasswordFile = optionalString(.databasePasswordFile)
         c.tlsCertificatePath = optionalString(.tlsCert)
         c.tlsKeyPath = optionalString(.tlsKey)
         c.metricsToken = optionalString(.metricsToken)

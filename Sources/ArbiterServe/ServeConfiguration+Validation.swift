@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 
 extension ServeConfiguration {
@@ -17,6 +18,15 @@ extension ServeConfiguration {
         }
         if udp.port != 0, Int(udp.port) + resolvedGameThreads - 1 > 65_535 {
             problems.append("\(naming(.udp))'s port plus \(naming(.gameThreads)) must stay within 65535 (one port per worker)")
+        }
+        if databasePasswordFile != nil {
+            if case .postgres(let location) = resolvedDatabase {
+                if location.password != nil {
+                    problems.append("\(naming(.databasePasswordFile)) and a password in \(naming(.database)) are one too many: give one")
+                }
+            } else {
+                problems.append("\(naming(.databasePasswordFile)) is for a PostgreSQL \(naming(.database))")
+            }
         }
         if memoryBudget < connectionBudget {
             problems.append("\(naming(.memoryBudget)) must be at least \(naming(.connectionBudget))")
@@ -64,7 +74,9 @@ extension ServeConfiguration {
         case .reportRetryInterval: reportRetryInterval
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
-        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy, .cpus: nil
+        case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
+            .passwordCost, .trustedProxy, .cpus:
+            nil
         }
     }
 
@@ -76,6 +88,8 @@ extension ServeConfiguration {
         case .publicAddress: publicAddresses.isEmpty ? nil : publicAddresses.map(\.description).joined(separator: ",")
         case .protocolID: "0x" + String(protocolID, radix: 16)
         case .dataDir: dataDirectory
+        case .database: database?.description ?? "sqlite:" + (dataDirectory as NSString).appendingPathComponent("arbiter.sqlite") + " (--data-dir's)"
+        case .databasePasswordFile: databasePasswordFile
         case .tlsCert: tlsCertificatePath
         case .tlsKey: tlsKeyPath
         case .metricsToken: metricsToken == nil ? nil : "<secret>"

@@ -42,6 +42,13 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--data-dir`: where `transport.key`, `email.key`, `arbiter.sqlite` and the outbox live.
     /// Default `./data`.
     public var dataDirectory = "./data"
+    /// `--database` (secret: shown without its password): `sqlite:PATH` or
+    /// `postgres://USER@HOST[:PORT]/DB[?sslmode=...]`. Default: none, the SQLite file
+    /// `arbiter.sqlite` in `--data-dir` (``resolvedDatabase``).
+    public var database: DatabaseLocation?
+    /// `--database-password-file`: the PostgreSQL password's file (its first line). Default: none
+    /// (the URL's password, else `PGPASSWORD`).
+    public var databasePasswordFile: String?
     /// `--tls-cert` / `--tls-key`: PEM chain and key for the control port; both or neither.
     /// Default: none (plain HTTP).
     public var tlsCertificatePath: String?
@@ -148,6 +155,11 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--cpus`: where the game workers run (worker i on the i-th CPU of the list, modulo its
     /// length). Default: not pinned.
     public var cpus: CPUList?
+
+    /// `--database`, or the SQLite file in the data directory.
+    public var resolvedDatabase: DatabaseLocation {
+        database ?? .sqlite(path: (dataDirectory as NSString).appendingPathComponent("arbiter.sqlite"))
+    }
 
     /// `--game-threads`, or the number of CPUs this process may use.
     public var resolvedGameThreads: Int { gameThreads ?? CPUList.allowed().cpus.count }

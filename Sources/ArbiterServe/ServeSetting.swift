@@ -12,6 +12,8 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case maxClients = "max-clients"
     case updateInterval = "update-interval"
     case dataDir = "data-dir"
+    case database
+    case databasePasswordFile = "database-password-file"
     case tlsCert = "tls-cert"
     case tlsKey = "tls-key"
     case metricsToken = "metrics-token"
@@ -67,8 +69,9 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         "ARBITER_" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_")
     }
 
-    /// Whether the value is a secret (never printed).
-    public var isSecret: Bool { self == .metricsToken }
+    /// Whether the value is a secret (never printed as given: a database URL may hold a
+    /// password, so it is shown without it).
+    public var isSecret: Bool { self == .metricsToken || self == .database }
 
     /// Repeatable flags; in the environment, comma-separated.
     public var isList: Bool { self == .publicAddress || self == .trustedProxy }
@@ -106,7 +109,9 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .reportRetryInterval: 0.1...3600
         case .matchSweepInterval: 1...86_400
         case .unreportedMatchGrace: 0...86_400
-        case .udp, .http, .publicAddress, .protocolID, .dataDir, .tlsCert, .tlsKey, .metricsToken, .passwordCost, .trustedProxy, .cpus: nil
+        case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
+            .passwordCost, .trustedProxy, .cpus:
+            nil
         }
     }
 
@@ -133,7 +138,10 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .protocolID: "Protocol id, decimal or 0x-hex; clients and tokens must use the same."
         case .maxClients: "Most clients connected to the game port at once."
         case .updateInterval: "Seconds between the transport's timer passes (keep-alives, time-outs); match ticks run on their own deadlines."
-        case .dataDir: "Where keys and the database live."
+        case .dataDir: "Where keys, the outbox and the SQLite database live."
+        case .database:
+            "Where the data lives: sqlite:PATH, or postgres://USER@HOST[:PORT]/DB (also postgresql://; ?sslmode=disable|prefer|require|verify-ca|verify-full, ?sslrootcert=PEM, ?host=/socket/dir for a Unix socket). The password: in the URL, --database-password-file, or PGPASSWORD."
+        case .databasePasswordFile: "File holding the PostgreSQL password (its first line; default: the URL's, else PGPASSWORD)."
         case .tlsCert: "PEM certificate chain: serve the control port over TLS (with --tls-key)."
         case .tlsKey: "PEM private key for --tls-cert."
         case .metricsToken: "Require 'Authorization: Bearer TOKEN' on GET /metrics (default: open)."

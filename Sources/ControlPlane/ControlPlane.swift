@@ -43,6 +43,21 @@ public struct ControlPlaneServices: Sendable {
             matchLimits: matchLimits, limits: limits, logger: logger)
     }
 
+    /// Services on `stores` (``ControlPlaneStores/sqlite(_:)`` or ``ControlPlaneStores/postgres(_:)``),
+    /// with every piece of shared state in this process.
+    public static func make(
+        stores: ControlPlaneStores, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
+        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
+        sessionLifetime: TimeInterval = 7 * 24 * 3600, observability: Observability = Observability(),
+        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
+        logger: Logger = Logger(label: "arbiter.control")
+    ) async throws -> ControlPlaneServices {
+        try await make(
+            stores: stores, shared: nil, hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
+            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, observability: observability,
+            matchLimits: matchLimits, limits: limits, logger: logger)
+    }
+
     /// Services on `stores`, with every piece of shared state in this process unless `shared`
     /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:observability:matchLimits:limits:logger:)``).
     static func make(

@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Arbiter server: the control port (HTTP/JSON + WebSocket) and the UDP game server.",
         discussion: """
             Keys and the database live in --data-dir: transport.key (the connect-token key, 64 hex \
-            digits), email.key (keys for email addresses at rest), arbiter.sqlite. Key files are created \
+            digits), email.key (keys for email addresses at rest), arbiter.sqlite (unless --database \
+            names another file or a PostgreSQL database). Key files are created \
             with mode 0600 on first start. SIGINT/SIGTERM shut down gracefully. Every option can also be \
             set by its environment variable (ARBITER_ and the option's name, upper case, '-' as '_'; lists \
             comma-separated); an option given on the command line wins.
@@ -36,6 +37,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-clients"), help: help(.maxClients)) var maxClients: Int?
     @Option(name: .customLong("update-interval"), help: help(.updateInterval)) var updateInterval: Double?
     @Option(name: .customLong("data-dir"), help: help(.dataDir)) var dataDir: String?
+    @Option(help: help(.database)) var database: String?
+    @Option(name: .customLong("database-password-file"), help: help(.databasePasswordFile)) var databasePasswordFile: String?
     @Option(name: .customLong("tls-cert"), help: help(.tlsCert)) var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: help(.tlsKey)) var tlsKey: String?
     @Option(name: .customLong("metrics-token"), help: help(.metricsToken)) var metricsToken: String?
@@ -101,6 +104,8 @@ struct Serve: AsyncParsableCommand {
         put(.maxClients, maxClients)
         put(.updateInterval, updateInterval)
         put(.dataDir, dataDir)
+        put(.database, database)
+        put(.databasePasswordFile, databasePasswordFile)
         put(.tlsCert, tlsCert)
         put(.tlsKey, tlsKey)
         put(.metricsToken, metricsToken)
@@ -185,9 +190,10 @@ struct Serve: AsyncParsableCommand {
         try DataDirectory.prepare(dataDir)
         let key = try DataDirectory.loadOrCreateTokenKey(in: dataDir)
         let vault = try DataDirectory.loadOrCreateEmailVault(in: dataDir)
-        let databasePath = (dataDir as NSString).appendingPathComponent("arbiter.sqlite")
-        let database = try AppDatabase.file(at: databasePath)
-        DataDirectory.restrict([databasePath, databasePath + "-wal", databasePath + "-shm"])
+        let (stores, postgres) = try await Self.openDatabase(config, logger: logger)
+        // The PostgreSQL pool runs beside everything else and stops last, once the services have.
+        let databasePool = postgres.map { database in Task { try await database.run() } }
+        defer { databasePool?.cancel() }
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let clock = SystemClock()
@@ -226,7 +232,7 @@ struct Serve: AsyncParsableCommand {
         let boundUDP = bound[0]
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
         let services = try await ControlPlaneServices.make(
-            database: database, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
+            stores: stores, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
             maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
             observability: Observability(
@@ -249,7 +255,7 @@ struct Serve: AsyncParsableCommand {
             configuration: ControlPlaneConfiguration(host: host, port: Int(httpAddress.port), tlsCertificatePath: tlsCert, tlsKeyPath: config.tlsKeyPath),
             logger: logger,
             onServerRunning: { port in
-                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) protocol_id=0x\(String(config.protocolID, radix: 16)) \(gamePorts)")
+                print("serve: ready udp=\(boundUDP) http=\(scheme)://\(httpAddress.family == .ipv6 ? "[\(host)]" : host):\(port) data=\(dataDir) database=\(config.resolvedDatabase.kind) protocol_id=0x\(String(config.protocolID, radix: 16)) \(gamePorts)")
             })
         // Shut down in reverse: the game server first (it reports its running matches as
         // abandoned), then the forwarder once those reports are stored, the control port last.
@@ -278,6 +284,43 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         print("serve: stopped")
+    }
+
+    /// The stores on `--database`, migrated; for PostgreSQL also its pool, which must run for as
+    /// long as they are used. A database that cannot be opened or reached ends the command with
+    /// one line saying why.
+    static func openDatabase(_ config: ServeConfiguration, logger: Logger) async throws -> (ControlPlaneStores, PostgresDatabase?) {
+        switch config.resolvedDatabase {
+        case .sqlite(let path):
+            let database: AppDatabase
+            do {
+                database = try AppDatabase.file(at: path)
+            } catch {
+                throw failure("serve", "cannot open the database sqlite:\(path): \(error)")
+            }
+            DataDirectory.restrict([path, path + "-wal", path + "-shm"])
+            return (.sqlite(database), nil)
+        case .postgres(let location):
+            do {
+                let database = try PostgresDatabase(location: location, password: try databasePassword(config, location), logger: logger)
+                try await database.migrate()
+                return (.postgres(database), database)
+            } catch let problem as PostgresDatabase.ConnectionFailure {
+                throw failure("serve", problem.description)
+            }
+        }
+    }
+
+    /// `--database-password-file`'s first line, else none when the URL holds one, else PGPASSWORD.
+    static func databasePassword(_ config: ServeConfiguration, _ location: PostgresLocation) throws -> String? {
+        if let path = config.databasePasswordFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw failure("serve", "cannot read --database-password-file \(path)")
+            }
+            return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        }
+        if location.password != nil { return nil }
+        return ProcessInfo.processInfo.environment["PGPASSWORD"]
     }
 
     /// "cannot listen on 127.0.0.1:8080 (HTTP): address already in use".

@@ -174,6 +174,45 @@ import Testing
         #expect(ServeConfigurationError(problems: ["a", "b"]).description == "a\nb")
     }
 
+    @Test func theDatabaseIsTheDataDirectorysSQLiteFileUnlessNamed() throws {
+        let defaults = try ServeConfiguration.load(flags: [:], environment: [:])
+        #expect(defaults.database == nil && defaults.resolvedDatabase == .sqlite(path: "./data/arbiter.sqlite"))
+        #expect(try ServeConfiguration.load(flags: [.dataDir: .string("/srv/arbiter")], environment: [:]).resolvedDatabase
+            == .sqlite(path: "/srv/arbiter/arbiter.sqlite"))
+        #expect(try ServeConfiguration.load(flags: [.database: .string("sqlite:/tmp/other.sqlite")], environment: [:]).resolvedDatabase
+            == .sqlite(path: "/tmp/other.sqlite"))
+        let postgres = try ServeConfiguration.load(
+            flags: [:], environment: ["ARBITER_DATABASE": "postgres://arbiter:hunter2@db.internal/game?sslmode=verify-full"])
+        #expect(postgres.resolvedDatabase.kind == "postgres")
+        // Shown without its password.
+        #expect(postgres.display(.database) == "postgres://arbiter@db.internal:5432/game?sslmode=verify-full")
+        let socket = try ServeConfiguration.load(
+            flags: [.database: .string("postgresql://arbiter@/arbiter?host=/run/postgresql"), .databasePasswordFile: .string("/etc/arbiter/pw")],
+            environment: [:])
+        #expect(socket.resolvedDatabase == .postgres(PostgresLocation(
+            endpoint: .unixSocket(path: "/run/postgresql/.s.PGSQL.5432"), username: "arbiter", database: "arbiter")))
+        #expect(socket.databasePasswordFile == "/etc/arbiter/pw")
+    }
+
+    @Test func aBadDatabaseIsRefusedInOneLineWithoutItsPassword() {
+        func problems(_ flags: [ServeSetting: ServeValue], _ environment: [String: String] = [:]) -> [String] {
+            do {
+                _ = try ServeConfiguration.load(flags: flags, environment: environment)
+                return []
+            } catch {
+                return error.problems
+            }
+        }
+        #expect(problems([.database: .string("mysql://a:hunter2@db/game")]) == ["--database must be sqlite:PATH or postgres://USER@HOST[:PORT]/DB"])
+        #expect(problems([:], ["ARBITER_DATABASE": "postgres://:hunter2@db/game"]) == ["ARBITER_DATABASE names no user (postgres://USER@HOST/DB)"])
+        #expect(problems([.database: .string("postgres://a:hunter2@db/game?sslmode=always")]).first?.hasPrefix(
+            "--database has an unsupported sslmode 'always' (supported: disable, prefer, require, verify-ca, verify-full)") == true)
+        #expect(problems([.databasePasswordFile: .string("pw")]) == ["--database-password-file is for a PostgreSQL --database"])
+        #expect(problems([.database: .string("postgres://a:hunter2@db/game"), .databasePasswordFile: .string("pw")])
+            == ["--database-password-file and a password in --database are one too many: give one"])
+        #expect(!ServeConfiguration.help(.database).contains("Default: none"))
+    }
+
     @Test func helpShowsRangeDefaultAndVariable() {
         let help = ServeConfiguration.help(.maxClients)
         #expect(help.contains("Range 1...1000000.") && help.contains("Default: 1024.") && help.contains("Env: ARBITER_MAX_CLIENTS."))

@@ -1,6 +1,7 @@
 # Installs Debian packages when missing. Sourced by tools/*.
 #   ensure_system_packages   what Arbiter builds against
 #   ensure_packages P...     any others a tool needs
+#   ensure_postgres_server   Debian's postgresql (initdb, pg_ctl), for tools/test's throwaway cluster
 ensure_packages() {
     local missing=()
     for package in "$@"; do
@@ -16,4 +17,12 @@ ensure_packages() {
 
 ensure_system_packages() {
     ensure_packages libsodium-dev libsqlite3-dev liburing-dev pkg-config openssl
+}
+
+# The store tests start a throwaway cluster of their own (never the system service): they need
+# the server's binaries only. Debian keeps them in /usr/lib/postgresql/VERSION/bin.
+ensure_postgres_server() {
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+    command -v initdb >/dev/null && return 0
+    ensure_packages postgresql
 }

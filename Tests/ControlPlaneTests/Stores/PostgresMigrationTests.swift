@@ -1,6 +1,5 @@
 @testable import ControlPlane
 import Foundation
-import PostgresNIO
 import Testing
 
 /// What the PostgreSQL migrations themselves promise, beneath the stores.

@@ -23,15 +23,13 @@ final class PostgresTestCluster: Sendable {
 
     /// Where the server's binaries are, if PostgreSQL is installed.
     static let binaries: String? = {
-        var candidates: [String] = []
-        if let fromConfig = try? run("/bin/sh", ["-c", "pg_config --bindir 2>/dev/null"]).trimmingCharacters(in: .whitespacesAndNewlines),
-            !fromConfig.isEmpty
-        {
-            candidates.append(fromConfig)
-        }
+        // Debian keeps each version's server in its own folder, off the PATH; elsewhere it may be on it.
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-        candidates += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+        let candidates = versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return candidates.first { folder in
+            ["initdb", "pg_ctl", "postgres"].allSatisfy { FileManager.default.isExecutableFile(atPath: folder + "/" + $0) }
+        }
     }()
 
     /// Whether the store suites run against PostgreSQL too: when it is installed, and always
@@ -57,8 +55,8 @@ final class PostgresTestCluster: Sendable {
     let folder: String
     let socketPath: String
     static let superuser = "arbiter"
-    /// The watchdog's end of the pipe: held (never closed) for as long as the process lives.
-    private let lifeline: FileHandle
+    /// The write end of the watchdog's pipe: held (never closed) for as long as the process lives.
+    private let lifeline: Int32
 
     private init() throws {
         guard let binaries = Self.binaries else {
@@ -80,32 +78,25 @@ final class PostgresTestCluster: Sendable {
         }
         let data = folder + "/data"
         let stop = (asServerUser + ["\(binaries)/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"]).map(Self.quoted).joined(separator: " ")
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = [
-            "-c", "trap '' INT TERM HUP; cat >/dev/null; \(stop) >/dev/null 2>&1; rm -rf \(Self.quoted(folder))",
-        ]
-        let pipe = Pipe()
-        watchdog.standardInput = pipe
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
         // No other child may inherit the pipe's write end, or it would outlive this process.
-        _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
-        try watchdog.run()
-        lifeline = pipe.fileHandleForWriting
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw Unavailable(description: "cannot make a pipe: \(String(cString: strerror(errno)))") }
+        // (pipe2 with O_CLOEXEC is not imported; a child spawned by another test between these
+        // lines would hold the end only until it exits.)
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        lifeline = ends[1]
+        let watchdog = "trap '' INT TERM HUP; cat >/dev/null; \(stop) >/dev/null 2>&1; rm -rf \(Self.quoted(folder))"
+        _ = try Self.spawn(["/bin/sh", "-c", watchdog], standardInput: ends[0])
+        close(ends[0])
 
-        func asServer(_ tool: String, _ arguments: [String]) -> (String, [String]) {
-            let command = asServerUser + ["\(binaries)/\(tool)"] + arguments
-            return (command[0], Array(command.dropFirst()))
-        }
+        func asServer(_ tool: String, _ arguments: [String]) -> [String] { asServerUser + ["\(binaries)/\(tool)"] + arguments }
         let initdb = asServer("initdb", ["-D", data, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
-        try Self.run(initdb.0, initdb.1)
+        try Self.run(initdb, log: folder + "/initdb.log")
         let options = "-c listen_addresses='' -k \(folder) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
-        // -w: pg_ctl returns once the server accepts connections. Its output is not captured:
-        // the server it starts would hold the pipe open.
+        // -w: pg_ctl returns once the server accepts connections.
         let start = asServer("pg_ctl", ["-D", data, "-l", folder + "/server.log", "-w", "-o", options, "start"])
         do {
-            try Self.run(start.0, start.1, capture: false)
+            try Self.run(start, log: folder + "/pg_ctl.log")
         } catch {
             let log = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""
             throw Unavailable(description: "\(error)\n\(log)")
@@ -113,10 +104,10 @@ final class PostgresTestCluster: Sendable {
     }
 
     /// A new, empty database on the cluster, not yet migrated; its pool is not running.
-    func freshDatabase(maximumConnections: Int = 8) async throws -> PostgresDatabase {
+    func freshDatabase(maximumConnections: Int = 8) async throws -> ControlPlane.PostgresDatabase {
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await createDatabase(name)
-        return try PostgresDatabase(location: location(database: name), maximumConnections: maximumConnections, logger: Self.logger)
+        return try ControlPlane.PostgresDatabase(location: location(database: name), maximumConnections: maximumConnections, logger: Self.logger)
     }
 
     func location(database: String) -> PostgresLocation {
@@ -136,26 +127,53 @@ final class PostgresTestCluster: Sendable {
         try await connection.close()
     }
 
-    static let logger = Logger(label: "arbiter.tests.postgres")
+    /// Warnings and worse: a pool closed at a test's end logs its cancelled connects at info.
+    static let logger: Logger = {
+        var logger = Logger(label: "arbiter.tests.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
 
     private static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    /// Runs a program to its end; its output, or ``Unavailable`` with that output when it fails.
-    @discardableResult
-    private static func run(_ executable: String, _ arguments: [String], capture: Bool = true) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = capture ? output : FileHandle.nullDevice
-        process.standardError = capture ? output : FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = capture ? String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Unavailable(description: "\(([executable] + arguments).joined(separator: " ")) failed (exit \(process.terminationStatus)) \(text)")
+    /// Starts a program (posix_spawn: Foundation's Process is not used, its reaping of children
+    /// hangs here when the cooperative threads are all busy); returns its pid.
+    private static func spawn(_ command: [String], standardInput: Int32? = nil, output: Int32? = nil) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let standardInput { posix_spawn_file_actions_adddup2(&actions, standardInput, 0) } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
-        return text
+        if let output {
+            posix_spawn_file_actions_adddup2(&actions, output, 1)
+            posix_spawn_file_actions_adddup2(&actions, output, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let argv = command.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
+        guard status == 0 else { throw Unavailable(description: "cannot start \(command[0]): \(String(cString: strerror(status)))") }
+        return pid
+    }
+
+    /// Runs a program to its end, its output into `log`; ``Unavailable`` with that output when it fails.
+    private static func run(_ command: [String], log: String) throws {
+        let descriptor = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw Unavailable(description: "cannot write \(log)") }
+        defer { close(descriptor) }
+        let pid = try spawn(command, output: descriptor)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw Unavailable(description: "cannot wait for \(command[0]): \(String(cString: strerror(errno)))") }
+        }
+        // WIFEXITED and WEXITSTATUS, which Swift does not import.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Unavailable(description: "\(command.joined(separator: " ")) failed (status \(status)):\n\(text)")
+        }
     }
 }

@@ -27,8 +27,13 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     /// (``PostgresTestCluster``), migrated, its pool running until the test is done.
     static let postgres = StoreFactory(name: "PostgreSQL") {
         let database = try await PostgresTestCluster.shared().freshDatabase()
-        try await database.migrate()
         let pool = Task { try await database.run() }
+        do {
+            try await database.migrate()
+        } catch {
+            pool.cancel()
+            throw error
+        }
         return (.postgres(database), { pool.cancel() })
     }
 

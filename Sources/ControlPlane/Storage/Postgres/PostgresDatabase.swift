@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import PostgresNIO
 import ServiceLifecycle
@@ -25,8 +27,9 @@ public final class PostgresDatabase: Service, Sendable {
         public var description: String
     }
 
-    /// A pool on `location`, with `password` when the URL holds none. Throws only for a TLS
-    /// setting that cannot be built (an unreadable `sslrootcert`); nothing connects yet.
+    /// A pool on `location`, with `password` when the URL holds none. Throws
+    /// ``ConnectionFailure`` only for a TLS setting that cannot be built (an unreadable or
+    /// malformed `sslrootcert`); nothing connects yet.
     public init(location: PostgresLocation, password: String? = nil, maximumConnections: Int = 20, logger: Logger = Logger(label: "arbiter.postgres"))
         throws
     {
@@ -45,10 +48,10 @@ public final class PostgresDatabase: Service, Sendable {
                 connectionTLS = .disable
             case .prefer:
                 clientTLS = .prefer(tls)
-                connectionTLS = .prefer(try NIOSSLContext(configuration: tls))
+                connectionTLS = .prefer(try Self.context(tls))
             case .require, .verifyCA, .verifyFull:
                 clientTLS = .require(tls)
-                connectionTLS = .require(try NIOSSLContext(configuration: tls))
+                connectionTLS = .require(try Self.context(tls))
             }
             clientConfiguration = .init(
                 host: host, port: port, username: location.username, password: password, database: location.database, tls: clientTLS)
@@ -78,6 +81,14 @@ public final class PostgresDatabase: Service, Sendable {
             tls.trustRoots = .file(roots)
         }
         return tls
+    }
+
+    private static func context(_ tls: TLSConfiguration) throws -> NIOSSLContext {
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ConnectionFailure(description: "cannot set up TLS to the database: \(error)")
+        }
     }
 
     /// Runs the pool until the task is cancelled or the service group shuts down.
@@ -128,13 +139,26 @@ public final class PostgresDatabase: Service, Sendable {
     static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] { return message }
-        if let underlying = error.underlying { return "\(underlying)" }
+        if let underlying = error.underlying { return networkReason(underlying) }
         switch error.code {
         case .sslUnsupported: return "the server does not support TLS (sslmode asks for it)"
         case .authMechanismRequiresPassword: return "the server asks for a password (PGPASSWORD or --database-password-file)"
         case .unsupportedAuthMechanism: return "the server asks for an authentication method postgres-nio does not support"
         default: return "\(error.code)"
         }
+    }
+
+    /// "connection refused", "no such file or directory" (a socket), "cannot resolve db.example".
+    private static func networkReason(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError {
+            if failure.dnsAError != nil || failure.dnsAAAAError != nil { return "cannot resolve \(failure.host)" }
+            if let first = failure.connectionErrors.first { return networkReason(first.error) }
+        }
+        if let failure = error as? IOError {
+            let text = String(cString: strerror(failure.errnoCode))
+            return text.prefix(1).lowercased() + text.dropFirst()
+        }
+        return "\(error)"
     }
 
     /// Runs `body` in a transaction (READ COMMITTED: every store takes the row locks it needs),
