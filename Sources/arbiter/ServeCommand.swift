@@ -194,6 +194,11 @@ struct Serve: AsyncParsableCommand {
         // The PostgreSQL pool runs beside everything else and stops last, once the services have.
         let databasePool = postgres.map { database in Task { try await database.run() } }
         defer { databasePool?.cancel() }
+        // On PostgreSQL, boards, chat and session ends are shared with the other control ports
+        // on the database through its notifications; the listener runs as long as the pool.
+        let bus = postgres.map { PostgresNotificationBus(database: $0, logger: logger) }
+        let listener = bus.map { bus in Task { try await bus.run() } }
+        defer { listener?.cancel() }
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let clock = SystemClock()
@@ -231,13 +236,23 @@ struct Serve: AsyncParsableCommand {
         let pool = GameWorkerPool(workers: workers)
         let boundUDP = bound[0]
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let services = try await ControlPlaneServices.make(
-            stores: stores, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
-            minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
-            maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
-            observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken),
-            matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
+        let hosting = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        let observability = Observability(
+            metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken)
+        let services: ControlPlaneServices
+        if let postgres, let bus {
+            services = try await ControlPlaneServices.make(
+                postgres: postgres, bus: bus, hosting: hosting, minter: config.tokenMinter(privateKey: key), vault: vault,
+                passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
+                sessionLifetime: config.sessionLifetime, observability: observability, matchLimits: config.matchLimits,
+                limits: config.controlPortLimits, logger: logger)
+        } else {
+            services = try await ControlPlaneServices.make(
+                stores: stores, hosting: hosting, minter: config.tokenMinter(privateKey: key), vault: vault,
+                passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
+                sessionLifetime: config.sessionLifetime, observability: observability, matchLimits: config.matchLimits,
+                limits: config.controlPortLimits, logger: logger)
+        }
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
