@@ -48,6 +48,8 @@ struct CrossInstanceTests {
             try await onB.join("dm:\(alice.id)")
             onA.say("psst", in: "dm:\(bob.id)")
             try await eventually("B has it") { onB.messageBodies == ["psst"] }
+            // The sender's own copy too, before the sockets close (see ``TestChatSocket``).
+            try await eventually("A has it") { onA.messageBodies == ["psst"] }
             #expect(onB.frames.first { $0["type"] as? String == "message" }?["channel"] as? String == "dm:\(alice.id)")
         }
     }
@@ -154,6 +156,7 @@ struct CrossInstanceTests {
             onA.say("after", in: "lobby")
             try await eventually("B has the last") { onB.messageBodies.last == "after" }
             #expect(onB.messageBodies == ["before", "while away", "after"])
+            try await eventually("A has the last") { onA.messageBodies.last == "after" }
         }
     }
 

@@ -125,6 +125,10 @@ func withTwoControlPorts(
                     try await group.next()
                     group.cancelAll()
                 }
+                // A server socket still open would hold its server's shutdown: say which.
+                for (name, services) in [("A", servicesA), ("B", servicesB)] {
+                    try await eventually("\(name)'s chat sockets have all closed") { await services.chat.socketCount == 0 }
+                }
             }
         }
         background.cancelAll()
@@ -145,6 +149,11 @@ func eventually(
 
 /// A chat WebSocket client: what the server sends is collected in ``frames``; ``send(_:)``
 /// writes a command.
+///
+/// Close a socket only once it has received what was sent to it (the sender's own copy too):
+/// a frame the server writes after the client's close frame has been seen to leave the server's
+/// handler for that socket hanging, and with it the server's shutdown (a known problem of the
+/// chat route, not of these tests).
 final class TestChatSocket: Sendable {
     private final class Inbox: Sendable {
         let frames = Mutex<[String]>([])
@@ -166,6 +175,9 @@ final class TestChatSocket: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await command in stream { try await outbound.write(.text(command)) }
+                        // Closed by the test: say so, so that the server ends its side (a task's
+                        // cancellation alone would not reach it).
+                        try? await outbound.close(.normalClosure, reason: nil)
                     }
                     for try await message in inbound.messages(maxSize: 1 << 16) {
                         if case .text(let text) = message { inbox.frames.withLock { $0.append(text) } }
@@ -204,8 +216,12 @@ final class TestChatSocket: Sendable {
         send(#"{"type":"send","channel":"\#(channel)","body":"\#(body)"}"#)
     }
 
-    func close() {
-        commands.finish()
-        task.cancel()
+    /// Sends a close frame; the server's close ends the socket.
+    func close() { commands.finish() }
+
+    /// Closes the socket and returns once it has ended (failing if it never does).
+    func closeAndWait() async throws {
+        close()
+        try await eventually("the socket ended") { isClosed }
     }
 }
