@@ -24,65 +24,42 @@ public struct ControlPlaneServices: Sendable {
     public let limits: ControlPortLimits
 
     /// Services on the SQLite database, with every piece of shared state in this process.
-    ///
-    /// - Parameters:
-    ///   - passwordCost: Argon2id cost; `.interactive` in production.
-    ///   - maxConcurrentHashes: hashes in flight at once (each holds the cost's memory).
-    ///   - sessionLifetime: seconds a session (access) token lives.
-    ///   - refreshLifetime: seconds a refresh token lives (each rotation issues a fresh one).
-    ///   - limits: rate limits, queue bounds and per-account caps.
-    ///   - now: the wall clock sessions expire by (tests step it).
     public static func make(
         database: AppDatabase, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
-        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
-        observability: Observability = Observability(),
-        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
+        settings: ControlPlaneSettings = ControlPlaneSettings()
     ) async throws -> ControlPlaneServices {
-        try await make(
-            stores: .sqlite(database), hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
-            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
-            observability: observability, matchLimits: matchLimits, limits: limits, logger: logger, now: now)
+        try await make(stores: .sqlite(database), shared: nil, hosting: hosting, minter: minter, vault: vault, settings: settings)
     }
 
     /// Services on `stores` (``ControlPlaneStores/sqlite(_:)`` or ``ControlPlaneStores/postgres(_:)``),
     /// with every piece of shared state in this process.
     public static func make(
         stores: ControlPlaneStores, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
-        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
-        observability: Observability = Observability(),
-        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
+        settings: ControlPlaneSettings = ControlPlaneSettings()
     ) async throws -> ControlPlaneServices {
-        try await make(
-            stores: stores, shared: nil, hosting: hosting, minter: minter, vault: vault, passwordCost: passwordCost,
-            maxConcurrentHashes: maxConcurrentHashes, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
-            observability: observability, matchLimits: matchLimits, limits: limits, logger: logger, now: now)
+        try await make(stores: stores, shared: nil, hosting: hosting, minter: minter, vault: vault, settings: settings)
     }
 
     /// Services on `stores`, with every piece of shared state in this process unless `shared`
-    /// gives other state (see ``make(database:hosting:minter:vault:passwordCost:maxConcurrentHashes:sessionLifetime:refreshLifetime:observability:matchLimits:limits:logger:now:)``).
+    /// gives other state.
     static func make(
         stores: ControlPlaneStores, shared: SharedState?, hosting: any MatchHosting, minter: TokenMinter, vault: EmailVault,
-        passwordCost: PasswordHasher.Cost = .interactive, maxConcurrentHashes: Int = 2,
-        sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
-        observability: Observability = Observability(),
-        matchLimits: MatchLimits = MatchLimits(), limits: ControlPortLimits = ControlPortLimits(),
-        logger: Logger = Logger(label: "arbiter.control"), now: @escaping @Sendable () -> Date = Date.init
+        settings: ControlPlaneSettings
     ) async throws -> ControlPlaneServices {
+        let limits = settings.limits
         let shared = shared ?? .inProcess(limits: limits, boards: stores.leaderboards)
-        let hasher = PasswordHasher(cost: passwordCost, maxConcurrentHashes: maxConcurrentHashes, maxWaiters: limits.maxHashWaiters)
+        let hasher = PasswordHasher(cost: settings.passwordCost, maxConcurrentHashes: settings.maxConcurrentHashes, maxWaiters: limits.maxHashWaiters)
         let accounts = try await Accounts(
-            store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: sessionLifetime, refreshLifetime: refreshLifetime,
-            limiters: shared.logins, chat: shared.chat, sessions: shared.sessions, revocations: shared.sessionRevocations, now: now)
+            store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: settings.sessionLifetime,
+            refreshLifetime: settings.refreshLifetime, limiters: shared.logins, chat: shared.chat, sessions: shared.sessions,
+            revocations: shared.sessionRevocations, now: settings.now)
         let recorder = ResultsRecorder(
-            results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence, logger: logger)
+            results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence,
+            logger: settings.logger)
         return ControlPlaneServices(
             stores: stores, accounts: accounts, leaderboards: shared.leaderboards, presence: shared.presence, chat: shared.chat,
-            chatMessageLimiter: shared.chatMessages, hosting: hosting, minter: minter, recorder: recorder, observability: observability,
-            matchLimits: matchLimits, limits: limits)
+            chatMessageLimiter: shared.chatMessages, hosting: hosting, minter: minter, recorder: recorder,
+            observability: settings.observability, matchLimits: settings.matchLimits, limits: limits)
     }
 }
 

@@ -204,6 +204,11 @@ struct Serve: AsyncParsableCommand {
         // The PostgreSQL pool runs beside everything else and stops last, once the services have.
         let databasePool = postgres.map { database in Task { try await database.run() } }
         defer { databasePool?.cancel() }
+        // On PostgreSQL, boards, chat and session revocations are shared with the other control ports
+        // on the database through its notifications; the listener runs as long as the pool.
+        let bus = postgres.map { PostgresNotificationBus(database: $0, logger: logger) }
+        let listener = bus.map { bus in Task { try await bus.run() } }
+        defer { listener?.cancel() }
         let outbox = try ResultsOutbox(directory: (dataDir as NSString).appendingPathComponent("outbox"))
 
         let clock = SystemClock()
@@ -244,14 +249,21 @@ struct Serve: AsyncParsableCommand {
         // behind a load balancer: eight random hex digits (nothing about the host leaks).
         let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let services = try await ControlPlaneServices.make(
-            stores: stores, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
-            minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
-            maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
+        let hosting = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        let settings = ControlPlaneSettings(
+            passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
+            sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
             observability: Observability(
                 metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken,
                 instanceID: instanceID),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
+        let minter = config.tokenMinter(privateKey: key)
+        let services: ControlPlaneServices
+        if let postgres, let bus {
+            services = try await ControlPlaneServices.make(postgres: postgres, bus: bus, hosting: hosting, minter: minter, vault: vault, settings: settings)
+        } else {
+            services = try await ControlPlaneServices.make(stores: stores, hosting: hosting, minter: minter, vault: vault, settings: settings)
+        }
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.

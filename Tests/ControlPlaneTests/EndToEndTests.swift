@@ -23,7 +23,8 @@ import Testing
         let database = try AppDatabase.inMemory()
         let services = try await ControlPlaneServices.make(
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
-            minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(), passwordCost: .minimum)
+            minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(),
+            settings: ControlPlaneSettings(passwordCost: .minimum))
         let handler = GameServerHandler(rules: ArenaRules(), directory: directory, logger: .init(label: "test"))
         let service = TransportServerService(server: transport, handler: handler)
         let serviceTask = Task { try await service.run() }

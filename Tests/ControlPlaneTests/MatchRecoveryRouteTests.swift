@@ -16,8 +16,9 @@ import Testing
         let database = try AppDatabase.inMemory()
         let services = try await ControlPlaneServices.make(
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: 40000)),
-            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 0xC0DE), vault: .random(), passwordCost: .minimum,
-            observability: Observability(metricsText: { "arbiter_up 1\n" }, metricsToken: metricsToken), matchLimits: limits)
+            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 0xC0DE), vault: .random(),
+            settings: ControlPlaneSettings(passwordCost: .minimum,
+            observability: Observability(metricsText: { "arbiter_up 1\n" }, metricsToken: metricsToken), matchLimits: limits))
         return (services, directory, database)
     }
 

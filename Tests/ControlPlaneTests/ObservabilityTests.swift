@@ -15,10 +15,11 @@ import Testing
         let directory = MatchDirectory()
         let services = try await ControlPlaneServices.make(
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: .init(ipv4: 127, 0, 0, 1, port: 1)),
-            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(), passwordCost: .minimum,
+            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(),
+            settings: ControlPlaneSettings(passwordCost: .minimum,
             observability: Observability(
                 metricsText: { "arbiter_example_total 1\n" },
-                serverStats: { board.current }))
+                serverStats: { board.current })))
         let app = Application(router: ControlPlaneRoutes(services: services).router())
         try await app.test(.router) { client in
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
@@ -45,8 +46,9 @@ import Testing
         var random = SystemRandomSource()
         let services = try await ControlPlaneServices.make(
             database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: MatchDirectory(), serverAddress: .init(ipv4: 127, 0, 0, 1, port: 1)),
-            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(), passwordCost: .minimum,
-            observability: Observability(instanceID: "1a2b3c4d"))
+            minter: TokenMinter(privateKey: SymmetricKey(random: &random), protocolID: 1), vault: .random(),
+            settings: ControlPlaneSettings(passwordCost: .minimum,
+            observability: Observability(instanceID: "1a2b3c4d")))
         let instance = HTTPFields.Element.Name("X-Arbiter-Instance")!
         try await Application(router: ControlPlaneRoutes(services: services).router()).test(.router) { client in
             #expect(try await client.call(.get, "/healthz").headers[instance] == "1a2b3c4d")

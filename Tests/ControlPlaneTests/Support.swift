@@ -59,8 +59,9 @@ struct TestControlPlane {
         self.database = database
         services = try await ControlPlaneServices.make(
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
-            minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(), passwordCost: .minimum,
-            maxConcurrentHashes: maxConcurrentHashes, limits: limits, now: now)
+            minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(),
+            settings: ControlPlaneSettings(passwordCost: .minimum,
+            maxConcurrentHashes: maxConcurrentHashes, limits: limits, now: now))
     }
 
     var application: some ApplicationProtocol {

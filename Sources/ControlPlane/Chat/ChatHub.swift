@@ -39,9 +39,15 @@ public actor ChatHub: ChatRelay {
     }
 
     func join(_ connection: UUID, channel: String, label: String) {
-        guard connections[connection] != nil else { return }
+        subscribe(connection, to: channel, label: label)
+    }
+
+    /// ``join(_:channel:label:)``, saying whether it gave `channel` its first subscriber here.
+    @discardableResult
+    func subscribe(_ connection: UUID, to channel: String, label: String) -> Bool {
+        guard connections[connection] != nil else { return false }
         connections[connection]?.channels[channel] = label
-        channels[channel, default: []].insert(connection)
+        return channels[channel, default: []].insert(connection).inserted && channels[channel]?.count == 1
     }
 
     func leave(_ connection: UUID, channel: String) {
@@ -87,6 +93,12 @@ public actor ChatHub: ChatRelay {
 
     /// Sockets open now.
     var socketCount: Int { connections.count }
+
+    /// The channels with a subscriber here.
+    var subscribedChannels: Set<String> { Set(channels.keys) }
+
+    /// The sessions the open sockets authenticated with.
+    var sessionIDs: Set<Int64> { Set(connections.values.map(\.sessionID)) }
 
     /// Sockets subscribed to `channel` now.
     func subscriberCount(_ channel: String) -> Int { channels[channel]?.count ?? 0 }

@@ -14,11 +14,15 @@ public actor LeaderboardCache: LeaderboardRanking {
     private var loads: [String: Task<StoredLeaderboard?, any Error>] = [:]
     /// For each board being loaded, the updates applied since its load began.
     private var committedDuringLoad: [String: [LeaderboardUpdate]] = [:]
+    /// Raised by ``forgetLoadedBoards()``: a load begun before it may have missed writes, so
+    /// what it read serves its own readers but is not kept.
+    private var generation = 0
 
     init(store: any LeaderboardStore) { self.store = store }
 
     private func board(_ key: String) async throws -> Board? {
         if let board = boards[key] { return board }
+        let generationAtStart = generation
         let load: Task<StoredLeaderboard?, any Error>
         if let running = loads[key] {
             load = running
@@ -37,6 +41,9 @@ public actor LeaderboardCache: LeaderboardRanking {
                 committedDuringLoad[key] = nil
             }
             throw error
+        }
+        guard generation == generationAtStart else {
+            return stored.map { Board(scoreOperator: $0.scoreOperator, ranked: RankedBoard(sorted: $0.entries)) }
         }
         // Another reader of the same load may have installed it while this one waited.
         if let board = boards[key] { return board }
@@ -58,6 +65,15 @@ public actor LeaderboardCache: LeaderboardRanking {
                 committedDuringLoad[update.boardKey]?.append(update)
             }
         }
+    }
+
+    /// Drops every board loaded or loading, so that each loads afresh on its next read: for when
+    /// updates may have been missed (a shared ranking's feed reconnected).
+    func forgetLoadedBoards() {
+        boards = [:]
+        loads = [:]
+        committedDuringLoad = [:]
+        generation += 1
     }
 
     func page(_ key: String, from rank: Int, limit: Int, around player: Int64?) async throws -> LeaderboardPage? {

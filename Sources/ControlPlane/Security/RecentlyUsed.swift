@@ -36,4 +36,9 @@ struct RecentlyUsed<Key: Hashable, Value> {
     mutating func remove(_ key: Key) -> Value? {
         recent.removeValue(forKey: key) ?? older.removeValue(forKey: key)
     }
+
+    mutating func removeAll() {
+        recent = [:]
+        older = [:]
+    }
 }

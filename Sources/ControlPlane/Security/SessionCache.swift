@@ -126,4 +126,15 @@ final class SessionCache: Sendable {
             }
         }
     }
+
+    /// Forgets every entry: revocations may have been missed (the bus reconnected).
+    func forgetEverything() {
+        state.withLock { state in
+            state.epoch &+= 1
+            state.identities.removeAll()
+            state.accounts.removeAll()
+            state.tokenOfSession = [:]
+            state.sessionsOfPlayer = [:]
+        }
+    }
 }

@@ -1,7 +1,8 @@
 /// The state the control port keeps between requests outside its database: the ranked boards,
 /// who is online, the chat sockets, and the abuse budgets. Each sits behind a protocol, so that
-/// several control ports could share it (a later issue) without the routes changing;
-/// ``inProcess(limits:boards:)`` is what one process uses on its own.
+/// several control ports can share it without the routes changing: ``inProcess(limits:boards:)``
+/// is what one process uses on its own, ``postgres(database:bus:limits:logger:)`` what control
+/// ports on one PostgreSQL database share.
 struct SharedState: Sendable {
     let leaderboards: any LeaderboardRanking
     let presence: any PresenceTracking

@@ -8,11 +8,13 @@ struct PostgresChatStore: ChatStore {
 
     func append(channel: String, sender: Int64, body: String, at now: Date, retention: ChatRetention) async throws -> Int64 {
         try await database.transaction { connection in
+            try await ChatNotices.lockChannel(channel, on: connection, logger: logger)
             let rows = try await connection.rows(
                 "INSERT INTO chat_messages (channel, sender_id, body, created_at) VALUES (\(channel), \(sender), \(body), \(now)) RETURNING id",
                 logger: logger)
             guard let row = rows.first else { throw PostgresStoreInconsistency(what: "an insert returned no id") }
             let id = try row.decode(Int64.self)
+            try await ChatNotices.sendStored(id: id, channel: channel, on: connection, logger: logger)
             // What the channel holds beyond its bounds. Uses the (channel, id) index: ids grow
             // with time, so the oldest rows are the lowest ids.
             try await connection.run(

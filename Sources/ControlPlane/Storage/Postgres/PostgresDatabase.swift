@@ -18,7 +18,8 @@ public final class PostgresDatabase: Service, Sendable {
     let client: PostgresClient
     let location: PostgresLocation
     let logger: Logger
-    private let connectionConfiguration: PostgresConnection.Configuration
+    /// For connections of their own, outside the pool (the migrations, the notification listener).
+    let connectionConfiguration: PostgresConnection.Configuration
 
     /// The server could not be reached, refused the login, or has no such database: a reason in
     /// one line (never the password).

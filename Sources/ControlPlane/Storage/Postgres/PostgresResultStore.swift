@@ -82,6 +82,8 @@ struct PostgresResultStore: ResultStore {
                 }
             }
             try await PostgresMatchStore.endParticipations(in: [sessionID], at: results.endedAt, connection, logger: logger)
+            // Every control port's ranking learns the entries when (and only if) they commit.
+            try await BoardNotices.send(updates, on: connection, logger: logger)
             return .recorded(boardUpdates: updates)
         }
     }
