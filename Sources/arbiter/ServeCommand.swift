@@ -231,8 +231,12 @@ struct Serve: AsyncParsableCommand {
         let pool = GameWorkerPool(workers: workers)
         let boundUDP = bound[0]
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
+        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        // On PostgreSQL, other instances may share the database: presence, the budgets and the
+        // match directory go in its tables.
+        let sharing = postgres.map { PostgresSharing(database: $0, local: inProcessHost, limits: config.controlPortLimits) }
         let services = try await ControlPlaneServices.make(
-            stores: stores, hosting: InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock),
+            stores: stores, sharing: sharing?.tables, hosting: sharing?.hosting ?? inProcessHost,
             minter: config.tokenMinter(privateKey: key), vault: vault, passwordCost: config.passwordCost.hasherCost,
             maxConcurrentHashes: config.maxConcurrentHashes, sessionLifetime: config.sessionLifetime,
             observability: Observability(
@@ -242,7 +246,8 @@ struct Serve: AsyncParsableCommand {
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
         let forwarder = MatchReportForwarder(directories: workers.map(\.directory), recorder: services.recorder, outbox: outbox, retryInterval: .seconds(config.reportRetryInterval), logger: logger)
-        let abandoned = try await services.recorder.abandonInterruptedMatches()
+        // Not on a shared database, where other instances' matches are running (see PostgresSharing).
+        let abandoned = sharing == nil ? try await services.recorder.abandonInterruptedMatches() : 0
         if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
@@ -267,7 +272,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: MatchJanitor(
                         recorder: services.recorder, interval: .seconds(config.matchSweepInterval), grace: config.unreportedMatchGrace)),
                     .init(service: ChatJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
-                ] + loops.map { .init(service: $0) },
+                ] + (sharing?.services ?? []) + loops.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         if let seconds = config.runSeconds {
