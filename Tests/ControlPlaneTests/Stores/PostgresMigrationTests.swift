@@ -35,7 +35,7 @@ import Testing
             try await PostgresDatabase(location: nowhere).migrate()
             Issue.record("migrating a database that does not exist succeeded")
         } catch let failure as PostgresDatabase.ConnectionFailure {
-            #expect(failure.description.hasPrefix("cannot reach the database postgres://arbiter@/arbiter?host=/nonexistent: "))
+            #expect(failure.description.hasPrefix("cannot connect to the database postgres://arbiter@/arbiter?host=/nonexistent: "))
             #expect(!failure.description.contains("\n"))
         }
         let cluster = try PostgresTestCluster.shared()

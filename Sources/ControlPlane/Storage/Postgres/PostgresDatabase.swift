@@ -122,7 +122,7 @@ public final class PostgresDatabase: Service, Sendable {
         do {
             connection = try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
         } catch {
-            throw ConnectionFailure(description: "cannot reach the database \(location): \(Self.reason(error))")
+            throw ConnectionFailure(description: "cannot connect to the database \(location): \(Self.reason(error))")
         }
         do {
             let applied = try await PostgresMigrations.apply(on: connection, logger: logger)
