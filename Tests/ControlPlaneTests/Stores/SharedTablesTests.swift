@@ -114,19 +114,19 @@ struct PostgresRateLimiterTests {
 
     @Test func refillsByElapsedTimeOnTheDatabaseClock() async throws {
         try await SharedDatabase.with(pools: 1) { pools async throws in
-            let limiter = PostgresRateLimiter(name: "chat", rule: .init(rate: 0.1, burst: 2), database: pools[0])
-            #expect(await limiter.take("erin") == nil)
-            #expect(await limiter.take("erin") == nil)
+            // One token an hour: the test's own running time (even minutes on a loaded machine)
+            // refills next to nothing; the hours come from moving the buckets' clock back.
+            let limiter = PostgresRateLimiter(name: "chat", rule: Self.slow, database: pools[0])
+            for _ in 0..<3 { #expect(await limiter.take("erin") == nil) }
             let wait = try #require(await limiter.take("erin"))
-            #expect(wait > 9 && wait <= 10)
-            // Ten seconds later: one token back, and only one.
-            try await pools[0].ageBuckets(of: "chat", bySeconds: 10)
-            #expect(await limiter.take("erin") == nil)
-            #expect(await limiter.take("erin") != nil)
-            // An hour later: never more than the burst.
+            #expect(wait > 3000 && wait <= 3600)
+            // An hour later: one token back, and only one.
             try await pools[0].ageBuckets(of: "chat", bySeconds: 3600)
             #expect(await limiter.take("erin") == nil)
-            #expect(await limiter.take("erin") == nil)
+            #expect(await limiter.take("erin") != nil)
+            // Ten hours later: never more than the burst.
+            try await pools[0].ageBuckets(of: "chat", bySeconds: 36_000)
+            for _ in 0..<3 { #expect(await limiter.take("erin") == nil) }
             #expect(await limiter.take("erin") != nil)
         }
     }
@@ -134,12 +134,12 @@ struct PostgresRateLimiterTests {
     @Test func sweepDeletesRefilledBucketsAndBoundsTheTable() async throws {
         try await SharedDatabase.with(pools: 1) { pools async throws in
             let database = pools[0]
-            let refilling = PostgresRateLimiter(name: "registrations", rule: .init(rate: 0.1, burst: 1), database: database)
+            let refilling = PostgresRateLimiter(name: "registrations", rule: .init(rate: 1.0 / 3600, burst: 1), database: database)
             let other = PostgresRateLimiter(name: "logins", rule: Self.slow, database: database)
             for key in ["a", "b", "c"] { _ = await refilling.take(key) }
             _ = await other.take("a")
             #expect(try await refilling.sweep() == 0)
-            try await database.ageBuckets(of: "registrations", bySeconds: 11)
+            try await database.ageBuckets(of: "registrations", bySeconds: 3601)
             _ = await refilling.take("d")
             // a, b, c have refilled (their rows say nothing); d has not, nor the other limiter's.
             #expect(try await refilling.sweep() == 3)
@@ -176,10 +176,14 @@ struct PostgresRateLimiterTests {
 
 @Suite(.enabled(if: PostgresTestCluster.isAvailable, "PostgreSQL is not installed"))
 struct PostgresPresenceTests {
+    /// A generous bound, so that a live instance never lapses on a loaded machine; death is
+    /// injected by moving a heartbeat back past it.
+    static let staleAfter = 600.0
+
     @Test func presenceCountsEveryInstance() async throws {
         try await SharedDatabase.with(pools: 2) { pools async throws in
-            let instanceA = ControlInstance(database: pools[0])
-            let instanceB = ControlInstance(database: pools[1])
+            let instanceA = ControlInstance(database: pools[0], staleAfter: Self.staleAfter)
+            let instanceB = ControlInstance(database: pools[1], staleAfter: Self.staleAfter)
             #expect(try await instanceA.heartbeat())
             #expect(try await instanceB.heartbeat())
             #expect(try await !instanceA.heartbeat())
@@ -207,8 +211,8 @@ struct PostgresPresenceTests {
 
     @Test func aDeadInstanceStopsCounting() async throws {
         try await SharedDatabase.with(pools: 2) { pools async throws in
-            let instanceA = ControlInstance(database: pools[0], staleAfter: 15, heartbeatInterval: 3)
-            let instanceB = ControlInstance(database: pools[1], staleAfter: 15, heartbeatInterval: 3)
+            let instanceA = ControlInstance(database: pools[0], staleAfter: Self.staleAfter)
+            let instanceB = ControlInstance(database: pools[1], staleAfter: Self.staleAfter)
             try await instanceA.heartbeat()
             try await instanceB.heartbeat()
             let a = PostgresPresence(instance: instanceA)
@@ -216,8 +220,8 @@ struct PostgresPresenceTests {
             await a.connected(5)
             await a.setInMatch(6, true)
             #expect(await b.online(among: [5, 6]) == [5, 6])
-            // A's last heartbeat was 16 s ago: its rows no longer count, then are deleted.
-            try await pools[0].ageInstance(instanceA.id, bySeconds: 16)
+            // A's last heartbeat was longer ago than the bound: its rows no longer count, then are deleted.
+            try await pools[0].ageInstance(instanceA.id, bySeconds: Self.staleAfter + 1)
             #expect(await b.online(among: [5, 6]) == [])
             #expect(try await instanceB.deleteStale() == 1)
             #expect(try await pools[1].count("presence") == 0)
@@ -230,13 +234,13 @@ struct PostgresPresenceTests {
 
     @Test func maintenanceHeartbeatRepublishesAfterBeingDeemedDead() async throws {
         try await SharedDatabase.with(pools: 2) { pools async throws in
-            let tables = PostgresSharedTables(instance: ControlInstance(database: pools[0]), limits: ControlPortLimits())
-            let other = ControlInstance(database: pools[1])
+            let tables = PostgresSharedTables(instance: ControlInstance(database: pools[0], staleAfter: Self.staleAfter), limits: ControlPortLimits())
+            let other = ControlInstance(database: pools[1], staleAfter: Self.staleAfter)
             try await other.heartbeat()
             await tables.maintenance.heartbeat()
             await tables.presence.connected(7)
             #expect(await PostgresPresence(instance: other).online(among: [7]) == [7])
-            try await pools[0].ageInstance(tables.instance.id, bySeconds: 60)
+            try await pools[0].ageInstance(tables.instance.id, bySeconds: Self.staleAfter + 1)
             try await other.deleteStale()
             #expect(await PostgresPresence(instance: other).online(among: [7]) == [])
             await tables.maintenance.heartbeat()
