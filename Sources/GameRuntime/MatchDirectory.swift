@@ -41,6 +41,9 @@ public final class MatchDirectory: MatchRegistry, Sendable {
 
     public func scoreboard(matchID: UInt64, now: Double) -> [ScoreLine]? { book.withLock { $0.scoreboard(matchID: matchID, now: now) } }
 
+    /// Every match running here, with its scoreboard (``MatchBook/listings(now:)``).
+    public func listings(now: Double) -> [MatchBook.Listing] { book.withLock { $0.listings(now: now) } }
+
     // MARK: MatchRegistry
 
     public func admit(_ ticket: MatchTicket?, now: Double) -> MatchAdmission { book.withLock { $0.admit(ticket, now: now) } }

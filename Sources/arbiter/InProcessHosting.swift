@@ -27,6 +27,22 @@ struct InProcessMatchHost: MatchHosting {
     }
 }
 
+/// The match directory in the database lists the in-process game server's matches.
+extension InProcessMatchHost: LocalMatchHosting {
+    var serverAddresses: [NetAddress] { pool.workers.map(\.address) }
+
+    func now() -> Double { clock.monotonicSeconds() }
+
+    func runningMatches() -> [HostedMatch] {
+        let now = now()
+        return pool.workers.flatMap { worker in
+            worker.directory.listings(now: now).map {
+                HostedMatch(matchID: $0.matchID, serverAddress: worker.address, scoreboard: $0.scoreboard, emptyUntil: $0.emptyUntil)
+            }
+        }
+    }
+}
+
 /// Carries finished matches' reports from the game server to the control port's recorder,
 /// through the durable outbox: a report is on disk before delivery is tried, and stays there
 /// (retried every `retryInterval`, and at the next start) until the recorder has stored it.

@@ -249,7 +249,10 @@ struct Serve: AsyncParsableCommand {
         // behind a load balancer: eight random hex digits (nothing about the host leaks).
         let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let hosting = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        // On PostgreSQL, other instances may share the database: presence, the budgets and the
+        // match directory go in its tables.
+        let sharing = postgres.map { PostgresSharing(database: $0, local: inProcessHost, limits: config.controlPortLimits) }
         let settings = ControlPlaneSettings(
             passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
             sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
@@ -259,16 +262,18 @@ struct Serve: AsyncParsableCommand {
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
         let minter = config.tokenMinter(privateKey: key)
         let services: ControlPlaneServices
-        if let postgres, let bus {
-            services = try await ControlPlaneServices.make(postgres: postgres, bus: bus, hosting: hosting, minter: minter, vault: vault, settings: settings)
+        if let postgres, let bus, let sharing {
+            services = try await ControlPlaneServices.make(
+                postgres: postgres, bus: bus, tables: sharing.tables, hosting: sharing.hosting, minter: minter, vault: vault, settings: settings)
         } else {
-            services = try await ControlPlaneServices.make(stores: stores, hosting: hosting, minter: minter, vault: vault, settings: settings)
+            services = try await ControlPlaneServices.make(stores: stores, hosting: inProcessHost, minter: minter, vault: vault, settings: settings)
         }
         // Reports a previous process could not deliver are stored first; then every session it
         // left running is closed as abandoned (this process's game server runs none of them), so
         // each game is joinable again.
         let forwarder = MatchReportForwarder(directories: workers.map(\.directory), recorder: services.recorder, outbox: outbox, retryInterval: .seconds(config.reportRetryInterval), logger: logger)
-        let abandoned = try await services.recorder.abandonInterruptedMatches()
+        // Not on a shared database, where other instances' matches are running (see PostgresSharing).
+        let abandoned = sharing == nil ? try await services.recorder.abandonInterruptedMatches() : 0
         if abandoned > 0 { logger.warning("closed matches a previous run left running", metadata: ["count": "\(abandoned)"]) }
         let scheme = tlsCert == nil ? "http" : "https"
         let host: String = {
@@ -293,7 +298,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: MatchJanitor(
                         recorder: services.recorder, interval: .seconds(config.matchSweepInterval), grace: config.unreportedMatchGrace)),
                     .init(service: ChatJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
-                ] + loops.map { .init(service: $0) },
+                ] + (sharing?.services ?? []) + loops.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         if let seconds = config.runSeconds {

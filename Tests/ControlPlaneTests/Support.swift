@@ -143,3 +143,14 @@ func withLiveServer(
         }
     }
 }
+
+/// The match directory in the database lists a test host's matches.
+extension DirectoryHost: LocalMatchHosting {
+    var serverAddresses: [NetAddress] { [serverAddress] }
+    func now() -> Double { clock.monotonicSeconds() }
+    func runningMatches() -> [HostedMatch] {
+        directory.listings(now: now()).map {
+            HostedMatch(matchID: $0.matchID, serverAddress: serverAddress, scoreboard: $0.scoreboard, emptyUntil: $0.emptyUntil)
+        }
+    }
+}

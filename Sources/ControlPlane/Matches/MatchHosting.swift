@@ -25,8 +25,9 @@ public protocol MatchHosting: Sendable {
     func scoreboard(matchID: UInt64) async -> [ScoreLine]?
     /// Holds the match open for a connect token valid for `seconds` more, and says whether the
     /// host runs it. The join route hands out a token only after `true`: a token for a match the
-    /// game server would refuse is never given.
-    func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool
+    /// game server would refuse is never given. Throws when it cannot tell (the match directory
+    /// in the database could not be read): the join then fails without abandoning the match.
+    func reserve(matchID: UInt64, forSeconds seconds: Double) async throws -> Bool
 }
 
 /// Mints the connect tokens the join route hands out: sealed with the key the game servers

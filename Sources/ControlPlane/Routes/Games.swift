@@ -316,10 +316,17 @@ extension ControlPlaneRoutes {
             //    lapsed unjoined) is closed as abandoned, and a fresh match starts: a token is
             //    only handed out for a match the server holds open for it.
             let reservation = Double(minter.expireSeconds) + 5
+            @Sendable func reserve(_ matchID: UInt64) async throws -> Bool {
+                do {
+                    return try await hosting.reserve(matchID: matchID, forSeconds: reservation)
+                } catch {
+                    throw APIError(.serviceUnavailable, "no_game_server", "could not tell whether the match still runs; try again")
+                }
+            }
             var session = running
             var reserved = false
             if let stale = session {
-                reserved = await hosting.reserve(matchID: stale.matchID, forSeconds: reservation)
+                reserved = try await reserve(stale.matchID)
                 if !reserved {
                     try await recorder.abandon(matchID: stale.matchID)
                     session = nil
@@ -341,9 +348,8 @@ extension ControlPlaneRoutes {
                     timeLimitSeconds: game.timeLimitSeconds)).session
             }
             // A new match (ours, or one a racing join started) is reserved here.
-            guard let session, let server = NetAddress(session.serverAddress),
-                reserved ? true : await hosting.reserve(matchID: session.matchID, forSeconds: reservation)
-            else {
+            if !reserved, let session { reserved = try await reserve(session.matchID) }
+            guard let session, let server = NetAddress(session.serverAddress), reserved else {
                 throw APIError(.serviceUnavailable, "no_game_server", "the match has no reachable server")
             }
             // 4. Take a place in the match, all or nothing: a full match changes nothing.

@@ -111,6 +111,24 @@ public struct MatchBook: Sendable {
         return standings(of: match, now: now).map(\.line)
     }
 
+    /// A running match as the match directory in the database lists it (for control ports
+    /// other than this game server's).
+    public struct Listing: Sendable, Equatable {
+        public var matchID: UInt64
+        public var scoreboard: [ScoreLine]
+        /// While nobody is connected: when the match ends unless someone connects (its idle time
+        /// and its reservations both run out then; on the caller's clock). Nil while anyone is.
+        public var emptyUntil: Double?
+    }
+
+    /// Every match still running, in id order.
+    public func listings(now: Double) -> [Listing] {
+        matches.sorted { $0.key < $1.key }.map { id, match in
+            let emptyUntil = match.connected == 0 ? max((match.lastDeparture ?? match.createdAt) + idleSeconds, match.reservedUntil) : nil
+            return Listing(matchID: id, scoreboard: standings(of: match, now: now).map(\.line), emptyUntil: emptyUntil)
+        }
+    }
+
     /// The rules declared the match over: it ends at the next ``endDueMatches(now:wallClock:)``.
     public mutating func markOver(_ matchID: UInt64) { matches[matchID]?.over = true }
 

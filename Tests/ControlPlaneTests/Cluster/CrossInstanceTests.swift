@@ -132,6 +132,26 @@ struct CrossInstanceTests {
         }
     }
 
+    /// B's session cache holds alice's session and profile; what A revokes or changes is
+    /// forgotten on B as soon as the notification arrives, long before the cache's 30 s.
+    @Test func logoutAndProfileChangesOnAReachBsSessionCache() async throws {
+        try await withTwoControlPorts { a, b in
+            let alice = try await a.client.register("alice")
+            let bob = try await a.client.register("bob")
+            #expect(try await b.client.call(.get, "/v1/me", token: alice.token).string("display_name") == "alice")
+            #expect(try await b.client.call(.get, "/v1/me", token: bob.token).status == .ok)
+            let renamed = try await a.client.call(.patch, "/v1/me", token: bob.token, json: ["display_name": "Robert"])
+            #expect(renamed.status == .ok)
+            try await eventually("B shows bob's new name") {
+                try await b.client.call(.get, "/v1/me", token: bob.token).string("display_name") == "Robert"
+            }
+            #expect(try await a.client.call(.delete, "/v1/sessions/current", token: alice.token).status == .noContent)
+            try await eventually("B refuses alice's ended session") {
+                try await b.client.call(.get, "/v1/me", token: alice.token).status == .unauthorized
+            }
+        }
+    }
+
     @Test func aMessageMissedWhileBsListenerWasAwayIsDeliveredAfterItReconnects() async throws {
         try await withTwoControlPorts { a, b in
             let alice = try await a.client.register("alice")

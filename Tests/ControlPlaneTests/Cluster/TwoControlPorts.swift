@@ -88,7 +88,7 @@ func withTwoControlPorts(
         }
         let directory = MatchDirectory()
         let services = try await ControlPlaneServices.make(
-            postgres: database, bus: bus,
+            postgres: database, bus: bus, tables: nil,
             hosting: DirectoryHost(directory: directory, serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: name == "A" ? 40000 : 40001)),
             minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: vault,
             settings: ControlPlaneSettings(passwordCost: .minimum,

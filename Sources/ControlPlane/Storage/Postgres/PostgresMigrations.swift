@@ -215,6 +215,78 @@ enum PostgresMigrations {
             "ALTER TABLE players ADD COLUMN device_hash bytea CONSTRAINT players_device_hash_key UNIQUE",
             "ALTER TABLE players ALTER COLUMN password_hash DROP NOT NULL",
         ]),
+        // The state several control ports share (SharedState/Postgres): the instances and their
+        // heartbeats, presence, rate limits, known login addresses, the match directory.
+        Migration(name: "v3-instances-presence", statements: [
+            """
+            CREATE TABLE control_instances (
+                id uuid PRIMARY KEY,
+                started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            )
+            """,
+            """
+            CREATE TABLE presence (
+                player_id bigint NOT NULL,
+                instance_id uuid NOT NULL REFERENCES control_instances ON DELETE CASCADE,
+                connections integer NOT NULL DEFAULT 0 CHECK (connections >= 0),
+                in_match boolean NOT NULL DEFAULT false,
+                PRIMARY KEY (player_id, instance_id)
+            )
+            """,
+            "CREATE INDEX presence_instance_id ON presence (instance_id)",
+        ]),
+        Migration(name: "v3-rate-limits", statements: [
+            // Unlogged: a bucket lost in a database crash only forgives some attempts.
+            """
+            CREATE UNLOGGED TABLE rate_buckets (
+                limiter text NOT NULL,
+                key text NOT NULL,
+                tokens double precision NOT NULL,
+                updated_at timestamptz NOT NULL,
+                allowed boolean NOT NULL,
+                PRIMARY KEY (limiter, key)
+            )
+            """,
+            "CREATE INDEX rate_buckets_updated_at ON rate_buckets (updated_at)",
+            """
+            CREATE TABLE login_addresses (
+                account text NOT NULL,
+                address text NOT NULL,
+                seen_at timestamptz NOT NULL,
+                PRIMARY KEY (account, address)
+            )
+            """,
+        ]),
+        Migration(name: "v3-match-directory", statements: [
+            """
+            CREATE TABLE game_servers (
+                id uuid PRIMARY KEY,
+                instance_id uuid REFERENCES control_instances ON DELETE CASCADE,
+                addresses text[] NOT NULL,
+                heartbeat_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            )
+            """,
+            """
+            CREATE TABLE hosted_matches (
+                match_id bigint PRIMARY KEY,
+                server_id uuid NOT NULL REFERENCES game_servers ON DELETE CASCADE,
+                server_address text NOT NULL,
+                scoreboard text NOT NULL,
+                empty_until timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            )
+            """,
+            "CREATE INDEX hosted_matches_server_id ON hosted_matches (server_id)",
+            """
+            CREATE TABLE match_reservations (
+                match_id bigint PRIMARY KEY,
+                server_id uuid NOT NULL REFERENCES game_servers ON DELETE CASCADE,
+                until timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX match_reservations_server_id ON match_reservations (server_id)",
+        ]),
     ]
 
     /// Applies, in one transaction under ``advisoryLockKey``, every migration that
