@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import Synchronization
 
 /// The frames waiting to be written to one chat socket, bounded in bytes. A reader that falls
@@ -319,32 +320,14 @@ extension ControlPlaneRoutes {
             await presence.connected(me)
             var failure: (any Error)?
             do {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await text in outbox { try await outbound.write(.text(text)) }
-                        if let ending = outbox.ending {
-                            try await outbound.write(.text(ChatWire.error(ending.code, ending.message)))
-                            try await outbound.close(.policyViolation, reason: ending.code)
+                try await Self.pump(outbox: outbox, to: outbound, channel: context.requestContext.channel) {
+                    for try await message in inbound.messages(maxSize: 16 * 1024) {
+                        guard case .text(let text) = message else {
+                            outbox.send(ChatWire.error("unsupported", "send JSON text frames"))
+                            continue
                         }
+                        await Self.handleChatCommand(text, player: identity, connection: connection, outbox: outbox, chat)
                     }
-                    group.addTask {
-                        for try await message in inbound.messages(maxSize: 16 * 1024) {
-                            guard case .text(let text) = message else {
-                                outbox.send(ChatWire.error("unsupported", "send JSON text frames"))
-                                continue
-                            }
-                            await Self.handleChatCommand(text, player: identity, connection: connection, outbox: outbox, chat)
-                        }
-                        outbox.finish()
-                    }
-                    group.addTask {
-                        // A writer stuck on a reader that does not read must not hold the socket
-                        // open: once the server has ended the outbox, give it a moment, then stop.
-                        await outbox.finished()
-                        try await Task.sleep(for: .seconds(2))
-                    }
-                    try await group.next()
-                    group.cancelAll()
                 }
             } catch {
                 failure = error
@@ -352,6 +335,50 @@ extension ControlPlaneRoutes {
             await hub.remove(connection)
             await presence.disconnected(me)
             if let failure { throw failure }
+        }
+    }
+
+    /// What a socket task runs: `read` (the client's frames) beside a writer of `outbox`, until
+    /// both are done. The writer ends once the outbox ends (`read` returning ends it) and has
+    /// drained. A writer that waits on a client which stopped reading ignores cancellation, so
+    /// two seconds after the outbox ended the connection is closed, which fails that write and
+    /// ends `read`: a socket's task never outlives its client's silence by more than that.
+    static func pump(
+        outbox: ChatOutbox, to outbound: WebSocketOutboundWriter, channel: any Channel, read: @escaping @Sendable () async throws -> Void
+    ) async throws {
+        enum Done { case writer, reader, grace }
+        try await withThrowingTaskGroup(of: Done.self) { group in
+            group.addTask {
+                for await text in outbox { try await outbound.write(.text(text)) }
+                if let ending = outbox.ending {
+                    try await outbound.write(.text(ChatWire.error(ending.code, ending.message)))
+                    try await outbound.close(.policyViolation, reason: ending.code)
+                }
+                return .writer
+            }
+            group.addTask {
+                try await read()
+                outbox.finish()
+                return .reader
+            }
+            group.addTask {
+                await outbox.finished()
+                try await Task.sleep(for: .seconds(2))
+                return .grace
+            }
+            while let done = try await group.next() {
+                switch done {
+                case .writer:
+                    group.cancelAll()
+                    return
+                case .reader:
+                    continue
+                case .grace:
+                    channel.close(promise: nil)
+                    group.cancelAll()
+                    return
+                }
+            }
         }
     }
 

@@ -63,6 +63,9 @@ public actor ChatHub: ChatRelay {
     func isJoined(_ connection: UUID, channel: String) -> Bool { connections[connection]?.channels[channel] != nil }
 
     /// Closes every socket that authenticated with `session` (it was revoked or replaced).
+    /// Bytes queued for this process's sockets, not yet handed to their connections.
+    var bytesWaiting: Int { connections.values.reduce(0) { $0 + $1.outbox.bytesWaiting } }
+
     func endSession(_ session: Int64) {
         for (id, connection) in connections where connection.sessionID == session {
             connection.outbox.finish(.sessionEnded)

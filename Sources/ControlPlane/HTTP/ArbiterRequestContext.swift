@@ -23,10 +23,14 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     /// The address rate limits are keyed by: the peer's, or, when the peer is a trusted proxy,
     /// the one it names (see ``ClientAddressMiddleware``).
     public internal(set) var clientAddress: String
+    /// The connection: a WebSocket route closes it to end a write that waits on a peer which
+    /// stopped reading (such a write ignores cancellation).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
+        channel = source.channel
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
         clientAddress = peerAddress
     }
