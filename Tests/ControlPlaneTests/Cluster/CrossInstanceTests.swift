@@ -1,5 +1,6 @@
 @testable import ControlPlane
 import Foundation
+import Hummingbird
 import MatchContract
 import Testing
 
@@ -129,6 +130,31 @@ struct CrossInstanceTests {
             try await eventually("B closed alice's socket") { onB.isClosed }
             #expect(onB.frames.last?["code"] as? String == "session_ended")
             #expect(!bystander.isClosed)
+        }
+    }
+
+    /// Accounts are in the database, not in either instance: what registers through A logs in
+    /// through B, and a name registered through both at once is taken once.
+    @Test func registrationsOnEitherInstanceAreOneSetOfAccounts() async throws {
+        try await withTwoControlPorts { a, b in
+            _ = try await a.client.register("alice")
+            let login = try await b.client.call(.post, "/v1/sessions", json: ["username": "alice", "password": "correct horse battery"])
+            #expect(login.status == .ok)
+            #expect(try await a.client.call(.get, "/v1/me", token: try #require(login.string("token"))).string("username") == "alice")
+
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for (index, instance) in [a, b, a, b].enumerated() {
+                    group.addTask {
+                        try await instance.client.call(
+                            .post, "/v1/accounts",
+                            json: ["username": index % 2 == 0 ? "Racer" : "rACER", "email": "racer\(index)@example.com", "password": "correct horse battery"]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == .conflict }.count == 3, "\(statuses)")
         }
     }
 
