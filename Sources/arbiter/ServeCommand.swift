@@ -298,6 +298,7 @@ struct Serve: AsyncParsableCommand {
                     .init(service: MatchJanitor(
                         recorder: services.recorder, interval: .seconds(config.matchSweepInterval), grace: config.unreportedMatchGrace)),
                     .init(service: ChatJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
+                    .init(service: SessionJanitor(services: services, interval: .seconds(config.chatPruneInterval), logger: logger)),
                 ] + (sharing?.services ?? []) + loops.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

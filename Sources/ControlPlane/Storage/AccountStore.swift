@@ -113,4 +113,9 @@ protocol AccountStore: Sendable {
     /// An expired token is ``RefreshRotation/expired`` (changing nothing), unless it was used
     /// before: reuse is detected first.
     func rotateRefreshToken(_ hash: Data, next: SessionGrant, nextRefresh: RefreshGrant, at now: Date) async throws -> RefreshRotation
+    /// Deletes up to `batch` sessions that expired before `cutoff` (revoked ones too: a session
+    /// expires even when revoked first), and up to `batch` refresh families revoked before
+    /// `cutoff` or whose every token expired before it (with their tokens). Returns how many rows
+    /// of each went: one short write, so that logins are not held up.
+    func deleteEndedSessions(before cutoff: Date, batch: Int) async throws -> (sessions: Int, families: Int)
 }

@@ -116,6 +116,48 @@ import Testing
         SessionGrant(tokenHash: Data(UUID().uuidString.utf8), createdAt: now, expiresAt: now.addingTimeInterval(3600), refresh: refresh)
     }
 
+    @Test(arguments: StoreFactory.all) func endedSessionsAndFamiliesAreDeletedAndLiveOnesKept(_ factory: StoreFactory) async throws {
+        try await factory.with { stores in
+            let now = Date()
+            let expired = Self.session(at: now, refresh: Self.refresh("short", at: now))
+            let alice = try await stores.accounts.createAccount(ControlPlaneStores.newAccount("alice"), firstSession: expired)
+            // A session that expired, of a family that lives on (its token lasts 100 days).
+            let lasting = Self.session(at: now, refresh: Self.refresh("lasting", at: now, lifetime: 100 * 86400))
+            try await stores.accounts.openSession(lasting, for: alice.id)
+            // A live session of a revoked family.
+            var revoked = Self.session(at: now, refresh: Self.refresh("revoked", at: now))
+            revoked.expiresAt = now.addingTimeInterval(10 * 86400)
+            try await stores.accounts.openSession(revoked, for: alice.id)
+            let revokedID = try #require(try await stores.accounts.identity(forTokenHash: revoked.tokenHash, at: now)).sessionID
+            #expect(try await stores.accounts.revokeSessionFamily(of: revokedID, at: now) == [revokedID])
+            // Expired sessions without a family, more than a batch of them.
+            for _ in 0..<5 { try await stores.accounts.openSession(Self.session(at: now), for: alice.id) }
+
+            let cutoff = now.addingTimeInterval(2 * 3600)
+            var deleted = (sessions: 0, families: 0)
+            while true {
+                let batch = try await stores.accounts.deleteEndedSessions(before: cutoff, batch: 2)
+                deleted.sessions += batch.sessions
+                deleted.families += batch.families
+                if batch == (0, 0) { break }
+            }
+            // Seven expired sessions (the revoked family's own went with it); two families.
+            #expect(deleted.sessions == 7 && deleted.families == 2, "\(deleted)")
+            #expect(try await stores.accounts.identity(forTokenHash: revoked.tokenHash, at: now) == nil)
+            // The lasting family still rotates.
+            let next = Self.session(at: now)
+            let rotation = try await stores.accounts.rotateRefreshToken(
+                Self.refresh("lasting").tokenHash, next: next, nextRefresh: Self.refresh("lasting 2", at: now), at: now)
+            guard case .rotated(let identity, _) = rotation else {
+                Issue.record("the lasting family's token did not rotate: \(rotation)")
+                return
+            }
+            #expect(identity.playerID == alice.id)
+            #expect(try await stores.accounts.identity(forTokenHash: next.tokenHash, at: now)?.playerID == alice.id)
+            #expect(try await stores.accounts.deleteEndedSessions(before: now, batch: 100) == (0, 0))
+        }
+    }
+
     @Test(arguments: StoreFactory.all) func aRefreshTokenRotatesOnceAndItsReuseRevokesTheFamily(_ factory: StoreFactory) async throws {
         try await factory.with { stores in
             let now = Date()

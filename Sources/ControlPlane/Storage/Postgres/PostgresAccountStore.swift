@@ -175,6 +175,28 @@ struct PostgresAccountStore: AccountStore {
         }
     }
 
+    func deleteEndedSessions(before cutoff: Date, batch: Int) async throws -> (sessions: Int, families: Int) {
+        let sessions = try await database.rows(
+            """
+            WITH deleted AS (
+                DELETE FROM auth_sessions WHERE id IN (SELECT id FROM auth_sessions WHERE expires_at < \(cutoff) LIMIT \(batch))
+                RETURNING 1)
+            SELECT count(*) FROM deleted
+            """)
+        let families = try await database.rows(
+            """
+            WITH deleted AS (
+                DELETE FROM refresh_families WHERE id IN (
+                    SELECT id FROM refresh_families AS family
+                    WHERE family.revoked_at < \(cutoff)
+                        OR NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = family.id AND expires_at >= \(cutoff))
+                    LIMIT \(batch))
+                RETURNING 1)
+            SELECT count(*) FROM deleted
+            """)
+        return (try sessions.first?.decode(Int.self) ?? 0, try families.first?.decode(Int.self) ?? 0)
+    }
+
     func revokeSession(_ id: Int64, at now: Date) async throws {
         _ = try await database.rows("UPDATE auth_sessions SET revoked_at = \(now) WHERE id = \(id)")
     }

@@ -287,6 +287,10 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX match_reservations_server_id ON match_reservations (server_id)",
         ]),
+        // The session janitor deletes by expiry, a batch at a time (SQLite's v6-session-expiry-index).
+        Migration(name: "v4-session-expiry-index", statements: [
+            "CREATE INDEX auth_sessions_expires_at ON auth_sessions (expires_at)",
+        ]),
     ]
 
     /// Applies, in one transaction under ``advisoryLockKey``, every migration that

@@ -228,6 +228,10 @@ public struct AppDatabase: Sendable {
             }
             try db.create(index: "players_device_hash", on: "players", columns: ["device_hash"], unique: true)
         }
+        migrator.registerMigration("v6-session-expiry-index") { db in
+            // The session janitor deletes by expiry, a batch at a time.
+            try db.create(index: "auth_sessions_expires_at", on: "auth_sessions", columns: ["expires_at"])
+        }
         return migrator
     }
 }

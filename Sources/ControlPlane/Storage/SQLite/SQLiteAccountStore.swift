@@ -140,6 +140,25 @@ struct SQLiteAccountStore: AccountStore {
         }
     }
 
+    func deleteEndedSessions(before cutoff: Date, batch: Int) async throws -> (sessions: Int, families: Int) {
+        try await database.writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM auth_sessions WHERE id IN (SELECT id FROM auth_sessions WHERE expires_at < ? LIMIT ?)",
+                arguments: [cutoff, batch])
+            let sessions = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM refresh_families WHERE id IN (
+                        SELECT id FROM refresh_families AS family
+                        WHERE family.revoked_at < ?
+                            OR NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = family.id AND expires_at >= ?)
+                        LIMIT ?)
+                    """,
+                arguments: [cutoff, cutoff, batch])
+            return (sessions, db.changesCount)
+        }
+    }
+
     func revokeSession(_ id: Int64, at now: Date) async throws {
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE id = ?", arguments: [now, id])
