@@ -89,8 +89,12 @@ enum SessionToken {
     static func generate() -> (token: String, hash: Data) {
         var bytes = [UInt8](repeating: 0, count: 32)
         randombytes_buf(&bytes, 32)
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        // libsodium's base64url without padding: 43 characters (Foundation's base64 and three
+        // string replacements cost a resume several microseconds).
+        let variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING
+        var text = [CChar](repeating: 0, count: sodium_base64_encoded_len(32, variant))
+        _ = sodium_bin2base64(&text, text.count, bytes, 32, variant)
+        let token = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return (token, hash(token))
     }
 
