@@ -236,6 +236,12 @@ private struct Loader {
         c.metricsToken = optionalString(.metricsToken)
         c.runSeconds = optionalDouble(.seconds)
 
+        let sync = string(.sqliteSync, c.sqliteSync.rawValue)
+        if let parsed = AppDatabase.Sync(rawValue: sync) {
+            c.sqliteSync = parsed
+        } else {
+            problems.append("\(name(.sqliteSync)) must be normal or full")
+        }
         let cost = string(.passwordCost, c.passwordCost.rawValue)
         if let parsed = ServeConfiguration.PasswordCost(rawValue: cost) {
             c.passwordCost = parsed

@@ -80,7 +80,7 @@ extension ServeConfiguration {
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync:
             nil
         }
     }
@@ -99,6 +99,7 @@ extension ServeConfiguration {
         case .tlsKey: tlsKeyPath
         case .metricsToken: metricsToken == nil ? nil : "<secret>"
         case .passwordCost: passwordCost.rawValue
+        case .sqliteSync: sqliteSync.rawValue
         case .trustedProxy: trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
         case .gameThreads: gameThreads.map(String.init) ?? "the number of CPUs this process may use"
         case .cpus: cpus?.description

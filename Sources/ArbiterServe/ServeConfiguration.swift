@@ -49,6 +49,8 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--database-password-file`: the PostgreSQL password's file (its first line). Default: none
     /// (the URL's password, else `PGPASSWORD`).
     public var databasePasswordFile: String?
+    /// `--sqlite-sync`: `normal` (default) or `full` (see ``AppDatabase/Sync``).
+    public var sqliteSync = AppDatabase.Sync.normal
     /// `--tls-cert` / `--tls-key`: PEM chain and key for the control port; both or neither.
     /// Default: none (plain HTTP).
     public var tlsCertificatePath: String?

@@ -14,6 +14,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir = "data-dir"
     case database
     case databasePasswordFile = "database-password-file"
+    case sqliteSync = "sqlite-sync"
     case tlsCert = "tls-cert"
     case tlsKey = "tls-key"
     case metricsToken = "metrics-token"
@@ -118,7 +119,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .matchSweepInterval: 1...86_400
         case .unreportedMatchGrace: 0...86_400
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync:
             nil
         }
     }
@@ -154,6 +155,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .tlsKey: "PEM private key for --tls-cert."
         case .metricsToken: "Require 'Authorization: Bearer TOKEN' on GET /metrics (default: open)."
         case .seconds: "Stop after this many seconds (default: run until interrupted)."
+        case .sqliteSync: "When an SQLite commit is on disk: normal (synced at checkpoints; a power loss may undo the last commits) or full (synced at every commit)."
         case .passwordCost: "Argon2id cost: interactive (64 MiB), or minimum (for load tests only)."
         case .maxConcurrentHashes: "Password hashes computed at once; more wait."
         case .maxHashWaiters: "Password hashes that may wait for a slot; the next request is answered 503 busy."

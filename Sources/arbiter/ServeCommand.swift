@@ -326,7 +326,7 @@ struct Serve: AsyncParsableCommand {
         case .sqlite(let path):
             let database: AppDatabase
             do {
-                database = try AppDatabase.file(at: path)
+                database = try AppDatabase.file(at: path, sync: config.sqliteSync)
             } catch {
                 throw failure("serve", "cannot open the database sqlite:\(path): \(error)")
             }

@@ -94,6 +94,15 @@ import Testing
         #expect(config.controlPortLimits.trustedProxies == ["127.0.0.1/32", "fd00::/8"])
     }
 
+    @Test func sqliteSyncIsNormalUnlessFullIsAskedFor() throws {
+        #expect(try ServeConfiguration.load(flags: [:], environment: [:]).sqliteSync == .normal)
+        #expect(try ServeConfiguration.load(flags: [:], environment: ["ARBITER_SQLITE_SYNC": "full"]).sqliteSync == .full)
+        let error = #expect(throws: ServeConfigurationError.self) {
+            try ServeConfiguration.load(flags: [.sqliteSync: .string("off")], environment: [:])
+        }
+        #expect(error.map { "\($0)" }?.contains("--sqlite-sync must be normal or full") == true)
+    }
+
     @Test func flagsOverrideTheEnvironment() throws {
         let environment = ["ARBITER_MAX_CLIENTS": "64", "ARBITER_HTTP": "127.0.0.1:9000", "ARBITER_TRUSTED_PROXY": "10.0.0.1"]
         let flags: [ServeSetting: ServeValue] = [

@@ -5,6 +5,19 @@ import Testing
 
 /// What the SQLite schema itself holds, beneath the stores.
 @Suite struct SQLiteConstraintTests {
+    @Test(arguments: AppDatabase.Sync.allCases) func theFileSyncsAsAsked(_ sync: AppDatabase.Sync) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-sync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try AppDatabase.file(at: folder.appendingPathComponent("arbiter.sqlite").path, sync: sync)
+        // SQLite's codes: 1 NORMAL, 2 FULL; in WAL mode.
+        let (level, journal) = try database.writer.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+        }
+        #expect(level == (sync == .full ? 2 : 1))
+        #expect(journal == "wal")
+    }
+
     static func insertGame(_ db: Database) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO players (username, display_name, email, email_hash, password_hash, created_at)

@@ -12,12 +12,27 @@ public struct AppDatabase: Sendable {
         try Self.migrator.migrate(writer)
     }
 
+    /// When a commit is on disk. Either way the file is never corrupted; they differ in what a
+    /// power loss or an operating-system crash (not a crash of this process) may roll back.
+    public enum Sync: String, Sendable, CaseIterable {
+        /// WAL with `synchronous = NORMAL` (GRDB's setting for a pool): the write-ahead log is
+        /// synced at checkpoints, not at every commit, so a power loss may undo the last commits.
+        case normal
+        /// `synchronous = FULL`: every commit is synced before it returns.
+        case full
+    }
+
     /// A database file at `path` (WAL, foreign keys on).
-    public static func file(at path: String) throws -> AppDatabase {
+    public static func file(at path: String, sync: Sync = .normal) throws -> AppDatabase {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
-        return try AppDatabase(DatabasePool(path: path, configuration: configuration))
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // On the pool's one writer connection, after the pool has set up WAL (which sets NORMAL).
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: sync == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+        }
+        return try AppDatabase(pool)
     }
 
     /// A private in-memory database, for tests.
