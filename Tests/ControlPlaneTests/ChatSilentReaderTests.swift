@@ -77,12 +77,17 @@ import Glibc
             let socket = try SilentSocket(port: port)
             let commands = SilentSocket.textFrame(#"{"type":"join","channel":"lobby"}"#)
                 + SilentSocket.textFrame(#"{"type":"send","channel":"lobby","body":"bye"}"#) + SilentSocket.closeFrame
-            #expect(socket.send(SilentSocket.upgrade(port: port, token: player.token) + commands))
+            #expect(socket.send(SilentSocket.upgrade(port: port, token: player.token)))
+            try await eventually("the socket is registered") { await plane.services.chat.socketCount == 1 }
+            #expect(socket.send(commands))
             try await eventually("the socket's handler ends", tries: 6000) {
                 let offline = await plane.services.presence.online(among: [player.id]).isEmpty
                 let sockets = await plane.services.chat.socketCount
                 return offline && sockets == 0
             }
+            // What it sent before its close was handled all the same.
+            let history = try await client.call(.get, "/v1/chat/lobby/messages", token: player.token)
+            #expect((history["messages"] as? [[String: Any]])?.compactMap { $0["body"] as? String } == ["bye"])
         }
     }
 

@@ -340,21 +340,29 @@ extension ControlPlaneRoutes {
 
     /// What a socket task runs: `read` (the client's frames) beside a writer of `outbox`, until
     /// both are done. The writer ends once the outbox ends (`read` returning ends it) and has
-    /// drained. A writer that waits on a client which stopped reading ignores cancellation, so
-    /// two seconds after the outbox ended the connection is closed, which fails that write and
-    /// ends `read`: a socket's task never outlives its client's silence by more than that.
+    /// drained; when the server ended the outbox (an error frame and a close), `read` is cancelled
+    /// then. A write that fails (the client closed, or went) does not cut `read` short: what the
+    /// client sent before its close is still handled. A writer that waits on a client which
+    /// stopped reading ignores cancellation, so two seconds after the outbox ended the connection
+    /// is closed, which fails that write and ends `read`: a socket's task never outlives its
+    /// client's silence by more than that.
     static func pump(
         outbox: ChatOutbox, to outbound: WebSocketOutboundWriter, channel: any Channel, read: @escaping @Sendable () async throws -> Void
     ) async throws {
-        enum Done { case writer, reader, grace }
+        enum Done { case writer, writerFailed, reader, grace }
         try await withThrowingTaskGroup(of: Done.self) { group in
             group.addTask {
-                for await text in outbox { try await outbound.write(.text(text)) }
-                if let ending = outbox.ending {
-                    try await outbound.write(.text(ChatWire.error(ending.code, ending.message)))
-                    try await outbound.close(.policyViolation, reason: ending.code)
+                do {
+                    for await text in outbox { try await outbound.write(.text(text)) }
+                    if let ending = outbox.ending {
+                        try await outbound.write(.text(ChatWire.error(ending.code, ending.message)))
+                        try await outbound.close(.policyViolation, reason: ending.code)
+                    }
+                    return .writer
+                } catch {
+                    outbox.finish()
+                    return .writerFailed
                 }
-                return .writer
             }
             group.addTask {
                 try await read()
@@ -366,15 +374,23 @@ extension ControlPlaneRoutes {
                 try await Task.sleep(for: .seconds(2))
                 return .grace
             }
+            var writing = true
+            var reading = true
             while let done = try await group.next() {
                 switch done {
                 case .writer:
                     group.cancelAll()
                     return
+                case .writerFailed:
+                    writing = false
                 case .reader:
-                    continue
+                    reading = false
                 case .grace:
                     channel.close(promise: nil)
+                    group.cancelAll()
+                    return
+                }
+                if !writing && !reading {
                     group.cancelAll()
                     return
                 }
