@@ -80,7 +80,7 @@ extension ServeConfiguration {
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus:
+            .passwordCost, .trustedProxy, .cpus, .webRoot, .operator:
             nil
         }
     }
@@ -100,6 +100,8 @@ extension ServeConfiguration {
         case .metricsToken: metricsToken == nil ? nil : "<secret>"
         case .passwordCost: passwordCost.rawValue
         case .trustedProxy: trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
+        case .operator: operators.isEmpty ? nil : operators.joined(separator: ",")
+        case .webRoot: webRoot
         case .gameThreads: gameThreads.map(String.init) ?? "the number of CPUs this process may use"
         case .cpus: cpus?.description
         default: number(setting).map(Self.text)

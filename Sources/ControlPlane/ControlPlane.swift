@@ -22,6 +22,7 @@ public struct ControlPlaneServices: Sendable {
     public let observability: Observability
     public let matchLimits: MatchLimits
     public let limits: ControlPortLimits
+    public let web: WebPages
 
     /// Services on the SQLite database, with every piece of shared state in this process.
     public static func make(
@@ -52,14 +53,14 @@ public struct ControlPlaneServices: Sendable {
         let accounts = try await Accounts(
             store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: settings.sessionLifetime,
             refreshLifetime: settings.refreshLifetime, limiters: shared.logins, chat: shared.chat, sessions: shared.sessions,
-            revocations: shared.sessionRevocations, now: settings.now)
+            revocations: shared.sessionRevocations, operators: settings.operators, now: settings.now)
         let recorder = ResultsRecorder(
             results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence,
             logger: settings.logger)
         return ControlPlaneServices(
             stores: stores, accounts: accounts, leaderboards: shared.leaderboards, presence: shared.presence, chat: shared.chat,
             chatMessageLimiter: shared.chatMessages, hosting: hosting, minter: minter, recorder: recorder,
-            observability: settings.observability, matchLimits: settings.matchLimits, limits: limits)
+            observability: settings.observability, matchLimits: settings.matchLimits, limits: limits, web: settings.web)
     }
 }
 
@@ -105,6 +106,8 @@ public struct ControlPlaneRoutes: Sendable {
         addGameRoutes(authenticated)
         addLeaderboardRoutes(authenticated)
         addChatRoutes(authenticated)
+        addConsoleRoutes(authenticated)
+        addWebPageRoutes(router)
         authenticated.get("/v1/server/stats") { _, context -> ServerStatsReport in
             _ = try context.requireIdentity()
             guard let stats = observability.serverStats() else {

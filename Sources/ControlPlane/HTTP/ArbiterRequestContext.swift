@@ -10,6 +10,8 @@ public struct Identity: Sendable {
     public let sessionID: Int64
     /// When the session expires (what ``SessionCache`` never remembers it past).
     public internal(set) var sessionExpiresAt: Date = .distantFuture
+    /// Named by `arbiter serve --operator` (set by ``AuthMiddleware`` on every request).
+    public internal(set) var isOperator = false
 }
 
 /// The per-request context: the caller's identity (set by ``AuthMiddleware``), their address
@@ -57,6 +59,13 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
         guard let identity else { throw APIError.unauthorized }
         return identity
     }
+
+    /// The caller if an operator; 401 without a session, 403 `forbidden` for anyone else.
+    public func requireOperator() throws -> Identity {
+        let identity = try requireIdentity()
+        guard identity.isOperator else { throw APIError.forbidden("only an operator (arbiter serve --operator) may use the console") }
+        return identity
+    }
 }
 
 /// Resolves `Authorization: Bearer <token>` to an ``Identity``; 401 when missing, unknown,
@@ -73,7 +82,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard let token = Self.token(in: request), let identity = try await accounts.identity(forToken: token) else {
             throw APIError.unauthorized
         }
-        context.identity = identity
+        var checked = identity
+        checked.isOperator = accounts.isOperator(identity.username)
+        context.identity = checked
         return try await next(request, context)
     }
 
