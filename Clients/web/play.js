@@ -41,6 +41,7 @@ const state = {
   entities: 0,
   frames: 0,
   chatMessages: [],
+  chatOpen: false,
   closeCode: null,
   finalStandings: null,
 };
@@ -340,7 +341,11 @@ function openChat() {
       if (state.chatMessages.length > 200) state.chatMessages.splice(0, state.chatMessages.length - 200);
       if (message.channel === page.channel || (page.channel === 'lobby' && message.channel === 'lobby')) appendChat(message);
     },
-    onOpen: (socket) => socket.join(page.channel),
+    onOpen: (socket) => {
+      state.chatOpen = true;
+      socket.join(page.channel);
+    },
+    onClose: () => { state.chatOpen = false; },
   });
 }
 

@@ -22,10 +22,11 @@ export function element(tag, attributes = {}, children = []) {
  * page wants it open.
  */
 export class ChatSocket {
-  constructor(url, { onMessage = () => {}, onOpen = () => {} } = {}) {
+  constructor(url, { onMessage = () => {}, onOpen = () => {}, onClose = () => {} } = {}) {
     this.url = url;
     this.onMessage = onMessage;
     this.onOpen = onOpen;
+    this.onClose = onClose;
     this.channels = new Set();
     this.closed = false;
     this.open = false;
@@ -48,6 +49,7 @@ export class ChatSocket {
     };
     this.socket.onclose = () => {
       this.open = false;
+      this.onClose(this);
       if (!this.closed) setTimeout(() => { if (!this.closed) this.connect(); }, 2000);
     };
   }
