@@ -24,3 +24,12 @@ extension ServerStatsReport {
         }
     }
 }
+
+extension ServerStatsReport {
+    /// This report with the WebSocket players' counts.
+    public func withWebSocket(_ stats: WebSocket) -> ServerStatsReport {
+        var report = self
+        report.websocket = stats
+        return report
+    }
+}

@@ -27,6 +27,13 @@ public protocol MatchHosting: Sendable {
     /// host runs it. The join route hands out a token only after `true`: a token for a match the
     /// game server would refuse is never given.
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool
+    /// Where `GET /v1/play` hands WebSocket players: the game server's WebSocket side, when it
+    /// takes them on this control port (nil: the route closes with `no_game_server`).
+    var playGateway: (any PlayStreamGateway)? { get }
+}
+
+extension MatchHosting {
+    public var playGateway: (any PlayStreamGateway)? { nil }
 }
 
 /// Mints the connect tokens the join route hands out: sealed with the key the game servers
