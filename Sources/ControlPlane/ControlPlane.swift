@@ -67,6 +67,8 @@ public struct ControlPlaneServices: Sendable {
 /// The HTTP and WebSocket routes of the control port.
 public struct ControlPlaneRoutes: Sendable {
     public let services: ControlPlaneServices
+    /// The control port serves TLS: the join answer's `websocket_url` is then `wss:`.
+    public var servesTLS = false
 
     public init(services: ControlPlaneServices) { self.services = services }
 
@@ -108,6 +110,7 @@ public struct ControlPlaneRoutes: Sendable {
         addChatRoutes(authenticated)
         addConsoleRoutes(authenticated)
         addWebPageRoutes(router)
+        addPlayUpgradeHint(router)
         authenticated.get("/v1/server/stats") { _, context -> ServerStatsReport in
             _ = try context.requireIdentity()
             guard let stats = observability.serverStats() else {
@@ -118,10 +121,11 @@ public struct ControlPlaneRoutes: Sendable {
         return router
     }
 
-    /// The routes that upgrade to WebSocket (the chat relay).
+    /// The routes that upgrade to WebSocket (the chat relay, the game transport).
     public func webSocketRouter() -> Router<ArbiterRequestContext> {
         let router = Router(context: ArbiterRequestContext.self)
         addChatWebSocket(router)
+        addPlayWebSocket(router)
         return router
     }
 }
@@ -147,7 +151,8 @@ public func makeControlPlaneApplication(
     services: ControlPlaneServices, configuration: ControlPlaneConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let routes = ControlPlaneRoutes(services: services)
+    var routes = ControlPlaneRoutes(services: services)
+    routes.servesTLS = configuration.tlsCertificatePath != nil && configuration.tlsKeyPath != nil
     let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: routes.webSocketRouter())
     let server: HTTPServerBuilder
     if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {

@@ -223,6 +223,7 @@ struct Serve: AsyncParsableCommand {
         var workers: [GameWorkerPool.Worker] = []
         var loops: [TransportServerService] = []
         var bound: [NetAddress] = []
+        var streamRoutes: [StreamGateway.Route] = []
         for index in 0..<config.resolvedGameThreads {
             let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
             let bind = config.udpAddress(worker: index)
@@ -238,6 +239,9 @@ struct Serve: AsyncParsableCommand {
                 throw failure("serve", Self.cannotListen(bind, "UDP", errno: error.errno))
             }
             bound.append(transport.socket.localAddress)
+            let inbox = StreamInbox()
+            transport.attachStreams(inbox)
+            streamRoutes.append(.init(address: config.gameAddress(worker: index, bound: transport.socket.localAddress), inbox: inbox))
             let statsBoard = GameServerStatsBoard()
             let handler = GameServerHandler(
                 rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard,
@@ -248,12 +252,14 @@ struct Serve: AsyncParsableCommand {
             loops.append(TransportServerService(server: transport, handler: handler, threadName: "arbiter-game-\(index)", cpus: config.cpus(worker: index)))
         }
         let pool = GameWorkerPool(workers: workers)
+        // WebSocket players (`GET /v1/play` on the control port) join the same workers.
+        let streams = StreamGateway(routes: streamRoutes)
         let boundUDP = bound[0]
         // Names this process in every response's X-Arbiter-Instance, to tell control ports apart
         // behind a load balancer: eight random hex digits (nothing about the host leaks).
         let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock, streams: streams)
         // On PostgreSQL, other instances may share the database: presence, the budgets and the
         // match directory go in its tables.
         let sharing = postgres.map { PostgresSharing(database: $0, local: inProcessHost, limits: config.controlPortLimits) }
@@ -261,7 +267,7 @@ struct Serve: AsyncParsableCommand {
             passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
             sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken,
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats.withWebSocket(streams.stats)) }, metricsToken: config.metricsToken,
                 instanceID: instanceID),
             matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger,
             web: try Self.webPages(config), operators: Set(config.operators))
