@@ -235,6 +235,7 @@ private struct Loader {
         c.tlsKeyPath = optionalString(.tlsKey)
         c.metricsToken = optionalString(.metricsToken)
         c.runSeconds = optionalDouble(.seconds)
+        c.webRoot = optionalString(.webRoot)
 
         let sync = string(.sqliteSync, c.sqliteSync.rawValue)
         if let parsed = AppDatabase.Sync(rawValue: sync) {
@@ -264,6 +265,8 @@ private struct Loader {
         for text in c.trustedProxies where AddressRange(text) == nil {
             problems.append("\(name(.trustedProxy)) must be an IP address or a CIDR block (10.0.0.5, 10.0.0.0/24, fd00::/8); got '\(text)'")
         }
+
+        c.operators = strings(.operator)
 
         c.openGamesPerAccount = int(.openGamesPerAccount, c.openGamesPerAccount)
         c.pendingInvitesPerAccount = int(.pendingInvitesPerAccount, c.pendingInvitesPerAccount)

@@ -80,7 +80,7 @@ extension ServeConfiguration {
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus, .sqliteSync:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator:
             nil
         }
     }
@@ -101,6 +101,8 @@ extension ServeConfiguration {
         case .passwordCost: passwordCost.rawValue
         case .sqliteSync: sqliteSync.rawValue
         case .trustedProxy: trustedProxies.isEmpty ? nil : trustedProxies.joined(separator: ",")
+        case .operator: operators.isEmpty ? nil : operators.joined(separator: ",")
+        case .webRoot: webRoot
         case .gameThreads: gameThreads.map(String.init) ?? "the number of CPUs this process may use"
         case .cpus: cpus?.description
         default: number(setting).map(Self.text)

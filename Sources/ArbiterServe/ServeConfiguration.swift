@@ -59,6 +59,10 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var metricsToken: String?
     /// `--seconds`: stop after this many seconds, 0.001...1e9. Default: run until interrupted.
     public var runSeconds: Double?
+    /// `--web-root`: the `Clients` folder whose `web/` and `js/` are served (`/play`,
+    /// `/console`, `/js/…`). Default: none given, found from the executable or the working
+    /// directory (``ControlPlane/WebPages/locate(candidates:)``).
+    public var webRoot: String?
 
     // MARK: Accounts and logins
 
@@ -96,6 +100,9 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// `--trusted-proxy` (repeatable; env comma-separated): proxies whose `X-Forwarded-For` is
     /// believed. Default: none.
     public var trustedProxies: [String] = []
+    /// `--operator` (repeatable; env comma-separated): usernames that may use the console.
+    /// Default: none.
+    public var operators: [String] = []
 
     // MARK: Per-account caps
 

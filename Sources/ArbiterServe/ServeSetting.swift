@@ -19,6 +19,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case tlsKey = "tls-key"
     case metricsToken = "metrics-token"
     case seconds
+    case webRoot = "web-root"
     // Accounts and logins
     case passwordCost = "password-cost"
     case maxConcurrentHashes = "max-concurrent-hashes"
@@ -34,6 +35,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case failedLoginsPerAddress = "failed-logins-per-address"
     case failedLoginsPerAccount = "failed-logins-per-account"
     case trustedProxy = "trusted-proxy"
+    case `operator`
     // Per-account caps
     case openGamesPerAccount = "open-games-per-account"
     case pendingInvitesPerAccount = "pending-invites-per-account"
@@ -80,7 +82,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     public var isSecret: Bool { self == .metricsToken || self == .database }
 
     /// Repeatable flags; in the environment, comma-separated.
-    public var isList: Bool { self == .publicAddress || self == .trustedProxy }
+    public var isList: Bool { self == .publicAddress || self == .trustedProxy || self == .operator }
 
     /// The inclusive range a number must be in, where the setting is a number.
     public var bounds: ClosedRange<Double>? {
@@ -119,7 +121,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .matchSweepInterval: 1...86_400
         case .unreportedMatchGrace: 0...86_400
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus, .sqliteSync:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator:
             nil
         }
     }
@@ -156,6 +158,8 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .metricsToken: "Require 'Authorization: Bearer TOKEN' on GET /metrics (default: open)."
         case .seconds: "Stop after this many seconds (default: run until interrupted)."
         case .sqliteSync: "When an SQLite commit is on disk: normal (synced at checkpoints; a power loss may undo the last commits) or full (synced at every commit)."
+        case .webRoot:
+            "The Clients folder (web/ and js/) whose pages are served at /play, /console and /js/ (default: found beside the executable in a checkout, or in the working directory)."
         case .passwordCost: "Argon2id cost: interactive (64 MiB), or minimum (for load tests only)."
         case .maxConcurrentHashes: "Password hashes computed at once; more wait."
         case .maxHashWaiters: "Password hashes that may wait for a slot; the next request is answered 503 busy."
@@ -173,6 +177,7 @@ public enum ServeSetting: String, CaseIterable, Sendable {
             "Failed logins for one account from all addresses per hour (also the burst); addresses that logged in to it before are exempt."
         case .trustedProxy:
             "Address or CIDR block of reverse proxies whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)."
+        case .operator: "Username of an operator, who may use /console and /v1/console/... (repeatable; default: none)."
         case .openGamesPerAccount: "Open games one account may have created (409 too_many_games beyond)."
         case .pendingInvitesPerAccount: "Pending invites one account may have sent (409 too_many_invites beyond)."
         case .pendingFriendRequestsPerAccount: "Pending friend requests one account may have sent (409 too_many_friend_requests beyond)."

@@ -22,6 +22,7 @@ public struct ControlPlaneServices: Sendable {
     public let observability: Observability
     public let matchLimits: MatchLimits
     public let limits: ControlPortLimits
+    public let web: WebPages
 
     /// Services on the SQLite database, with every piece of shared state in this process.
     public static func make(
@@ -52,20 +53,22 @@ public struct ControlPlaneServices: Sendable {
         let accounts = try await Accounts(
             store: stores.accounts, hasher: hasher, vault: vault, sessionLifetime: settings.sessionLifetime,
             refreshLifetime: settings.refreshLifetime, limiters: shared.logins, chat: shared.chat, sessions: shared.sessions,
-            revocations: shared.sessionRevocations, now: settings.now)
+            revocations: shared.sessionRevocations, operators: settings.operators, now: settings.now)
         let recorder = ResultsRecorder(
             results: stores.results, matches: stores.matches, leaderboards: shared.leaderboards, presence: shared.presence,
             logger: settings.logger)
         return ControlPlaneServices(
             stores: stores, accounts: accounts, leaderboards: shared.leaderboards, presence: shared.presence, chat: shared.chat,
             chatMessageLimiter: shared.chatMessages, hosting: hosting, minter: minter, recorder: recorder,
-            observability: settings.observability, matchLimits: settings.matchLimits, limits: limits)
+            observability: settings.observability, matchLimits: settings.matchLimits, limits: limits, web: settings.web)
     }
 }
 
 /// The HTTP and WebSocket routes of the control port.
 public struct ControlPlaneRoutes: Sendable {
     public let services: ControlPlaneServices
+    /// The control port serves TLS: the join answer's `websocket_url` is then `wss:`.
+    public var servesTLS = false
 
     public init(services: ControlPlaneServices) { self.services = services }
 
@@ -105,6 +108,9 @@ public struct ControlPlaneRoutes: Sendable {
         addGameRoutes(authenticated)
         addLeaderboardRoutes(authenticated)
         addChatRoutes(authenticated)
+        addConsoleRoutes(authenticated)
+        addWebPageRoutes(router)
+        addPlayUpgradeHint(router)
         authenticated.get("/v1/server/stats") { _, context -> ServerStatsReport in
             _ = try context.requireIdentity()
             guard let stats = observability.serverStats() else {
@@ -115,10 +121,11 @@ public struct ControlPlaneRoutes: Sendable {
         return router
     }
 
-    /// The routes that upgrade to WebSocket (the chat relay).
+    /// The routes that upgrade to WebSocket (the chat relay, the game transport).
     public func webSocketRouter() -> Router<ArbiterRequestContext> {
         let router = Router(context: ArbiterRequestContext.self)
         addChatWebSocket(router)
+        addPlayWebSocket(router)
         return router
     }
 }
@@ -144,7 +151,8 @@ public func makeControlPlaneApplication(
     services: ControlPlaneServices, configuration: ControlPlaneConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let routes = ControlPlaneRoutes(services: services)
+    var routes = ControlPlaneRoutes(services: services)
+    routes.servesTLS = configuration.tlsCertificatePath != nil && configuration.tlsKeyPath != nil
     let webSocket = HTTPServerBuilder.http1WebSocketUpgrade(webSocketRouter: routes.webSocketRouter())
     let server: HTTPServerBuilder
     if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {

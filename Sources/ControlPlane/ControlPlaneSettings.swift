@@ -16,6 +16,11 @@ public struct ControlPlaneSettings: Sendable {
     /// Rate limits, queue bounds and per-account caps.
     public var limits: ControlPortLimits
     public var logger: Logger
+    /// The browser pages (`/play`, `/console`, `/js/…`); none by default.
+    public var web: WebPages
+    /// Usernames of the operators (`arbiter serve --operator`), whatever their case: they may
+    /// call `/v1/console/…`.
+    public var operators: Set<String>
     /// The wall clock sessions expire by (tests step it).
     public var now: @Sendable () -> Date
 
@@ -24,6 +29,7 @@ public struct ControlPlaneSettings: Sendable {
         sessionLifetime: TimeInterval = 7 * 24 * 3600, refreshLifetime: TimeInterval = 30 * 24 * 3600,
         observability: Observability = Observability(), matchLimits: MatchLimits = MatchLimits(),
         limits: ControlPortLimits = ControlPortLimits(), logger: Logger = Logger(label: "arbiter.control"),
+        web: WebPages = .none, operators: Set<String> = [],
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.passwordCost = passwordCost
@@ -34,6 +40,8 @@ public struct ControlPlaneSettings: Sendable {
         self.matchLimits = matchLimits
         self.limits = limits
         self.logger = logger
+        self.web = web
+        self.operators = operators
         self.now = now
     }
 }

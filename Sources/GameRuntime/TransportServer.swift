@@ -1,4 +1,5 @@
 import Logging
+import MatchContract
 import NetProtocol
 
 /// What a transport server tells the application. Payload bytes are valid only during the
@@ -84,8 +85,13 @@ public final class TransportServer {
             case .connected(let clientIndex, let clientID, let address):
                 server.pendingEvents.append(.connected(clientIndex, clientID, address))
             case .disconnected(let clientIndex, let clientID, let address, let reason):
+                if !server.streamConnections.isEmpty { server.releaseStream(clientIndex, reason: reason) }
                 server.pendingEvents.append(.disconnected(clientIndex, clientID, address, reason))
             }
+        }
+
+        func transmit(_ payload: UnsafeRawBufferPointer, toStream clientIndex: Int) {
+            server.transmitStream(payload, to: clientIndex)
         }
     }
 
@@ -111,6 +117,14 @@ public final class TransportServer {
     private let batchesPerDrain: Int
     fileprivate var pendingEvents: [PendingEvent] = []
     private var sink: Sink { Sink(outgoing: outgoing, payloads: payloads, server: self) }
+    /// The WebSocket players' side door (``attachStreams(_:)``), and its spare batch.
+    private var streams: StreamInbox?
+    private var streamBatch: StreamInbox.Batch?
+    /// Each stream client's connection, by client index (empty without streams).
+    fileprivate var streamConnections: [PlayStreamConnection?] = []
+    /// Stream clients whose socket fell behind while the endpoint was sending to them: released
+    /// once that call has returned.
+    private var slowStreams: [Int] = []
 
     /// Binds the socket and starts the endpoint with a challenge key from the system CSPRNG.
     /// The bound address (with its real port, when `address` says port 0) is added to the
@@ -142,8 +156,18 @@ public final class TransportServer {
         pendingEvents.reserveCapacity(16)
     }
 
-    /// Serves until `stop` is set, then disconnects every client (redundant disconnect packets)
-    /// and returns.
+    /// Takes WebSocket players from `inbox` too (``StreamGateway`` fills it): each becomes a
+    /// client slot of this server's endpoint, so the handler sees them as it sees UDP clients.
+    /// Call before ``run(handler:until:)``.
+    public func attachStreams(_ inbox: StreamInbox) {
+        streams = inbox
+        streamBatch = inbox.makeBatch()
+        streamConnections = [PlayStreamConnection?](repeating: nil, count: endpoint.maxClients)
+        slowStreams.reserveCapacity(16)
+    }
+
+    /// Serves until `stop` is set, then disconnects every client (redundant disconnect packets;
+    /// stream clients' sockets are closed) and returns.
     public func run(handler: some TransportServerHandler, until stop: StopSignal) {
         var nextUpdate = clock.monotonicSeconds()
         while !stop.isStopped {
@@ -163,6 +187,7 @@ public final class TransportServer {
                 clock.sleep(untilMonotonicSeconds: due)
             }
             receiveWaiting(handler: handler)
+            if streams != nil { receiveStreams(handler: handler) }
             let now = clock.now()
             var ticked = false
             if now.seconds >= nextUpdate {
@@ -179,10 +204,13 @@ public final class TransportServer {
                 handler.tick(&context)
                 receiveNanoseconds = 0
             }
+            if !slowStreams.isEmpty { dropSlowStreams(handler: handler, now: now) }
             outgoing.flush()
         }
         let now = clock.now()
         var sink = self.sink
+        // Opens still waiting never reach a slot; everyone connected is released below.
+        for connection in streams?.stop() ?? [] { connection.end(.serverShutdown) }
         endpoint.disconnectAll(now: now, sink: &sink)
         deliverEvents(handler: handler, now: now)
         outgoing.flush()
@@ -217,6 +245,74 @@ public final class TransportServer {
             outgoing.flush()
             if count < incoming.capacity { return }
         }
+    }
+
+    /// Hands the WebSocket players' opens, frames and closes since the last pass to the endpoint
+    /// (and so to the handler), in the order each connection sent them.
+    private func receiveStreams(handler: some TransportServerHandler) {
+        // Out of the property while in use, so that filling it never copies its storage.
+        guard let streams, var batch = streamBatch else { return }
+        streamBatch = nil
+        defer { streamBatch = batch }
+        streams.take(swapping: &batch)
+        guard !batch.isEmpty else { return }
+        let started = clock.uptimeNanoseconds()
+        defer { receiveNanoseconds &+= clock.uptimeNanoseconds() &- started }
+        var now = clock.now()
+        var sink = self.sink
+        for open in batch.opens where !open.connection.hasEnded {
+            let admission = open.token.withUnsafeBytes { token in
+                endpoint.admitStream(connectToken: token, peer: open.peer, now: now, sink: &sink)
+            }
+            switch admission {
+            case .success(let clientIndex):
+                open.connection.clientIndex = clientIndex
+                streamConnections[clientIndex] = open.connection
+                open.connection.admitted()
+            case .failure(let refusal):
+                open.connection.end(PlayCloseCode(refusal))
+            }
+            deliverEvents(handler: handler, now: now)
+        }
+        let drained = now.seconds
+        batch.bytes.withUnsafeBytes { slab in
+            for index in 0..<batch.frameCount {
+                guard let clientIndex = batch.owners[index]?.clientIndex, clientIndex >= 0 else { continue }
+                // Like a datagram's kernel stamp: the frame's arrival, never later than now.
+                now.seconds = min(drained, batch.arrivals[index])
+                let start = index * Netcode.maxPayloadBytes
+                endpoint.receiveStream(
+                    UnsafeRawBufferPointer(rebasing: slab[start..<start + batch.lengths[index]]), from: clientIndex, now: now, sink: &sink)
+                deliverEvents(handler: handler, now: now)
+            }
+        }
+        now.seconds = drained
+        for connection in batch.closes where connection.clientIndex >= 0 {
+            endpoint.disconnect(connection.clientIndex, reason: .peerDisconnected, now: now, sink: &sink)
+            deliverEvents(handler: handler, now: now)
+        }
+    }
+
+    /// A stream client's slot was released: its socket is closed with the reason's code.
+    fileprivate func releaseStream(_ clientIndex: Int, reason: DisconnectReason) {
+        guard streamConnections.indices.contains(clientIndex), let connection = streamConnections[clientIndex] else { return }
+        streamConnections[clientIndex] = nil
+        connection.clientIndex = -1
+        connection.end(PlayCloseCode(reason))
+    }
+
+    fileprivate func transmitStream(_ payload: UnsafeRawBufferPointer, to clientIndex: Int) {
+        guard streamConnections.indices.contains(clientIndex), let connection = streamConnections[clientIndex] else { return }
+        if !connection.deliver(payload) { slowStreams.append(clientIndex) }
+    }
+
+    private func dropSlowStreams(handler: some TransportServerHandler, now: NetInstant) {
+        var sink = self.sink
+        for clientIndex in slowStreams where endpoint.isStream(clientIndex) {
+            endpoint.disconnect(clientIndex, reason: .localDisconnect, now: now, sink: &sink)
+        }
+        slowStreams.removeAll(keepingCapacity: true)
+        deliverEvents(handler: handler, now: now)
     }
 
     private func deliverEvents(handler: some TransportServerHandler, now: NetInstant) {

@@ -89,6 +89,8 @@ public struct ServerStatsReport: Codable, Sendable, Equatable {
     public var playerTicks: UInt64?
     /// Each game worker's own figures (``GameWorkerPool``); the fields above are their sum.
     public var workers: [Worker]?
+    /// The WebSocket players (`GET /v1/play`), when the game server takes them.
+    public var websocket: WebSocket?
 
     /// One game worker: a thread with its own UDP port and matches.
     public struct Worker: Codable, Sendable, Equatable {

@@ -52,6 +52,9 @@ public final class ServerEndpoint {
         var listPosition = 0
         var replay = ReplayProtection()
         var userData: [UInt8] = []
+        /// A stream client: its payloads arrive and leave as frames of a stream the driver
+        /// owns (no address in `slotByAddress`, no keys, no keep-alives or disconnect packets).
+        var isStream = false
     }
 
     /// Keys for an address that has sent a valid request but not yet a valid response.
@@ -347,7 +350,9 @@ public final class ServerEndpoint {
         _ payload: UnsafeRawBufferPointer, to clientIndex: Int, now: NetInstant, sink: inout Sink
     ) -> Bool {
         precondition((1...Netcode.maxPayloadBytes).contains(payload.count), "payload must be 1...1200 bytes")
-        guard isConnected(clientIndex), let key = slots[clientIndex].sendKey else { return false }
+        guard isConnected(clientIndex) else { return false }
+        if slots[clientIndex].isStream { return sendStream(payload, to: clientIndex, now: now, sink: &sink) }
+        guard let key = slots[clientIndex].sendKey else { return false }
         if !slots[clientIndex].confirmed { sendKeepAlive(clientIndex: clientIndex, now: now.seconds, sink: &sink) }
         let sequence = nextSequence(clientIndex)
         let offset = PacketCodec.bodyOffset(sequence: sequence)
@@ -375,7 +380,7 @@ public final class ServerEndpoint {
             if timeout > 0 && slots[clientIndex].lastReceiveTime + Double(timeout) <= now.seconds {
                 counters.timeouts &+= 1
                 release(clientIndex, reason: .timedOut, sink: &sink)
-            } else if slots[clientIndex].lastSendTime + keepAliveInterval <= now.seconds {
+            } else if !slots[clientIndex].isStream && slots[clientIndex].lastSendTime + keepAliveInterval <= now.seconds {
                 sendKeepAlive(clientIndex: clientIndex, now: now.seconds, sink: &sink)
             }
             position -= 1
@@ -387,7 +392,10 @@ public final class ServerEndpoint {
     public func disconnect<Sink: ServerSink>(
         _ clientIndex: Int, reason: DisconnectReason = .localDisconnect, now: NetInstant, sink: inout Sink
     ) {
-        guard isConnected(clientIndex), let key = slots[clientIndex].sendKey else { return }
+        guard isConnected(clientIndex) else { return }
+        // A stream client's driver closes its stream when it hears of the release.
+        if slots[clientIndex].isStream { return release(clientIndex, reason: reason, sink: &sink) }
+        guard let key = slots[clientIndex].sendKey else { return }
         for _ in 0..<Netcode.disconnectPacketCount {
             let sequence = nextSequence(clientIndex)
             let length = codec.seal(sendBuffer, type: .disconnect, sequence: sequence, bodyLength: 0, key: key)
@@ -401,6 +409,113 @@ public final class ServerEndpoint {
         while let clientIndex = connectedSlots.last {
             disconnect(clientIndex, reason: .serverShutdown, now: now, sink: &sink)
         }
+    }
+
+    // MARK: - Stream clients
+
+    /// True if `clientIndex` is a connected stream client.
+    public func isStream(_ clientIndex: Int) -> Bool { isConnected(clientIndex) && slots[clientIndex].isStream }
+
+    /// Admits a stream (WebSocket) client with the whole 2048-byte connect token it presents,
+    /// and returns its client index; the sink hears `.connected` as for a UDP client. The token
+    /// passes the checks a UDP connection request's private part passes (protocol id, expiry,
+    /// this server's key, this server's address, client id not connected, a free slot) and one
+    /// more: it must never have been used, by either transport. The client-to-server and
+    /// server-to-client keys go unused: the stream's own transport (TLS when the driver has it)
+    /// carries the payloads.
+    public func admitStream<Sink: ServerSink>(
+        connectToken: UnsafeRawBufferPointer, peer: NetAddress, now: NetInstant, sink: inout Sink
+    ) -> Result<Int, StreamRefusal> {
+        let refused: StreamRefusal
+        switch openStreamToken(connectToken, now: now) {
+        case .success(let admitted):
+            let (token, mac) = admitted
+            // Spent first, as a request's token is: a refused stream cannot retry it either.
+            if !tokenHistory.admitOnce(mac) {
+                refused = .tokenAlreadyUsed
+            } else if slotByClientID[token.clientID] != nil {
+                refused = .clientIDAlreadyConnected
+            } else if let clientIndex = freeSlots.popLast() {
+                occupyStream(clientIndex, token: token, peer: peer, now: now.seconds)
+                sink.serverEvent(.connected(clientIndex: clientIndex, clientID: token.clientID, address: peer))
+                return .success(clientIndex)
+            } else {
+                refused = .serverFull
+            }
+        case .failure(let reason):
+            refused = reason
+        }
+        counters.countRefusal(refused)
+        return .failure(refused)
+    }
+
+    /// One payload from a stream client (1...1200 bytes; the driver refuses larger frames):
+    /// counted and handed to the sink as a UDP client's payload is, and it keeps the client
+    /// from timing out.
+    public func receiveStream<Sink: ServerSink>(_ payload: UnsafeRawBufferPointer, from clientIndex: Int, now: NetInstant, sink: inout Sink) {
+        guard isStream(clientIndex), (1...Netcode.maxPayloadBytes).contains(payload.count) else { return }
+        counters.payloadsReceived &+= 1
+        counters.bytesReceived &+= UInt64(payload.count)
+        slots[clientIndex].lastReceiveTime = now.seconds
+        sink.serverEvent(.payload(clientIndex: clientIndex, bytes: payload))
+    }
+
+    private func sendStream<Sink: ServerSink>(_ payload: UnsafeRawBufferPointer, to clientIndex: Int, now: NetInstant, sink: inout Sink) -> Bool {
+        slots[clientIndex].lastSendTime = now.seconds
+        counters.payloadsSent &+= 1
+        counters.bytesSent &+= UInt64(payload.count)
+        sink.transmit(payload, toStream: clientIndex)
+        return true
+    }
+
+    /// Parses the public token and opens its private part, as a connection request's.
+    private func openStreamToken(_ bytes: UnsafeRawBufferPointer, now: NetInstant) -> Result<(PrivateConnectToken, TokenHistory.MAC), StreamRefusal> {
+        guard bytes.count == Netcode.connectTokenBytes else { return .failure(.malformedToken) }
+        var reader = WireReader(bytes)
+        guard let version = reader.readBytes(Netcode.versionInfoBytes), version.elementsEqual(Netcode.versionInfo),
+            let protocolID = reader.readUInt64(), protocolID == configuration.protocolID,
+            reader.readUInt64() != nil, let expire = reader.readUInt64(),
+            let nonce = reader.readBytes(Netcode.connectTokenNonceBytes),
+            let sealed = reader.readBytes(Netcode.connectTokenPrivateBytes)
+        else { return .failure(.malformedToken) }
+        // The expiry is authenticated: it is the private part's additional data.
+        guard expire > now.unixSeconds else { return .failure(.tokenExpired) }
+        let token: PrivateConnectToken
+        do {
+            token = try PrivateConnectToken.open(
+                sealed: sealed, protocolID: protocolID, expireTimestamp: expire, nonce: nonce,
+                privateKey: configuration.privateKey, scratch: tokenScratch)
+        } catch {
+            return .failure(.tokenInvalid)
+        }
+        guard token.serverAddresses.contains(where: configuration.serverAddresses.contains) else {
+            return .failure(.serverAddressNotInToken)
+        }
+        let macOffset = Netcode.connectTokenPrivateBytes - Sodium.macBytes
+        let mac = TokenHistory.MAC(
+            first: sealed.loadUnaligned(fromByteOffset: macOffset, as: UInt64.self),
+            second: sealed.loadUnaligned(fromByteOffset: macOffset + 8, as: UInt64.self))
+        return .success((token, mac))
+    }
+
+    private func occupyStream(_ clientIndex: Int, token: PrivateConnectToken, peer: NetAddress, now: Double) {
+        slots[clientIndex].occupied = true
+        slots[clientIndex].isStream = true
+        slots[clientIndex].clientID = token.clientID
+        slots[clientIndex].address = peer
+        slots[clientIndex].sendKey = nil
+        slots[clientIndex].receiveKey = nil
+        slots[clientIndex].sequence = 0
+        slots[clientIndex].lastSendTime = now
+        slots[clientIndex].lastReceiveTime = now
+        slots[clientIndex].timeoutSeconds = token.timeoutSeconds
+        slots[clientIndex].confirmed = true
+        slots[clientIndex].userData = token.userData
+        slots[clientIndex].listPosition = connectedSlots.count
+        connectedSlots.append(clientIndex)
+        slotByClientID[token.clientID] = clientIndex
+        counters.connects &+= 1
+        counters.streamConnects &+= 1
     }
 
     // MARK: - Internals
@@ -439,9 +554,10 @@ public final class ServerEndpoint {
             connectedSlots[position] = last
             slots[last].listPosition = position
         }
-        slotByAddress.removeValue(forKey: address)
+        if !slots[clientIndex].isStream { slotByAddress.removeValue(forKey: address) }
         slotByClientID.removeValue(forKey: clientID)
         slots[clientIndex].occupied = false
+        slots[clientIndex].isStream = false
         slots[clientIndex].sendKey = nil
         slots[clientIndex].receiveKey = nil
         slots[clientIndex].userData = []

@@ -68,7 +68,10 @@ public struct TransportCounters: Sendable, Equatable {
     public var connects: UInt64 = 0
     public var disconnects: UInt64 = 0
     public var timeouts: UInt64 = 0
+    /// Stream (WebSocket) connections admitted with a connect token.
+    public var streamConnects: UInt64 = 0
     private var drops = [UInt64](repeating: 0, count: DropReason.allCases.count)
+    private var streamRefusals = [UInt64](repeating: 0, count: StreamRefusal.allCases.count)
 
     public init() {}
 
@@ -80,6 +83,11 @@ public struct TransportCounters: Sendable, Equatable {
 
     @inline(__always)
     mutating func countDrop(_ reason: DropReason) { drops[reason.rawValue] &+= 1 }
+
+    /// Stream connections refused for `reason`.
+    public subscript(streamRefusal reason: StreamRefusal) -> UInt64 { streamRefusals[reason.rawValue] }
+
+    mutating func countRefusal(_ reason: StreamRefusal) { streamRefusals[reason.rawValue] &+= 1 }
 
     /// Non-zero drop counts, for printing.
     public var dropSummary: [(DropReason, UInt64)] {

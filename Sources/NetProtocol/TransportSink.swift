@@ -36,6 +36,14 @@ public enum ServerEvent {
 /// Receives a server's datagrams and events.
 public protocol ServerSink: DatagramSink {
     mutating func serverEvent(_ event: ServerEvent)
+    /// A payload for a stream client (``ServerEndpoint/admitStream(connectToken:peer:now:sink:)``),
+    /// which the driver carries as one frame of that client's stream; valid only during the call.
+    mutating func transmit(_ payload: UnsafeRawBufferPointer, toStream clientIndex: Int)
+}
+
+extension ServerSink {
+    /// Sinks of drivers that admit no stream clients never get a stream payload.
+    public mutating func transmit(_ payload: UnsafeRawBufferPointer, toStream clientIndex: Int) {}
 }
 
 /// What a ``ClientEndpoint`` reports.

@@ -12,6 +12,10 @@ struct InProcessMatchHost: MatchHosting {
     let pool: GameWorkerPool
     let catalog: GameCatalog
     let clock: SystemClock
+    /// The workers' WebSocket side, for `GET /v1/play`.
+    let streams: StreamGateway
+
+    var playGateway: (any PlayStreamGateway)? { streams }
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let (matchID, worker) = pool.createMatch(settings: settings, now: clock.monotonicSeconds())

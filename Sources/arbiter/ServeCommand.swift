@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: help(.tlsKey)) var tlsKey: String?
     @Option(name: .customLong("metrics-token"), help: help(.metricsToken)) var metricsToken: String?
     @Option(help: help(.seconds)) var seconds: Double?
+    @Option(name: .customLong("web-root"), help: help(.webRoot)) var webRoot: String?
 
     @Option(name: .customLong("password-cost"), help: help(.passwordCost)) var passwordCost: String?
     @Option(name: .customLong("max-concurrent-hashes"), help: help(.maxConcurrentHashes)) var maxConcurrentHashes: Int?
@@ -59,6 +60,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("failed-logins-per-address"), help: help(.failedLoginsPerAddress)) var failedLoginsPerAddress: Int?
     @Option(name: .customLong("failed-logins-per-account"), help: help(.failedLoginsPerAccount)) var failedLoginsPerAccount: Int?
     @Option(name: .customLong("trusted-proxy"), help: help(.trustedProxy)) var trustedProxies: [String] = []
+    @Option(name: .customLong("operator"), help: help(.operator)) var operators: [String] = []
 
     @Option(name: .customLong("open-games-per-account"), help: help(.openGamesPerAccount)) var openGamesPerAccount: Int?
     @Option(name: .customLong("pending-invites-per-account"), help: help(.pendingInvitesPerAccount)) var pendingInvitesPerAccount: Int?
@@ -115,6 +117,7 @@ struct Serve: AsyncParsableCommand {
         put(.tlsKey, tlsKey)
         put(.metricsToken, metricsToken)
         put(.seconds, seconds)
+        put(.webRoot, webRoot)
         put(.passwordCost, passwordCost)
         put(.maxConcurrentHashes, maxConcurrentHashes)
         put(.maxHashWaiters, maxHashWaiters)
@@ -129,6 +132,7 @@ struct Serve: AsyncParsableCommand {
         put(.failedLoginsPerAddress, failedLoginsPerAddress)
         put(.failedLoginsPerAccount, failedLoginsPerAccount)
         put(.trustedProxy, trustedProxies)
+        put(.operator, operators)
         put(.openGamesPerAccount, openGamesPerAccount)
         put(.pendingInvitesPerAccount, pendingInvitesPerAccount)
         put(.pendingFriendRequestsPerAccount, pendingFriendRequestsPerAccount)
@@ -219,6 +223,7 @@ struct Serve: AsyncParsableCommand {
         var workers: [GameWorkerPool.Worker] = []
         var loops: [TransportServerService] = []
         var bound: [NetAddress] = []
+        var streamRoutes: [StreamGateway.Route] = []
         for index in 0..<config.resolvedGameThreads {
             let directory = MatchDirectory(idleSeconds: config.matchIdle, order: HostedRules.standingsOrder)
             let bind = config.udpAddress(worker: index)
@@ -234,6 +239,9 @@ struct Serve: AsyncParsableCommand {
                 throw failure("serve", Self.cannotListen(bind, "UDP", errno: error.errno))
             }
             bound.append(transport.socket.localAddress)
+            let inbox = StreamInbox()
+            transport.attachStreams(inbox)
+            streamRoutes.append(.init(address: config.gameAddress(worker: index, bound: transport.socket.localAddress), inbox: inbox))
             let statsBoard = GameServerStatsBoard()
             let handler = GameServerHandler(
                 rules: HostedRules(), directory: directory, logger: logger, statsBoard: statsBoard,
@@ -244,12 +252,14 @@ struct Serve: AsyncParsableCommand {
             loops.append(TransportServerService(server: transport, handler: handler, threadName: "arbiter-game-\(index)", cpus: config.cpus(worker: index)))
         }
         let pool = GameWorkerPool(workers: workers)
+        // WebSocket players (`GET /v1/play` on the control port) join the same workers.
+        let streams = StreamGateway(routes: streamRoutes)
         let boundUDP = bound[0]
         // Names this process in every response's X-Arbiter-Instance, to tell control ports apart
         // behind a load balancer: eight random hex digits (nothing about the host leaks).
         let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock)
+        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock, streams: streams)
         // On PostgreSQL, other instances may share the database: presence, the budgets and the
         // match directory go in its tables.
         let sharing = postgres.map { PostgresSharing(database: $0, local: inProcessHost, limits: config.controlPortLimits) }
@@ -257,9 +267,10 @@ struct Serve: AsyncParsableCommand {
             passwordCost: config.passwordCost.hasherCost, maxConcurrentHashes: config.maxConcurrentHashes,
             sessionLifetime: config.sessionLifetime, refreshLifetime: config.refreshLifetime,
             observability: Observability(
-                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats) }, metricsToken: config.metricsToken,
+                metricsText: { registry.emitToString() }, serverStats: { ProcessStats.report(pool.stats.withWebSocket(streams.stats)) }, metricsToken: config.metricsToken,
                 instanceID: instanceID),
-            matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger)
+            matchLimits: config.matchLimits, limits: config.controlPortLimits, logger: logger,
+            web: try Self.webPages(config), operators: Set(config.operators))
         let minter = config.tokenMinter(privateKey: key)
         let services: ControlPlaneServices
         if let postgres, let bus, let sharing {
@@ -353,6 +364,23 @@ struct Serve: AsyncParsableCommand {
         }
         if location.password != nil { return nil }
         return ProcessInfo.processInfo.environment["PGPASSWORD"]
+    }
+
+    /// The pages of `--web-root`, else of the `Clients` folder found beside the executable or in
+    /// the working directory; none (with a warning) when there is none.
+    static func webPages(_ config: ServeConfiguration) throws -> WebPages {
+        let root = config.webRoot ?? WebPages.locate(candidates: WebPages.candidates(
+            executablePath: Bundle.main.executablePath ?? CommandLine.arguments[0],
+            workingDirectory: FileManager.default.currentDirectoryPath))
+        guard let root else {
+            FileHandle.standardError.write(Data("serve: warning: no web pages found (no Clients/web/play.html beside the executable or here): /play and /console answer 404; name the folder with --web-root\n".utf8))
+            return .none
+        }
+        do {
+            return try WebPages.load(root: root)
+        } catch {
+            throw failure("serve", "cannot read the web pages in \(root): \(error)")
+        }
     }
 
     /// "cannot listen on 127.0.0.1:8080 (HTTP): address already in use".

@@ -50,6 +50,7 @@ struct TestControlPlane {
     init(
         serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil,
         limits: ControlPortLimits = TestControlPlane.testLimits, maxConcurrentHashes: Int = 4,
+        web: WebPages = .none, operators: Set<String> = [], observability: Observability = Observability(),
         now: @escaping @Sendable () -> Date = Date.init
     ) async throws {
         var random = SystemRandomSource()
@@ -61,7 +62,7 @@ struct TestControlPlane {
             database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
             minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(),
             settings: ControlPlaneSettings(passwordCost: .minimum,
-            maxConcurrentHashes: maxConcurrentHashes, limits: limits, now: now))
+            maxConcurrentHashes: maxConcurrentHashes, observability: observability, limits: limits, web: web, operators: operators, now: now))
     }
 
     var application: some ApplicationProtocol {

@@ -10,6 +10,8 @@ public struct Identity: Sendable {
     public let sessionID: Int64
     /// When the session expires (what ``SessionCache`` never remembers it past).
     public internal(set) var sessionExpiresAt: Date = .distantFuture
+    /// Named by `arbiter serve --operator` (set by ``AuthMiddleware`` on every request).
+    public internal(set) var isOperator = false
 }
 
 /// The per-request context: the caller's identity (set by ``AuthMiddleware``), their address
@@ -26,6 +28,11 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     /// The connection: a WebSocket route closes it to end a write that waits on a peer which
     /// stopped reading (such a write ignores cancellation).
     let channel: any Channel
+    /// What a trusted proxy says the client asked for: `X-Forwarded-Proto` and `X-Forwarded-Host`
+    /// (nil when absent, or when the peer is not a trusted proxy). URLs the control port hands
+    /// out for itself (the join answer's `websocket_url`) follow them.
+    public internal(set) var forwardedProto: String?
+    public internal(set) var forwardedHost: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -57,6 +64,13 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
         guard let identity else { throw APIError.unauthorized }
         return identity
     }
+
+    /// The caller if an operator; 401 without a session, 403 `forbidden` for anyone else.
+    public func requireOperator() throws -> Identity {
+        let identity = try requireIdentity()
+        guard identity.isOperator else { throw APIError.forbidden("only an operator (arbiter serve --operator) may use the console") }
+        return identity
+    }
 }
 
 /// Resolves `Authorization: Bearer <token>` to an ``Identity``; 401 when missing, unknown,
@@ -73,7 +87,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard let token = Self.token(in: request), let identity = try await accounts.identity(forToken: token) else {
             throw APIError.unauthorized
         }
-        context.identity = identity
+        var checked = identity
+        checked.isOperator = accounts.isOperator(identity.username)
+        context.identity = checked
         return try await next(request, context)
     }
 
@@ -90,12 +106,15 @@ struct AuthMiddleware: RouterMiddleware {
 /// Believes `X-Forwarded-For` only from the configured reverse proxies: when the peer is one of
 /// them, the header's last entry (the address the proxy itself saw) becomes the client address.
 /// Anyone else's header is ignored, so a client cannot pick the address its rate limits use.
+/// `X-Forwarded-Proto` and `X-Forwarded-Host` likewise (their last entries).
 struct ClientAddressMiddleware: RouterMiddleware {
     /// Entries that are addresses or CIDR blocks, and the rest matched as they are written
     /// (the peer of an in-memory test is "unknown").
     let ranges: [AddressRange]
     let exact: Set<String>
     static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
+    static let forwardedProto = HTTPFields.Element.Name("X-Forwarded-Proto")!
+    static let forwardedHost = HTTPFields.Element.Name("X-Forwarded-Host")!
 
     init(trustedProxies: Set<String>) {
         ranges = trustedProxies.compactMap(AddressRange.init)
@@ -108,12 +127,16 @@ struct ClientAddressMiddleware: RouterMiddleware {
         _ request: Request, context: ArbiterRequestContext,
         next: (Request, ArbiterRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard let header = request.headers[Self.forwardedFor], trusts(context.peerAddress) else {
-            return try await next(request, context)
+        guard trusts(context.peerAddress) else { return try await next(request, context) }
+        func last(_ name: HTTPFields.Element.Name, maxBytes: Int) -> String? {
+            guard let header = request.headers[name] else { return nil }
+            let last = header.split(separator: ",").last.map { $0.trimmingCharacters(in: CharacterSet.whitespaces) } ?? ""
+            return !last.isEmpty && last.utf8.count <= maxBytes ? last : nil
         }
         var context = context
-        let last = header.split(separator: ",").last.map { $0.trimmingCharacters(in: CharacterSet.whitespaces) } ?? ""
-        if !last.isEmpty, last.utf8.count <= 64 { context.clientAddress = last }
+        if let address = last(Self.forwardedFor, maxBytes: 64) { context.clientAddress = address }
+        context.forwardedProto = last(Self.forwardedProto, maxBytes: 8)
+        context.forwardedHost = last(Self.forwardedHost, maxBytes: 255)
         return try await next(request, context)
     }
 }

@@ -18,6 +18,8 @@ public struct DirectoryMatchHosting: MatchHosting {
     }
 
     public var catalog: GameCatalog { local.catalog }
+    /// This process's game server takes the WebSocket players of the matches it runs.
+    public var playGateway: (any PlayStreamGateway)? { local.playGateway }
 
     public func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let placement = try await local.createMatch(gameID: gameID, settings: settings)

@@ -28,6 +28,13 @@ public protocol MatchHosting: Sendable {
     /// game server would refuse is never given. Throws when it cannot tell (the match directory
     /// in the database could not be read): the join then fails without abandoning the match.
     func reserve(matchID: UInt64, forSeconds seconds: Double) async throws -> Bool
+    /// Where `GET /v1/play` hands WebSocket players: the game server's WebSocket side, when it
+    /// takes them on this control port (nil: the route closes with `no_game_server`).
+    var playGateway: (any PlayStreamGateway)? { get }
+}
+
+extension MatchHosting {
+    public var playGateway: (any PlayStreamGateway)? { nil }
 }
 
 /// Mints the connect tokens the join route hands out: sealed with the key the game servers

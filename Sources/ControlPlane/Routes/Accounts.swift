@@ -21,6 +21,8 @@ public final class Accounts: Sendable {
     private let deviceLoginsByAddress: any RateLimiting
     private let failedRefreshesByAddress: any RateLimiting
     private let knownAddresses: any KnownLoginAddresses
+    /// Operators' usernames, lower case (usernames are unique whatever their case).
+    let operators: Set<String>
     /// A hash of a random password, verified against when the username is unknown, so that
     /// response time does not reveal which usernames exist.
     private let decoyHash: String
@@ -28,7 +30,7 @@ public final class Accounts: Sendable {
     init(
         store: any AccountStore, hasher: PasswordHasher, vault: EmailVault, sessionLifetime: TimeInterval, refreshLifetime: TimeInterval,
         limiters: LoginLimiters, chat: any ChatRelay, sessions: SessionCache, revocations: any SessionRevocations,
-        now: @escaping @Sendable () -> Date = Date.init
+        operators: Set<String> = [], now: @escaping @Sendable () -> Date = Date.init
     ) async throws {
         self.store = store
         self.hasher = hasher
@@ -38,6 +40,7 @@ public final class Accounts: Sendable {
         self.chat = chat
         self.sessions = sessions
         self.revocations = revocations
+        self.operators = Set(operators.map { $0.lowercased() })
         self.now = now
         failedLoginsByPair = limiters.failedByAccountAndAddress
         failedLoginsByAccount = limiters.failedByAccount
@@ -93,6 +96,8 @@ public final class Accounts: Sendable {
         /// False for a device account not yet given a password (``Accounts/setCredentials(_:_:clientAddress:)``).
         var hasPassword: Bool
         var createdAt: Date
+        /// Named by `arbiter serve --operator`: may use the console (`/v1/console/…`).
+        var `operator`: Bool
     }
 
     struct ProfileUpdate: Decodable {
@@ -202,8 +207,11 @@ public final class Accounts: Sendable {
         PrivateProfile(
             id: account.id, username: account.username, displayName: account.displayName,
             email: account.sealedEmail.isEmpty ? nil : vault.open(account.sealedEmail), hasPassword: account.passwordHash != nil,
-            createdAt: account.createdAt)
+            createdAt: account.createdAt, operator: isOperator(account.username))
     }
+
+    /// Whether `username` names an operator.
+    func isOperator(_ username: String) -> Bool { operators.contains(username.lowercased()) }
 
     /// The tokens of a grant about to be stored, as the client gets them.
     struct IssuedTokens {

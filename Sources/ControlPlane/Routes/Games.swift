@@ -80,6 +80,8 @@ struct JoinResponse: ResponseEncodable {
     var clientID: UInt64
     var matchID: UInt64
     var gameSessionID: Int64
+    /// `GET /v1/play` on this control port, for clients that cannot speak UDP (``PlayURL``).
+    var websocketURL: String
 }
 
 struct ScoreboardResponse: ResponseEncodable {
@@ -301,7 +303,8 @@ extension ControlPlaneRoutes {
             }
         }
 
-        group.post("/v1/games/:id/join") { _, context -> JoinResponse in
+        let servesTLS = self.servesTLS
+        group.post("/v1/games/:id/join") { request, context -> JoinResponse in
             let identity = try context.requireIdentity()
             let me = identity.playerID
             let id = try context.parameters.id("id", "game")
@@ -368,7 +371,8 @@ extension ControlPlaneRoutes {
             return JoinResponse(
                 serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
                 expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
-                clientID: clientID, matchID: session.matchID, gameSessionID: session.id)
+                clientID: clientID, matchID: session.matchID, gameSessionID: session.id,
+                websocketURL: PlayURL.webSocket(for: request, context: context, servesTLS: servesTLS))
         }
 
         group.post("/v1/games/:id/leave") { _, context -> HTTPResponse.Status in

@@ -54,6 +54,8 @@ enum SessionStart: Sendable, Equatable {
 protocol MatchStore: Sendable {
     /// The game's running session, if one runs.
     func runningSession(ofGame game: Int64) async throws -> GameSession?
+    /// Running sessions, newest first, at most `limit` (the console's live matches).
+    func runningSessions(limit: Int) async throws -> [GameSession]
     /// Records `session` as running, unless one of its game runs already.
     func startSession(_ session: NewGameSession) async throws -> SessionStart
     /// Gives `player` a place in the running `session` (again, after leaving it) and makes them a

@@ -23,6 +23,12 @@ struct PostgresMatchStore: MatchStore {
         ).first.map(Self.session)
     }
 
+    func runningSessions(limit: Int) async throws -> [GameSession] {
+        try await database.rows(
+            "SELECT \(unescaped: Self.columns) FROM game_sessions WHERE status = 'running' ORDER BY id DESC LIMIT \(limit)"
+        ).map(Self.session)
+    }
+
     func startSession(_ session: NewGameSession) async throws -> SessionStart {
         // `game_sessions_one_running` decides: the insert waits for a racing one to commit and
         // then does nothing, and the session that one started is read (it is committed, so the

@@ -15,6 +15,13 @@ struct SQLiteMatchStore: MatchStore {
         }
     }
 
+    func runningSessions(limit: Int) async throws -> [GameSession] {
+        try await database.writer.read { db in
+            try GameSessionRecord.filter(Column("status") == SessionStatus.running.rawValue).order(Column("id").desc).limit(limit)
+                .fetchAll(db).compactMap { record in record.id.map(record.session(id:)) }
+        }
+    }
+
     func startSession(_ session: NewGameSession) async throws -> SessionStart {
         try await database.writer.write { db in
             var record = GameSessionRecord(session)

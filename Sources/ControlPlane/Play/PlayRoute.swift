@@ -1,0 +1,155 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import MatchContract
+import NetProtocol
+import NIOCore
+import NIOWebSocket
+
+extension ControlPlaneRoutes {
+    /// `GET /v1/play?token=…`: a game connection over WebSocket, for clients that cannot speak
+    /// UDP (browsers). The connect token of the join answer authorises it as it would a UDP
+    /// connection; then each binary frame carries one channel packet, both ways, exactly the
+    /// bytes a netcode payload packet carries after decryption (docs/PROTOCOL.md, "WebSocket
+    /// transport"). The upgrade is always accepted: a refusal is a close code (``PlayCloseCode``),
+    /// since a browser never sees the status of a failed upgrade.
+    func addPlayWebSocket(_ router: Router<ArbiterRequestContext>) {
+        let gateway = services.hosting.playGateway
+        router.ws("/v1/play") { inbound, outbound, context in
+            guard let gateway else {
+                try await outbound.close(PlaySocket.errorCode(.noGameServer), reason: PlayCloseCode.noGameServer.description)
+                return
+            }
+            let token = PlaySocket.connectToken(in: context.request)
+            let peer = NetAddress(context.requestContext.peerAddress, defaultPort: 0) ?? NetAddress(ipv4: 0, 0, 0, 0, port: 0)
+            let session = gateway.open(connectToken: token, peer: peer)
+            try await PlaySocket.serve(session, inbound: inbound, outbound: outbound, limits: gateway.limits)
+        }
+    }
+
+    /// A plain GET of `/v1/play`: 426, as for the chat socket.
+    func addPlayUpgradeHint(_ router: Router<ArbiterRequestContext>) {
+        router.get("/v1/play") { _, _ -> Response in
+            throw APIError(.upgradeRequired, "upgrade_required", "/v1/play is a WebSocket: connect with an Upgrade: websocket request")
+        }
+    }
+}
+
+/// One play socket's two directions, and the bounds its client must keep.
+enum PlaySocket {
+    /// How long a socket whose session has ended may take to get its close frame out before the
+    /// handler stops waiting for it (a client that does not read must not hold the handler).
+    static let closeGrace: Duration = .seconds(2)
+
+    /// The token query parameter, decoded; empty when missing or not base64 (refused as
+    /// ``PlayCloseCode/badToken`` by the gateway, which counts it).
+    static func connectToken(in request: Request) -> [UInt8] {
+        guard let text = request.uri.queryParameters.get("token"), text.utf8.count <= 4096 else { return [] }
+        // A '+' left unescaped in a query reads as a space; base64 has no spaces.
+        return Data(base64Encoded: text.replacingOccurrences(of: " ", with: "+")).map { Array($0) } ?? []
+    }
+
+    static func errorCode(_ code: PlayCloseCode) -> WebSocketErrorCode {
+        code == .peerClosed ? .normalClosure : WebSocketErrorCode(codeNumber: Int(code.rawValue))
+    }
+
+    /// Runs the socket until the session ends, from either side, then sends the close code (unless
+    /// the client closed). The writer hands the game worker's packets to the socket; the reader
+    /// checks each frame against the bounds and hands it to the session. Neither can hold the
+    /// handler: a writer stuck behind a client that does not read is cancelled after
+    /// ``closeGrace``.
+    static func serve(
+        _ session: any PlayStreamSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, limits: PlayStreamLimits
+    ) async throws {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await write(session, to: outbound)
+                return true
+            }
+            group.addTask {
+                await read(inbound, into: session, limits: limits)
+                return false
+            }
+            // The reader ends first when the client closes or breaks a bound: the session then
+            // ends too, and the writer follows. The writer ends first when the server ends the
+            // session: the reader then waits for a client that may never send again, so it goes.
+            var writerDone = false
+            while let finished = await group.next() {
+                if finished {
+                    writerDone = true
+                    group.cancelAll()
+                } else if !writerDone {
+                    group.addTask {
+                        try? await Task.sleep(for: closeGrace)
+                        return true
+                    }
+                }
+                if writerDone { break }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Writes the session's packets until it ends, then its close code.
+    private static func write(_ session: any PlayStreamSession, to outbound: WebSocketOutboundWriter) async {
+        var frames: [ByteBuffer] = []
+        frames.reserveCapacity(8)
+        while true {
+            frames.removeAll(keepingCapacity: true)
+            let end = await session.nextOutbound { bytes in frames.append(ByteBuffer(bytes: bytes)) }
+            do {
+                for frame in frames { try await outbound.write(.binary(frame)) }
+                // After the client's close frame, nothing more is written: the library answered it.
+                if let end, end != .peerClosed { try await outbound.close(errorCode(end), reason: end.description) }
+            } catch {
+                session.close(.peerClosed)
+                return
+            }
+            if end != nil { return }
+        }
+    }
+
+    /// Hands the client's frames to the session while they keep the bounds.
+    private static func read(_ inbound: WebSocketInboundStream, into session: any PlayStreamSession, limits: PlayStreamLimits) async {
+        var allowance = FrameAllowance(perSecond: limits.framesPerSecond, burst: limits.frameBurst)
+        let clock = ContinuousClock()
+        do {
+            for try await frame in inbound {
+                guard frame.opcode == .binary, frame.fin else { return session.close(.notBinaryFrame) }
+                guard (1...limits.maxFrameBytes).contains(frame.data.readableBytes) else { return session.close(.frameTooLarge) }
+                guard allowance.take(at: clock.now) else { return session.close(.rateLimited) }
+                frame.data.withUnsafeReadableBytes { session.receive($0) }
+            }
+        } catch NIOWebSocketError.invalidFrameLength {
+            // Beyond the WebSocket layer's own frame limit: it has closed with 1009 already.
+            return session.close(.frameTooLarge)
+        } catch {}
+        session.close(.peerClosed)
+    }
+}
+
+/// A token bucket of frames: `burst` deep, refilled at `perSecond`.
+struct FrameAllowance {
+    let perSecond: Double
+    let burst: Double
+    private var tokens: Double
+    private var updated: ContinuousClock.Instant?
+
+    init(perSecond: Double, burst: Double) {
+        self.perSecond = perSecond
+        self.burst = max(1, burst)
+        tokens = max(1, burst)
+    }
+
+    mutating func take(at now: ContinuousClock.Instant) -> Bool {
+        if let updated {
+            let elapsed = now - updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            tokens = min(burst, tokens + max(0, seconds) * perSecond)
+        }
+        updated = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}
