@@ -339,3 +339,39 @@ final class SocketPlayer: @unchecked Sendable {
         }
     }
 }
+
+/// `websocket_url` follows how the client reached the control port.
+@Suite struct PlayURLTests {
+    private func joinURL(_ plane: TestControlPlane, headers: [String: String]) async throws -> String? {
+        var routes = ControlPlaneRoutes(services: plane.services)
+        routes.servesTLS = headers["tls"] != nil
+        let app = Application(router: routes.router())
+        return try await app.test(.router) { client in
+            let player = try await client.register("urlplayer")
+            let game = try await client.call(.post, "/v1/games", token: player.token, json: ["name": "URL"])
+            var fields = HTTPFields()
+            fields[.authorization] = "Bearer \(player.token)"
+            for (name, value) in headers where name != "tls" { fields[HTTPFields.Element.Name(name)!] = value }
+            return try await client.execute(uri: "/v1/games/\(game.int("id") ?? 0)/join", method: .post, headers: fields) { response in
+                let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                return json?["websocket_url"] as? String
+            }
+        }
+    }
+
+    @Test func theURLFollowsTLSAndTrustedProxiesOnly() async throws {
+        // The router tests' peer is "unknown", which the test plane trusts as a proxy.
+        let trusting = try await TestControlPlane()
+        #expect(try await joinURL(trusting, headers: [:]) == "ws://localhost/v1/play")
+        #expect(try await joinURL(try await TestControlPlane(), headers: ["tls": "1"]) == "wss://localhost/v1/play")
+        #expect(try await joinURL(try await TestControlPlane(), headers: ["X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example.com"])
+            == "wss://play.example.com/v1/play")
+        // A header that would change the URL's shape is not believed.
+        #expect(try await joinURL(try await TestControlPlane(), headers: ["X-Forwarded-Host": "evil.example/x?"]) == "ws://localhost/v1/play")
+        var limits = TestControlPlane.testLimits
+        limits.trustedProxies = []
+        let untrusting = try await TestControlPlane(limits: limits)
+        #expect(try await joinURL(untrusting, headers: ["X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example.com"])
+            == "ws://localhost/v1/play")
+    }
+}
