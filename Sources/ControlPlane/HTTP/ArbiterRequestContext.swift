@@ -22,6 +22,9 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     public var identity: Identity?
     /// The TCP peer's IP address, or "unknown" when the channel has none (e.g. router tests).
     public let peerAddress: String
+    /// The connection the request came on: a WebSocket route that must let go of a client that
+    /// stopped talking closes it (``PlaySocket``), since cancelling the socket's reader would not.
+    let channel: any Channel
     /// The address rate limits are keyed by: the peer's, or, when the peer is a trusted proxy,
     /// the one it names (see ``ClientAddressMiddleware``).
     public internal(set) var clientAddress: String
@@ -39,6 +42,7 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
         webSocket = .init()
         channel = source.channel
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
         clientAddress = peerAddress
     }
 

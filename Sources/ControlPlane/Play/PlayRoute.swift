@@ -23,7 +23,7 @@ extension ControlPlaneRoutes {
             let token = PlaySocket.connectToken(in: context.request)
             let peer = NetAddress(context.requestContext.peerAddress, defaultPort: 0) ?? NetAddress(ipv4: 0, 0, 0, 0, port: 0)
             let session = gateway.open(connectToken: token, peer: peer)
-            try await PlaySocket.serve(session, inbound: inbound, outbound: outbound, limits: gateway.limits)
+            await PlaySocket.serve(session, inbound: inbound, outbound: outbound, limits: gateway.limits, channel: context.requestContext.channel)
         }
     }
 
@@ -40,6 +40,11 @@ enum PlaySocket {
     /// How long a socket whose session has ended may take to get its close frame out before the
     /// handler stops waiting for it (a client that does not read must not hold the handler).
     static let closeGrace: Duration = .seconds(2)
+    /// How long after the upgrade a refusal's close frame waits, if nothing was sent before it.
+    /// WebSocket clients on SwiftNIO (swift-websocket 1.6) lose a close frame that arrives in the
+    /// same read as the `101` answer, and then hang even after the connection closes; browsers do
+    /// not, but a refusal should reach every client.
+    static let refusalDelay: Duration = .milliseconds(50)
 
     /// The token query parameter, decoded; empty when missing or not base64 (refused as
     /// ``PlayCloseCode/badToken`` by the gateway, which counts it).
@@ -53,45 +58,59 @@ enum PlaySocket {
         code == .peerClosed ? .normalClosure : WebSocketErrorCode(codeNumber: Int(code.rawValue))
     }
 
+    private enum Side { case writer, reader, grace }
+
     /// Runs the socket until the session ends, from either side, then sends the close code (unless
     /// the client closed). The writer hands the game worker's packets to the socket; the reader
-    /// checks each frame against the bounds and hands it to the session. Neither can hold the
-    /// handler: a writer stuck behind a client that does not read is cancelled after
-    /// ``closeGrace``.
+    /// checks each frame against the bounds and hands it to the session.
+    ///
+    /// Neither can hold the handler. Once one side is done, the other has ``closeGrace``: the
+    /// reader to see the client's answer to our close frame, the writer to get its last frames
+    /// and the close frame out. After that the connection itself is closed, which ends a reader
+    /// waiting for a client that never speaks again and fails a write stuck behind a client that
+    /// does not read. Nothing is cancelled: a cancelled read leaves the WebSocket library's own
+    /// close handshake waiting on a stream that no longer delivers.
     static func serve(
-        _ session: any PlayStreamSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, limits: PlayStreamLimits
-    ) async throws {
-        await withTaskGroup(of: Bool.self) { group in
+        _ session: any PlayStreamSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, limits: PlayStreamLimits,
+        channel: any Channel
+    ) async {
+        await withTaskGroup(of: Side.self) { group in
             group.addTask {
                 await write(session, to: outbound)
-                return true
+                return .writer
             }
             group.addTask {
                 await read(inbound, into: session, limits: limits)
-                return false
+                return .reader
             }
-            // The reader ends first when the client closes or breaks a bound: the session then
-            // ends too, and the writer follows. The writer ends first when the server ends the
-            // session: the reader then waits for a client that may never send again, so it goes.
-            var writerDone = false
-            while let finished = await group.next() {
-                if finished {
-                    writerDone = true
-                    group.cancelAll()
-                } else if !writerDone {
-                    group.addTask {
-                        try? await Task.sleep(for: closeGrace)
-                        return true
+            var running = 2
+            var graceStarted = false
+            while let side = await group.next() {
+                switch side {
+                case .writer, .reader:
+                    running -= 1
+                    if running > 0 && !graceStarted {
+                        graceStarted = true
+                        group.addTask {
+                            try? await Task.sleep(for: closeGrace)
+                            return .grace
+                        }
                     }
+                case .grace:
+                    if running > 0 { channel.close(promise: nil) }
                 }
-                if writerDone { break }
+                if running == 0 { break }
             }
+            // Only the grace timer can be left.
             group.cancelAll()
         }
     }
 
     /// Writes the session's packets until it ends, then its close code.
     private static func write(_ session: any PlayStreamSession, to outbound: WebSocketOutboundWriter) async {
+        let clock = ContinuousClock()
+        let upgraded = clock.now
+        var sentAny = false
         var frames: [ByteBuffer] = []
         frames.reserveCapacity(8)
         while true {
@@ -99,8 +118,12 @@ enum PlaySocket {
             let end = await session.nextOutbound { bytes in frames.append(ByteBuffer(bytes: bytes)) }
             do {
                 for frame in frames { try await outbound.write(.binary(frame)) }
+                sentAny = sentAny || !frames.isEmpty
                 // After the client's close frame, nothing more is written: the library answered it.
-                if let end, end != .peerClosed { try await outbound.close(errorCode(end), reason: end.description) }
+                if let end, end != .peerClosed {
+                    if !sentAny { try? await Task.sleep(until: upgraded + refusalDelay, clock: clock) }
+                    try await outbound.close(errorCode(end), reason: end.description)
+                }
             } catch {
                 session.close(.peerClosed)
                 return
