@@ -102,8 +102,9 @@ func withPlayServer(
     let gameServer = Task { try await service.run() }
     let services = try await ControlPlaneServices.make(
         database: try AppDatabase.inMemory(), hosting: StreamingHost(directory: directory, serverAddress: gameAddress, gateway: gateway),
-        minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(), passwordCost: .minimum,
-        limits: TestControlPlane.testLimits)
+        minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(),
+        settings: ControlPlaneSettings(passwordCost: .minimum,
+        limits: TestControlPlane.testLimits))
     let app = try makeControlPlaneApplication(
         services: services, configuration: ControlPlaneConfiguration(host: "127.0.0.1", port: 0), logger: Logger(label: "test"))
     try await app.test(.live) { client in

@@ -23,14 +23,12 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
     /// The TCP peer's IP address, or "unknown" when the channel has none (e.g. router tests).
     public let peerAddress: String
     /// The connection the request came on: a WebSocket route that must let go of a client that
-    /// stopped talking closes it (``PlaySocket``), since cancelling the socket's reader would not.
+    /// stopped talking or reading closes it (``PlaySocket``, the chat socket), since cancelling
+    /// the socket's reader or a waiting write would not.
     let channel: any Channel
     /// The address rate limits are keyed by: the peer's, or, when the peer is a trusted proxy,
     /// the one it names (see ``ClientAddressMiddleware``).
     public internal(set) var clientAddress: String
-    /// The connection: a WebSocket route closes it to end a write that waits on a peer which
-    /// stopped reading (such a write ignores cancellation).
-    let channel: any Channel
     /// What a trusted proxy says the client asked for: `X-Forwarded-Proto` and `X-Forwarded-Host`
     /// (nil when absent, or when the peer is not a trusted proxy). URLs the control port hands
     /// out for itself (the join answer's `websocket_url`) follow them.
@@ -42,7 +40,6 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
         webSocket = .init()
         channel = source.channel
         peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
-        channel = source.channel
         clientAddress = peerAddress
     }
 
