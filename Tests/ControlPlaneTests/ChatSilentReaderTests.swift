@@ -11,7 +11,7 @@ import Glibc
 /// closed and forgotten, not hold its handler, its hub entry and the server's shutdown forever.
 @Suite struct ChatSilentReaderTests {
     /// A TCP connection with a small receive buffer that the test never reads from.
-    final class SilentSocket {
+    final class SilentSocket: Sendable {
         let descriptor: Int32
 
         init(port: Int) throws {
@@ -34,8 +34,17 @@ import Glibc
 
         deinit { close(descriptor) }
 
-        /// Writes all of `bytes`; false once the server has closed the connection.
-        func send(_ bytes: [UInt8]) -> Bool {
+        /// Writes all of `bytes` from a thread of its own: a send that blocks (the server not
+        /// reading yet) must not hold one of the few cooperative threads the server itself needs.
+        /// False once the server has closed the connection.
+        func send(_ bytes: [UInt8]) async -> Bool {
+            await withCheckedContinuation { continuation in
+                let thread = Thread { continuation.resume(returning: self.sendBlocking(bytes)) }
+                thread.start()
+            }
+        }
+
+        private func sendBlocking(_ bytes: [UInt8]) -> Bool {
             var offset = 0
             while offset < bytes.count {
                 let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -77,9 +86,9 @@ import Glibc
             let socket = try SilentSocket(port: port)
             let commands = SilentSocket.textFrame(#"{"type":"join","channel":"lobby"}"#)
                 + SilentSocket.textFrame(#"{"type":"send","channel":"lobby","body":"bye"}"#) + SilentSocket.closeFrame
-            #expect(socket.send(SilentSocket.upgrade(port: port, token: player.token)))
+            #expect(await socket.send(SilentSocket.upgrade(port: port, token: player.token)))
             try await eventually("the socket is registered") { await plane.services.chat.socketCount == 1 }
-            #expect(socket.send(commands))
+            #expect(await socket.send(commands))
             try await eventually("the socket's handler ends", tries: 6000) {
                 let offline = await plane.services.presence.online(among: [player.id]).isEmpty
                 let sockets = await plane.services.chat.socketCount
@@ -98,7 +107,7 @@ import Glibc
         try await withLiveServer(limits: limits) { plane, port, client in
             let player = try await client.register("silent")
             let socket = try SilentSocket(port: port)
-            #expect(socket.send(SilentSocket.upgrade(port: port, token: player.token)))
+            #expect(await socket.send(SilentSocket.upgrade(port: port, token: player.token)))
             try await eventually("the socket is registered") { await plane.services.chat.socketCount == 1 }
             #expect(await plane.services.presence.online(among: [player.id]) == [player.id])
             // Each unparseable command earns an error frame: some 20 MB of replies, far more than
@@ -106,7 +115,7 @@ import Glibc
             let garbage = SilentSocket.textFrame("garbage")
             var batch: [UInt8] = []
             for _ in 0..<1000 { batch += garbage }
-            for _ in 0..<200 { #expect(socket.send(batch)) }
+            for _ in 0..<200 { #expect(await socket.send(batch)) }
             let hub = try #require(plane.services.chat as? ChatHub)
             try await eventually("replies pile up behind the blocked writer", tries: 6000) { await hub.bytesWaiting > 1 << 20 }
             // The session ends while the writer waits: the socket must close all the same.

@@ -70,7 +70,7 @@ func withTwoControlPorts(
     limits: ControlPortLimits = TestControlPlane.testLimits,
     _ body: @escaping @Sendable (_ a: ControlPortInstance, _ b: ControlPortInstance) async throws -> Void
 ) async throws {
-    let cluster = try PostgresTestCluster.shared()
+    let cluster = try await PostgresTestCluster.shared()
     let first = try await cluster.freshDatabase()
     try await first.migrate()
     let second = try ControlPlane.PostgresDatabase(

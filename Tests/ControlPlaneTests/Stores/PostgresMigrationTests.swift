@@ -5,7 +5,7 @@ import Testing
 /// What the PostgreSQL migrations themselves promise, beneath the stores.
 @Suite(.enabled(if: PostgresTestCluster.isAvailable)) struct PostgresMigrationTests {
     @Test func controlPortsMigratingOneFreshDatabaseAtOnceApplyEachMigrationOnce() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let name = "migrate_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await cluster.createDatabase(name)
         let ports = try (0..<4).map { _ in try PostgresDatabase(location: cluster.location(database: name), logger: PostgresTestCluster.logger) }
@@ -38,7 +38,7 @@ import Testing
             #expect(failure.description.hasPrefix("cannot connect to the database postgres://arbiter@/arbiter?host=/nonexistent: "))
             #expect(!failure.description.contains("\n"))
         }
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         do {
             try await PostgresDatabase(location: cluster.location(database: "no_such_database")).migrate()
             Issue.record("migrating a database that does not exist succeeded")

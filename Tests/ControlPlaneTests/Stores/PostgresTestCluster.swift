@@ -49,8 +49,15 @@ final class PostgresTestCluster: Sendable {
         }
     }()
 
-    /// The cluster, started on the first call.
-    static func shared() throws -> PostgresTestCluster { try started.get() }
+    /// The cluster, started on the first call. Starting it blocks for seconds (initdb, pg_ctl),
+    /// and every other first caller waits on that start: so they wait on threads of their own,
+    /// never on the few cooperative threads that every test in the process shares (blocking
+    /// those stalls them all, the servers the other tests run included).
+    static func shared() async throws -> PostgresTestCluster {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: started.mapError { $0 as any Error }) }.start()
+        }
+    }
 
     let folder: String
     let socketPath: String

@@ -17,7 +17,7 @@ struct SharedDatabase: Sendable {
 
     /// A fresh, migrated database, and `count` pools on it, running while `body` runs.
     static func with<T: Sendable>(pools count: Int, _ body: @Sendable ([PostgresDatabase]) async throws -> T) async throws -> T {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let first = try await cluster.freshDatabase()
         try await first.migrate()
         var pools = [first]
