@@ -83,7 +83,10 @@ struct PlayServer: Sendable {
 /// Runs `body` against a live control port and game server; stops the game server afterwards
 /// (its WebSocket players are closed with `server_shutdown`) and fails rather than hangs.
 func withPlayServer(
-    limits: PlayStreamLimits = PlayStreamLimits(),
+    // Deep outbound buffers: a loaded test machine can starve a socket's writer for over a second
+    // (64 frames of snapshots), and `too_slow` would end a test about something else. The bound
+    // itself is tested in PlayStreamConnectionTests.
+    limits: PlayStreamLimits = PlayStreamLimits(outboundFrames: 1 << 14),
     _ body: @escaping @Sendable (PlayServer, any TestClientProtocol) async throws -> Void
 ) async throws {
     var random = SystemRandomSource()
@@ -113,7 +116,8 @@ func withPlayServer(
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await body(server, client) }
             group.addTask {
-                try await Task.sleep(for: .seconds(60))
+                // Generous: refusals wait on client time-outs, which a loaded CI machine stretches.
+                try await Task.sleep(for: .seconds(240))
                 Issue.record("the play test did not finish")
             }
             try await group.next()
@@ -285,7 +289,7 @@ final class SocketPlayer: @unchecked Sendable {
     }
 
     @Test func framesOutsideTheBoundsCloseTheSocketAndAreCounted() async throws {
-        try await withPlayServer(limits: PlayStreamLimits(framesPerSecond: 1, frameBurst: 20)) { server, client in
+        try await withPlayServer(limits: PlayStreamLimits(framesPerSecond: 1, frameBurst: 20, outboundFrames: 1 << 14)) { server, client in
             let (textToken, _) = try await server.join(client, "texter")
             let text = try await server.play(textToken) { inbound, outbound in
                 try await outbound.write(.text("hello"))
