@@ -302,6 +302,9 @@ extension ControlPlaneRoutes {
         router.ws("/v1/chat") { inbound, outbound, context in
             let token = AuthMiddleware.token(in: context.request, allowQuery: true)
             guard let token, let identity = try? await accounts.identity(forToken: token) else {
+                // See ``PlaySocket/refusalDelay``: a refusal right behind the 101 answer is lost by
+                // some clients.
+                try? await Task.sleep(for: PlaySocket.refusalDelay)
                 try await outbound.write(.text(ChatWire.error("unauthorized", "a valid session token is required (?token= or Authorization: Bearer)")))
                 try await outbound.close(.policyViolation, reason: "unauthorized")
                 return
@@ -310,6 +313,7 @@ extension ControlPlaneRoutes {
             let connection = UUID()
             let outbox = ChatOutbox(limit: limits.chatOutboxBytes)
             guard await hub.register(connection, player: me, session: identity.sessionID, outbox: outbox) else {
+                try? await Task.sleep(for: PlaySocket.refusalDelay)
                 try await outbound.write(.text(ChatWire.error(
                     "too_many_connections", "an account may have at most \(limits.chatSocketsPerAccount) chat sockets open")))
                 try await outbound.close(.policyViolation, reason: "too_many_connections")
