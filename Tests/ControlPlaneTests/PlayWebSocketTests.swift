@@ -13,25 +13,6 @@ import NIOWebSocket
 import Synchronization
 import Testing
 
-/// The hosting seam with the game server's WebSocket side, as `arbiter serve` wires it.
-struct StreamingHost: MatchHosting {
-    let directory: MatchDirectory
-    let serverAddress: NetAddress
-    let gateway: StreamGateway
-    let clock = SystemClock()
-    let catalog = GameCatalog([ArenaRules.catalogEntry])
-
-    func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
-        MatchPlacement(matchID: directory.create(settings: settings, now: clock.monotonicSeconds()), serverAddress: serverAddress)
-    }
-
-    func scoreboard(matchID: UInt64) async -> [ScoreLine]? { directory.scoreboard(matchID: matchID, now: clock.monotonicSeconds()) }
-    func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
-        directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
-    }
-    var playGateway: (any PlayStreamGateway)? { gateway }
-}
-
 /// A control port and an in-process game server (one worker, UDP and WebSocket), on loopback.
 struct PlayServer: Sendable {
     let key: SymmetricKey
@@ -104,7 +85,7 @@ func withPlayServer(
     let service = TransportServerService(server: transport, handler: handler)
     let gameServer = Task { try await service.run() }
     let services = try await ControlPlaneServices.make(
-        database: try AppDatabase.inMemory(), hosting: StreamingHost(directory: directory, serverAddress: gameAddress, gateway: gateway),
+        database: try AppDatabase.inMemory(), hosting: DirectoryHost(directory: directory, serverAddress: gameAddress, gateway: gateway),
         minter: TokenMinter(privateKey: key, protocolID: TestControlPlane.protocolID), vault: .random(),
         settings: ControlPlaneSettings(passwordCost: .minimum,
         limits: TestControlPlane.testLimits))

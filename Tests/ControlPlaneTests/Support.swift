@@ -26,6 +26,9 @@ struct DirectoryHost: MatchHosting {
     func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool {
         directory.reserve(matchID: matchID, until: clock.monotonicSeconds() + seconds)
     }
+    /// The game server's WebSocket side, when a test runs one (``withPlayServer(limits:_:)``).
+    var gateway: (any PlayStreamGateway)? = nil
+    var playGateway: (any PlayStreamGateway)? { gateway }
 }
 
 /// A control port on an in-memory database with the cheapest password hashing.

@@ -18,20 +18,13 @@ public struct ChatJanitor: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        let deleted = try await pruneExpired(now: Date())
-                        if deleted > 0 { logger.info("pruned expired chat messages", metadata: ["count": "\(deleted)"]) }
-                    } catch {
-                        logger.error("pruning chat history failed: \(error)")
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        await sweepPeriodically(every: interval) {
+            do {
+                let deleted = try await pruneExpired(now: Date())
+                if deleted > 0 { logger.info("pruned expired chat messages", metadata: ["count": "\(deleted)"]) }
+            } catch {
+                logger.error("pruning chat history failed: \(error)")
             }
-        } catch is CancellationError {
-            // Shutting down.
         }
     }
 

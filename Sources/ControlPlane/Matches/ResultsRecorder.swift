@@ -78,20 +78,13 @@ public struct MatchJanitor: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        let closed = try await recorder.closeAbandonedMatches(grace: grace)
-                        if closed > 0 { recorder.logger.warning("closed matches that never reported", metadata: ["count": "\(closed)"]) }
-                    } catch {
-                        recorder.logger.error("closing abandoned matches failed: \(error)")
-                    }
-                    try await Task.sleep(for: interval)
-                }
+        await sweepPeriodically(every: interval) {
+            do {
+                let closed = try await recorder.closeAbandonedMatches(grace: grace)
+                if closed > 0 { recorder.logger.warning("closed matches that never reported", metadata: ["count": "\(closed)"]) }
+            } catch {
+                recorder.logger.error("closing abandoned matches failed: \(error)")
             }
-        } catch is CancellationError {
-            // Shutting down.
         }
     }
 }

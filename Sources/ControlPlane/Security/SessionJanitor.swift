@@ -21,22 +21,15 @@ public struct SessionJanitor: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                while !Task.isCancelled {
-                    do {
-                        let deleted = try await pruneEnded(now: Date())
-                        if deleted.sessions + deleted.families > 0 {
-                            logger.info("deleted ended sessions", metadata: ["sessions": "\(deleted.sessions)", "refresh_families": "\(deleted.families)"])
-                        }
-                    } catch {
-                        logger.error("deleting ended sessions failed: \(error)")
-                    }
-                    try await Task.sleep(for: interval)
+        await sweepPeriodically(every: interval) {
+            do {
+                let deleted = try await pruneEnded(now: Date())
+                if deleted.sessions + deleted.families > 0 {
+                    logger.info("deleted ended sessions", metadata: ["sessions": "\(deleted.sessions)", "refresh_families": "\(deleted.families)"])
                 }
+            } catch {
+                logger.error("deleting ended sessions failed: \(error)")
             }
-        } catch is CancellationError {
-            // Shutting down.
         }
     }
 
