@@ -140,7 +140,8 @@ struct CrossInstanceTests {
             _ = try await a.client.register("alice")
             let login = try await b.client.call(.post, "/v1/sessions", json: ["username": "alice", "password": "correct horse battery"])
             #expect(login.status == .ok)
-            #expect(try await a.client.call(.get, "/v1/me", token: try #require(login.string("token"))).string("username") == "alice")
+            let token = try #require(login.string("token"))
+            #expect(try await a.client.call(.get, "/v1/me", token: token).string("username") == "alice")
 
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for (index, instance) in [a, b, a, b].enumerated() {

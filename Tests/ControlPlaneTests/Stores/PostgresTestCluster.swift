@@ -143,8 +143,9 @@ final class PostgresTestCluster: Sendable {
 
     private static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
-    /// Starts a program (posix_spawn: Foundation's Process is not used, its reaping of children
-    /// hangs here when the cooperative threads are all busy); returns its pid.
+    /// Starts a program with only its standard descriptors (posix_spawn: Foundation's Process is
+    /// not used, its reaping of children hangs here when the cooperative threads are all busy);
+    /// returns its pid.
     private static func spawn(_ command: [String], standardInput: Int32? = nil, output: Int32? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -159,6 +160,10 @@ final class PostgresTestCluster: Sendable {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
+        // Nothing else of this process: the server outlives every test, and a socket another test
+        // had open at this moment (not every library sets close-on-exec) would stay open in it,
+        // so that test's server would wait for ever for that connection to close.
+        guard Self.addCloseFrom(&actions, 3) == 0 else { throw Unavailable(description: "cannot close inherited descriptors") }
         let argv = command.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
@@ -166,6 +171,16 @@ final class PostgresTestCluster: Sendable {
         guard status == 0 else { throw Unavailable(description: "cannot start \(command[0]): \(String(cString: strerror(status)))") }
         return pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which Swift's Glibc module does
+    /// not import: looked up once, called with the C convention.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            return { _, _ in ENOSYS }
+        }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
 
     /// Runs a program to its end, its output into `log`; ``Unavailable`` with that output when it fails.
     private static func run(_ command: [String], log: String) throws {
