@@ -24,14 +24,14 @@ import Testing
     static func session(
         port: Int, token: String, commands: [String] = [], afterCommands: @escaping @Sendable () async throws -> Void = {},
         closeAfter: Bool = false
-    ) async throws -> (close: WebSocketCloseFrame?, events: [[String: Any]]) {
+    ) async throws -> (close: TestWebSocket.Close?, events: [[String: Any]]) {
         // Kept as text (Sendable), decoded at the end.
         let events = Mutex<[String]>([])
         @Sendable func text(_ message: WebSocketMessage) -> String {
             if case .text(let text) = message { return text }
             return ""
         }
-        let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(token)", logger: Logger(label: "client")) { inbound, outbound, _ in
+        let close = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(token)") { inbound, outbound in
             var iterator = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
             for command in commands {
                 try await outbound.write(.text(command))
@@ -128,7 +128,7 @@ import Testing
             let invite = try #require(try await client.call(.post, "/v1/games/\(gameID)/invites", token: owner.token, json: ["username": "member"]).int("id"))
             #expect(try await client.call(.post, "/v1/invites/\(invite)/accept", token: member.token).status == .ok)
             let join = "{\"type\":\"join\",\"channel\":\"game:\(gameID)\"}"
-            let result = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(member.token)", logger: Logger(label: "member")) { inbound, outbound, _ in
+            let result = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(member.token)") { inbound, outbound in
                 var replies = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
                 func next() async throws -> [String: Any] { try await replies.next().map(Self.decode) ?? [:] }
                 try await outbound.write(.text(join))

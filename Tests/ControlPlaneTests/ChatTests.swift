@@ -41,7 +41,7 @@ actor Signal {
             let received = Signal()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(bob.token)", logger: Logger(label: "bob")) { inbound, outbound, _ in
+                    try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(bob.token)") { inbound, outbound in
                         try await outbound.write(.text(#"{"type":"join","channel":"lobby"}"#))
                         for try await message in inbound.messages(maxSize: 1 << 16) {
                             let event = self.decode(message)
@@ -58,7 +58,7 @@ actor Signal {
                     }
                 }
                 group.addTask {
-                    try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(alice.token)", logger: Logger(label: "alice")) { inbound, outbound, _ in
+                    try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(alice.token)") { inbound, outbound in
                         try await outbound.write(.text(#"{"type":"join","channel":"lobby"}"#))
                         await bobJoined.wait()
                         try await outbound.write(.text(#"{"type":"send","channel":"lobby","body":"hello, bob"}"#))
@@ -89,7 +89,7 @@ actor Signal {
             #expect(try await client.call(.get, "/v1/chat/nonsense/messages", token: owner.token).status == .notFound)
             #expect(try await client.call(.get, "/v1/chat/lobby/messages").status == .unauthorized)
 
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(outsider.token)", logger: Logger(label: "outsider")) { inbound, outbound, _ in
+            try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(outsider.token)") { inbound, outbound in
                 var replies = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
                 func next() async throws -> [String: Any] {
                     guard let message = try await replies.next() else { return [:] }
@@ -123,7 +123,7 @@ actor Signal {
     @Test func theChatSocketNeedsASession() async throws {
         try await withLiveServer { _, port, client in
             let firstCode = Mutex<String?>(nil)
-            let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=forged", logger: Logger(label: "x")) { inbound, _, _ in
+            let close = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=forged") { inbound, _ in
                 for try await message in inbound.messages(maxSize: 1 << 16) {
                     let code = self.decode(message)["code"] as? String
                     firstCode.withLock { if $0 == nil { $0 = code } }

@@ -48,13 +48,13 @@ struct PlayServer: Sendable {
 
     /// Opens `/v1/play` with `token` and runs `body` on the socket; returns how it closed.
     func play(
-        _ token: String, _ body: @escaping @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void = { inbound, _ in
+        _ token: String, _ body: @escaping @Sendable (TestWebSocket.Inbound, TestWebSocket.Outbound) async throws -> Void = { inbound, _ in
             for try await _ in inbound {}
         }
-    ) async throws -> WebSocketCloseFrame? {
+    ) async throws -> TestWebSocket.Close? {
         let escaped = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/play?token=\(escaped)", logger: Logger(label: "ws")) {
-            inbound, outbound, _ in try await body(inbound, outbound)
+        return try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/play?token=\(escaped)") {
+            inbound, outbound in try await body(inbound, outbound)
         }
     }
 

@@ -171,8 +171,8 @@ final class TestChatSocket: Sendable {
         let inbox = inbox
         task = Task {
             defer { inbox.ended.withLock { $0 = true } }
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(token)", logger: Logger(label: "test.socket.\(name)")) {
-                inbound, outbound, _ in
+            try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/chat?token=\(token)") {
+                inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await command in stream { try await outbound.write(.text(command)) }
