@@ -96,6 +96,8 @@ export class ControlPort {
   closeGame(id) { return this.request('POST', `/v1/games/${encodeURIComponent(id)}/close`); }
   /** A connect token for the game's match: `{ server_address, connect_token, expires_at, client_id, match_id, ... }`. */
   join(id) { return this.request('POST', `/v1/games/${encodeURIComponent(id)}/join`); }
+  /** A spectator's connect token for the running match (no seat taken): the same shape as join's; 409 `no_match` when none runs. */
+  watch(id) { return this.request('POST', `/v1/games/${encodeURIComponent(id)}/watch`); }
   leave(id) { return this.request('POST', `/v1/games/${encodeURIComponent(id)}/leave`); }
   scoreboard(id) { return this.request('GET', `/v1/games/${encodeURIComponent(id)}/scoreboard`); }
 

@@ -233,7 +233,7 @@ function render(overview) {
   ])));
 }
 
-// MARK: The spectator view: join the match and ask for spectator mode (no player of our own)
+// MARK: The spectator view: a spectator's token for the match (no seat, no player of our own)
 
 const view = { client: null, stop: null, game: null };
 
@@ -241,8 +241,8 @@ async function watch(match) {
   stopWatching();
   try {
     const game = await port.game(match.game_id);
-    const join = await port.join(match.game_id);
-    const client = ArbiterClient.connect(port.playURL(join), { settings: game.settings });
+    const watching = await port.watch(match.game_id);
+    const client = ArbiterClient.connect(port.playURL(watching), { settings: game.settings });
     client.spectate();
     view.client = client;
     view.game = game;
@@ -259,13 +259,10 @@ function stopWatching() {
   if (!view.client) return;
   view.stop?.();
   view.client.disconnect();
-  const game = view.game;
   Object.assign(view, { client: null, stop: null, game: null });
   Object.assign(state, { watching: null, connected: false, snapshots: 0 });
   $('watch-title').textContent = 'Spectator view';
   $('stop-watching').classList.add('hidden');
-  // The seat was taken only to watch: give it back.
-  if (game) port.leave(game.id).catch(() => {});
 }
 $('stop-watching').addEventListener('click', stopWatching);
 

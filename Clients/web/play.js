@@ -173,7 +173,8 @@ async function enterMatch(gameID, { watch }) {
   await leaveMatch();
   try {
     const game = await port.game(gameID);
-    const join = await port.join(gameID);
+    // Watching takes no seat: a spectator's token (the match must be running).
+    const join = watch ? await port.watch(gameID) : await port.join(gameID);
     page.game = game;
     page.join = join;
     page.spectating = watch;
@@ -196,7 +197,7 @@ async function enterMatch(gameID, { watch }) {
 }
 
 async function leaveMatch() {
-  const { client, game, spectating } = page;
+  const { client } = page;
   if (!client) return;
   page.stopTicking?.();
   client.disconnect();
@@ -207,8 +208,6 @@ async function leaveMatch() {
   $('arena-title').textContent = 'Arena';
   $('match-actions').classList.add('hidden');
   setChannel('lobby');
-  // A spectator took a seat only to watch: give it back.
-  if (spectating && game) await port.leave(game.id).catch(() => {});
   refreshLobby();
 }
 

@@ -53,6 +53,10 @@ public final class MatchDirectory: MatchRegistry, Sendable {
         book.withLock { $0.playerLeft(matchID: matchID, playerID: playerID, now: now) }
     }
 
+    public func spectatorLeft(matchID: UInt64) {
+        book.withLock { $0.spectatorLeft(matchID: matchID) }
+    }
+
     public func updateScores(matchID: UInt64, lines: [ScoreLine]) { book.withLock { $0.updateScores(matchID: matchID, lines: lines) } }
 
     public func end(matchID: UInt64, now: Double, wallClock: Date) -> [UInt64] {

@@ -5,19 +5,29 @@ import NetProtocol
 /// server can trust it without asking the control port.
 ///
 /// Layout (little-endian): `"ARB1"` | match id u64 | player id u64 | name length u8 | name UTF-8
-/// (at most 64 bytes) | zeros. A match id of 0 means the default open arena.
+/// (at most 64 bytes) | role u8 (0 player, 1 spectator) | zeros. A match id of 0 means the
+/// default open arena. Tickets written before the role byte have a zero there: players.
 public struct MatchTicket: Sendable, Equatable {
     public static let magic: [UInt8] = Array("ARB1".utf8)
     public static let maxNameBytes = 64
 
+    /// What the holder comes for: a seat in the match, or only to watch it (no player of its
+    /// own, no seat taken, the whole world in its snapshots).
+    public enum Role: UInt8, Sendable {
+        case player = 0
+        case spectator = 1
+    }
+
     public var matchID: UInt64
     public var playerID: UInt64
     public var displayName: String
+    public var role: Role
 
-    public init(matchID: UInt64, playerID: UInt64, displayName: String) {
+    public init(matchID: UInt64, playerID: UInt64, displayName: String, role: Role = .player) {
         self.matchID = matchID
         self.playerID = playerID
         self.displayName = displayName
+        self.role = role
     }
 
     /// 256 bytes for ``ConnectToken/generate``. Longer names are cut at a character boundary.
@@ -36,6 +46,7 @@ public struct MatchTicket: Sendable, Equatable {
             writer.write(playerID)
             writer.write(UInt8(name.count))
             writer.write(name)
+            writer.write(role.rawValue)
         }
         return out
     }
@@ -48,10 +59,11 @@ public struct MatchTicket: Sendable, Equatable {
             guard let magic = reader.readBytes(4), magic.elementsEqual(Self.magic),
                 let matchID = reader.readUInt64(), let playerID = reader.readUInt64(),
                 let length = reader.readUInt8(), Int(length) <= Self.maxNameBytes,
-                let name = reader.readBytes(Int(length))
+                let name = reader.readBytes(Int(length)),
+                let role = reader.readUInt8().flatMap(Role.init(rawValue:))
             else { return nil }
             guard let text = String(validating: name, as: UTF8.self) else { return nil }
-            return MatchTicket(matchID: matchID, playerID: playerID, displayName: text)
+            return MatchTicket(matchID: matchID, playerID: playerID, displayName: text, role: role)
         }
         guard let parsed else { return nil }
         self = parsed

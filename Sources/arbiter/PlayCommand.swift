@@ -79,7 +79,8 @@ struct Play: AsyncParsableCommand {
         } else {
             let session: ControlPortSession.Joined
             do {
-                session = try await ControlPortSession.join(control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0)
+                session = try await ControlPortSession.join(
+                    control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0, watching: watch)
             } catch {
                 throw failure("play", error.message)
             }
@@ -376,7 +377,8 @@ enum ControlPortSession {
         var description: String { message }
     }
 
-    static func join(control: String, username: String, password: String, game: Int) async throws(Problem) -> Joined {
+    /// Logs in and joins the game, or (`watching`) takes a spectator's token for its running match.
+    static func join(control: String, username: String, password: String, game: Int, watching: Bool = false) async throws(Problem) -> Joined {
         let login = try await request(control, "/v1/sessions", method: "POST", token: nil, body: ["username": username, "password": password], doing: "log in")
         guard let session = login["token"] as? String else { throw Problem(message: "the control port at \(control) answered the login without a session token") }
         let gameInfo = try await request(control, "/v1/games/\(game)", method: "GET", token: session, body: nil, doing: "read game \(game)")
@@ -386,7 +388,8 @@ enum ControlPortSession {
         settings.map = fields["map"] as? String ?? settings.map
         settings.scoreLimit = fields["score_limit"] as? Int ?? settings.scoreLimit
         settings.timeLimitSeconds = fields["time_limit_seconds"] as? Int ?? settings.timeLimitSeconds
-        let joined = try await request(control, "/v1/games/\(game)/join", method: "POST", token: session, body: [:], doing: "join game \(game)")
+        let route = watching ? "watch" : "join"
+        let joined = try await request(control, "/v1/games/\(game)/\(route)", method: "POST", token: session, body: [:], doing: "\(route) game \(game)")
         guard let encoded = joined["connect_token"] as? String, let bytes = Data(base64Encoded: encoded),
             let token = try? ConnectToken(decoding: Array(bytes))
         else { throw Problem(message: "the control port at \(control) answered the join without a usable connect token") }

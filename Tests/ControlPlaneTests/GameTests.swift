@@ -127,6 +127,49 @@ import Testing
         }
     }
 
+    @Test func watchingTakesNoSeatAndNeedsARunningMatch() async throws {
+        let plane = try await TestControlPlane()
+        try await plane.application.test(.router) { client in
+            var players: [(token: String, id: Int64)] = []
+            for name in ["player1", "player2", "watcher", "stranger"] { players.append(try await client.register(name)) }
+            let game = try await client.call(.post, "/v1/games", token: players[0].token, json: ["name": "Duel", "is_public": true, "settings": ["max_players": 2]])
+            let gameID = game.int("id") ?? 0
+            // Nothing to watch before a match runs.
+            let early = try await client.call(.post, "/v1/games/\(gameID)/watch", token: players[2].token)
+            #expect(early.status == .conflict)
+            #expect(early.errorCode == "no_match")
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[0].token).status == .ok)
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[1].token).status == .ok)
+
+            // A full match can still be watched: a spectator's ticket, a client id of its own.
+            let watch = try await client.call(.post, "/v1/games/\(gameID)/watch", token: players[2].token)
+            #expect(watch.status == .ok, "\(watch.json)")
+            let encoded = try #require(watch.string("connect_token"))
+            let bytes = try #require(Data(base64Encoded: encoded))
+            let token = try ConnectToken(decoding: Array(bytes))
+            let sealed = try PrivateConnectToken.open(
+                sealed: token.sealedPrivate, protocolID: TestControlPlane.protocolID, expireTimestamp: token.expireTimestamp,
+                nonce: token.nonce, privateKey: plane.key)
+            let ticket = try #require(MatchTicket(userData: sealed.userData))
+            #expect(ticket.role == .spectator)
+            #expect(ticket.playerID == UInt64(players[2].id))
+            #expect(sealed.clientID >= 1 << 63, "not an account id, so a player may watch its own match")
+            #expect(watch.string("websocket_url")?.hasSuffix("/v1/play") == true)
+            // No seat was taken, so no one is a member for it, and a player still finds the match full.
+            #expect(try await client.call(.get, "/v1/games/\(gameID)", token: players[0].token).int("member_count") == 2)
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/join", token: players[3].token).errorCode == "match_full")
+            // A player may watch the match it plays in.
+            #expect(try await client.call(.post, "/v1/games/\(gameID)/watch", token: players[0].token).status == .ok)
+
+            // A private game is watched only by who could join it.
+            let hidden = try await client.call(.post, "/v1/games", token: players[0].token, json: ["name": "Hidden", "settings": ["visibility": "private"]])
+            let hiddenID = hidden.int("id") ?? 0
+            #expect(try await client.call(.post, "/v1/games/\(hiddenID)/join", token: players[0].token).status == .ok)
+            #expect(try await client.call(.post, "/v1/games/\(hiddenID)/watch", token: players[3].token).status == .notFound)
+            #expect(try await client.call(.post, "/v1/games/\(hiddenID)/watch", token: players[0].token).status == .ok)
+        }
+    }
+
     @Test func publicGamesArePaged() async throws {
         let plane = try await TestControlPlane()
         try await plane.application.test(.router) { client in

@@ -64,6 +64,54 @@ import Testing
         #expect(watcher.simulation.snapshotsReceived > 40)
     }
 
+    @Test func aSpectatorTicketWatchesAFullMatchWithoutASeatAndLeavesNoTrace() throws {
+        let harness = SimHarness(rules: rules, settings: MatchSettings(maxPlayers: 2, tickRate: 60, map: "empty"), seed: 5) { player, _ in
+            ArenaRules.Input(moveX: player == 1 ? 127 : 0)
+        }
+        #expect(try harness.addClient(1, name: "a"))
+        #expect(try harness.addClient(2, name: "b"))
+        let spectator = MatchTicket(matchID: harness.matchID, playerID: 1, displayName: "a", role: .spectator)
+        // Seatless: the match is full, and the spectator is (as an account) one of its players.
+        #expect(try harness.addClient(9, name: "watcher", ticket: spectator))
+        #expect(harness.events.last == .spectating(matchID: harness.matchID, playerID: 1))
+        #expect(harness.match?.players == [1, 2], "no entity of its own")
+        harness.run(ticks: 60)
+        let watcher = try #require(harness.clients[9]).session
+        let frame = watcher.simulation.frame(now: harness.time)
+        #expect(frame.local == nil)
+        #expect(frame.remote.filter { $0.kind == .player }.count == 2, "the whole world in view")
+        #expect(watcher.simulation.snapshotsReceived > 40)
+        // Its going leaves the players' places as they were, and a player still cannot join.
+        harness.removeClient(9)
+        #expect(harness.match?.players == [1, 2])
+        #expect(!(try harness.addClient(3, name: "c")))
+        #expect(harness.events.last == .turnedAway(clientID: 3, matchID: harness.matchID, admission: .full))
+    }
+
+    @Test func spectatorsAreBoundedPerMatchAndLeaveNoLineInTheReport() {
+        var book = MatchBook(maxSpectatorsPerMatch: 2)
+        var random = SeededRandomSource(seed: 3)
+        let id = book.create(settings: MatchSettings(maxPlayers: 2), now: 0, random: &random)
+        let watcher = MatchTicket(matchID: id, playerID: 5, displayName: "w", role: .spectator)
+        #expect(book.admit(watcher, now: 1) == .admitted(matchID: id))
+        #expect(book.admit(watcher, now: 1) == .admitted(matchID: id))
+        #expect(book.admit(watcher, now: 1) == .full)
+        book.spectatorLeft(matchID: id)
+        #expect(book.admit(watcher, now: 2) == .admitted(matchID: id))
+        #expect(book.admit(MatchTicket(matchID: id, playerID: 1, displayName: "p"), now: 2) == .admitted(matchID: id))
+        #expect(book.admit(MatchTicket(matchID: 0, playerID: 1, displayName: "p", role: .spectator), now: 2) == .defaultArena)
+    }
+
+    @Test func theTicketCarriesItsRoleAndOldTicketsArePlayers() throws {
+        let watcher = MatchTicket(matchID: 9, playerID: 4, displayName: "Zoë", role: .spectator)
+        #expect(MatchTicket(userData: watcher.encoded()) == watcher)
+        var old = MatchTicket(matchID: 9, playerID: 4, displayName: "Zoë").encoded()
+        #expect(MatchTicket(userData: old)?.role == .player)
+        // An unknown role is not a ticket.
+        old[4 + 8 + 8 + 1 + "Zoë".utf8.count] = 7
+        #expect(MatchTicket(userData: old) == nil)
+    }
+
     @Test func theScoreLimitEndsTheMatchWithResultsInPlacementOrder() throws {
         // Two players face each other across the empty room; player 1 aims and fires, 2 idles.
         let settings = MatchSettings(maxPlayers: 2, tickRate: 60, scoreLimit: 2, timeLimitSeconds: 600, map: "empty")

@@ -35,6 +35,7 @@ test('the control-port helper speaks the REST routes with the session token', as
     'GET /v1/games': [200, { games: [] }],
     'POST /v1/games/12/join': [200, join],
     'POST /v1/games/12/leave': [204, null],
+    'POST /v1/games/12/watch': [200, { ...join, client_id: 9223372036854775809 }],
     'POST /v1/sessions': [401, { error: { code: 'invalid_credentials', message: 'unknown username or wrong password' } }],
   }, async (base, requests) => {
     const port = new ControlPort(`${base}/`);
@@ -51,6 +52,9 @@ test('the control-port helper speaks the REST routes with the session token', as
     assert.equal(requests[2].query, '?limit=5');
     const answer = await port.join(12);
     assert.equal(await port.leave(12), null);
+    const watching = await port.watch(12);
+    assert.equal(watching.connect_token, join.connect_token);
+    assert.equal(requests.at(-1).headers.authorization, 'Bearer abc');
     assert.equal(port.playURL(answer), `ws://127.0.0.1:${new URL(base).port}/v1/play?token=A%2BB%2FC%3D%3D`);
     assert.equal(port.playURL({ ...answer, websocket_url: 'wss://game.example:9000/v1/play' }), 'wss://game.example:9000/v1/play?token=A%2BB%2FC%3D%3D');
     assert.equal(port.playURL({ ...answer, websocket_url: 'ws://h/v1/play?token=given' }), 'ws://h/v1/play?token=given');

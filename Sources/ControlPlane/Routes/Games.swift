@@ -375,6 +375,36 @@ extension ControlPlaneRoutes {
                 websocketURL: PlayURL.webSocket(for: request, context: context, servesTLS: servesTLS))
         }
 
+        // A seatless token for the running match: the game server admits its holder as a
+        // spectator (the whole world in its snapshots, no player of its own), beside however many
+        // players the match holds, up to its spectator limit. Nothing is stored: a spectator is
+        // not a member, never in the standings, and does not keep an empty match alive.
+        group.post("/v1/games/:id/watch") { request, context -> JoinResponse in
+            let identity = try context.requireIdentity()
+            let me = identity.playerID
+            let id = try context.parameters.id("id", "game")
+            let (listing, standing) = try await GameAccess.visibleGame(id, to: me, in: games)
+            let game = listing.game
+            try requireOpen(game)
+            guard standing.isMember || standing.hasInvite || game.isPublic else { throw APIError.forbidden("this private game needs an invite") }
+            guard let session = try await matches.runningSession(ofGame: id), await hosting.scoreboard(matchID: session.matchID) != nil,
+                let server = NetAddress(session.serverAddress)
+            else {
+                throw APIError.conflict("no match of this game is running: join it to start one", code: "no_match")
+            }
+            let displayName = try await accounts.account(id: me)?.displayName ?? identity.username
+            // Not the account's id, which its own seat in the match may be using: a transport
+            // client id from the upper half, where no account id lies.
+            let clientID = UInt64.random(in: (1 << 63)...UInt64.max)
+            let ticket = MatchTicket(matchID: session.matchID, playerID: UInt64(bitPattern: me), displayName: displayName, role: .spectator)
+            let token = try minter.mint(server: server, ticket: ticket, clientID: clientID)
+            return JoinResponse(
+                serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
+                expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
+                clientID: clientID, matchID: session.matchID, gameSessionID: session.id,
+                websocketURL: PlayURL.webSocket(for: request, context: context, servesTLS: servesTLS))
+        }
+
         group.post("/v1/games/:id/leave") { _, context -> HTTPResponse.Status in
             let me = try context.requireIdentity().playerID
             let id = try context.parameters.id("id", "game")

@@ -21,6 +21,8 @@ public struct MatchBook: Sendable {
         var createdAt: Double
         var players: [UInt64: Player] = [:]
         var connected = 0
+        /// Connected spectators: no seat, no score line, not in the report.
+        var spectators = 0
         var lastDeparture: Double?
         /// Connect tokens for the match are valid until then: it waits for their holders.
         var reservedUntil: Double = 0
@@ -35,11 +37,14 @@ public struct MatchBook: Sendable {
     /// Seconds an empty match waits for (more) players before it ends.
     public let idleSeconds: Double
     public let order: StandingsOrder
+    /// Spectators one match admits at once (each costs a connection and a whole-world snapshot a tick).
+    public let maxSpectatorsPerMatch: Int
     private var matches: [UInt64: Match] = [:]
 
-    public init(idleSeconds: Double = 60, order: StandingsOrder = .byScore) {
+    public init(idleSeconds: Double = 60, order: StandingsOrder = .byScore, maxSpectatorsPerMatch: Int = 32) {
         self.idleSeconds = idleSeconds
         self.order = order
+        self.maxSpectatorsPerMatch = maxSpectatorsPerMatch
     }
 
     public var count: Int { matches.count }
@@ -76,6 +81,12 @@ public struct MatchBook: Sendable {
     public mutating func admit(_ ticket: MatchTicket?, now: Double) -> MatchAdmission {
         guard let ticket, ticket.matchID != 0 else { return .defaultArena }
         guard var match = matches[ticket.matchID] else { return .unknownMatch }
+        if ticket.role == .spectator {
+            guard !match.over, match.spectators < maxSpectatorsPerMatch else { return .full }
+            match.spectators += 1
+            matches[ticket.matchID] = match
+            return .admitted(matchID: ticket.matchID)
+        }
         if match.players[ticket.playerID]?.connectedSince != nil { return .admitted(matchID: ticket.matchID) }
         guard match.connected < match.settings.maxPlayers else { return .full }
         var player = match.players[ticket.playerID] ?? Player(line: ScoreLine(playerID: ticket.playerID, displayName: ticket.displayName, score: 0))
@@ -84,6 +95,13 @@ public struct MatchBook: Sendable {
         match.connected += 1
         matches[ticket.matchID] = match
         return .admitted(matchID: ticket.matchID)
+    }
+
+    /// A spectator admitted with a ``MatchTicket/Role/spectator`` ticket went.
+    public mutating func spectatorLeft(matchID: UInt64) {
+        guard var match = matches[matchID], match.spectators > 0 else { return }
+        match.spectators -= 1
+        matches[matchID] = match
     }
 
     public mutating func playerLeft(matchID: UInt64, playerID: UInt64, now: Double) {

@@ -9,6 +9,8 @@ public protocol MatchRegistry: AnyObject {
     func admit(_ ticket: MatchTicket?, now: Double) -> MatchAdmission
     func settings(of matchID: UInt64) -> MatchSettings?
     func playerLeft(matchID: UInt64, playerID: UInt64, now: Double)
+    /// A client admitted with a spectator ticket went.
+    func spectatorLeft(matchID: UInt64)
     func updateScores(matchID: UInt64, lines: [ScoreLine])
     /// The rules declared `matchID` over. Returns every match that ended now (this one and any
     /// other that was due); their reports are published.
@@ -38,6 +40,7 @@ public final class LocalMatchRegistry: MatchRegistry {
     public func admit(_ ticket: MatchTicket?, now: Double) -> MatchAdmission { book.admit(ticket, now: now) }
     public func settings(of matchID: UInt64) -> MatchSettings? { book.settings(of: matchID) }
     public func playerLeft(matchID: UInt64, playerID: UInt64, now: Double) { book.playerLeft(matchID: matchID, playerID: playerID, now: now) }
+    public func spectatorLeft(matchID: UInt64) { book.spectatorLeft(matchID: matchID) }
     public func updateScores(matchID: UInt64, lines: [ScoreLine]) { book.updateScores(matchID: matchID, lines: lines) }
 
     public func end(matchID: UInt64, now: Double, wallClock: Date) -> [UInt64] {

@@ -65,6 +65,8 @@ public final class MatchServer<Rules: GameRules> {
         let player: PlayerID
         let connection: ChannelConnection
         var spectating = false
+        /// Admitted with a spectator ticket: never a player, no place in the registry's match.
+        var watchOnly = false
         /// Packets this peer may still have processed: refilled at ``GameServerLimits``'s rate.
         var packetAllowance: Double
         var allowanceUpdated: Double
@@ -178,8 +180,13 @@ public final class MatchServer<Rules: GameRules> {
             return
         }
         let player = ticket?.playerID ?? clientID
+        let watchOnly = matchID != 0 && ticket?.role == .spectator
         guard let connection = try? ChannelConnection(configuration: connectionConfiguration, pool: memoryPool) else {
-            if matchID != 0 { registry.playerLeft(matchID: matchID, playerID: player, now: now) }
+            if watchOnly {
+                registry.spectatorLeft(matchID: matchID)
+            } else if matchID != 0 {
+                registry.playerLeft(matchID: matchID, playerID: player, now: now)
+            }
             output.disconnect(client)
             return
         }
@@ -190,8 +197,16 @@ public final class MatchServer<Rules: GameRules> {
             running.append(created)
             return created
         }()
-        setMember(Member(match: match, player: player, connection: connection, allowance: configuration.limits.packetBurst, now: now), at: client)
+        let member = Member(match: match, player: player, connection: connection, allowance: configuration.limits.packetBurst, now: now)
+        setMember(member, at: client)
         match.members.append(client)
+        if watchOnly {
+            member.spectating = true
+            member.watchOnly = true
+            match.spectatorCount += 1
+            events.append(.spectating(matchID: matchID, playerID: player))
+            return
+        }
         match.simulation.join(player, name: ticket?.displayName ?? "guest\(clientID % 10_000)")
         events.append(.joined(matchID: matchID, playerID: player))
     }
@@ -341,7 +356,11 @@ public final class MatchServer<Rules: GameRules> {
             }
             if match.id == 0 && match.members.isEmpty { forget(match) }
         }
-        if member.matchID != 0 { registry.playerLeft(matchID: member.matchID, playerID: member.player, now: now) }
+        if member.watchOnly {
+            registry.spectatorLeft(matchID: member.matchID)
+        } else if member.matchID != 0 {
+            registry.playerLeft(matchID: member.matchID, playerID: member.player, now: now)
+        }
         events.append(.left(matchID: member.matchID, playerID: member.player, reason: reason))
     }
 
