@@ -135,7 +135,7 @@ enum TestWebSocket {
 
         struct AsyncIterator: AsyncIteratorProtocol {
             let connection: Connection
-            func next() async throws -> WebSocketFrame? { try await connection.nextFrame() }
+            mutating func next() async throws -> WebSocketFrame? { try await connection.nextFrame() }
         }
 
         func makeAsyncIterator() -> AsyncIterator { AsyncIterator(connection: connection) }
