@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "BotSwarmTests",
             dependencies: [
-                "BotSwarm", "ArbiterClient", "MatchContract", "GameCore", "GameRuntime", "NetProtocol",
+                "BotSwarm", "ArbiterClient", "ArbiterServe", "MatchContract", "GameCore", "GameRuntime", "NetProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

@@ -302,6 +302,19 @@ private struct Loader {
             }
         }
 
+        if let text = optionalString(.playURL) {
+            do {
+                c.playURL = try PlayEndpoint(parsing: text)
+            } catch {
+                problems.append("\(name(.playURL)) \(error.description)")
+            }
+        }
+        c.playMaxPlayers = int(.playMaxPlayers, c.playMaxPlayers)
+        c.playFrameBytes = int(.playFrameBytes, c.playFrameBytes)
+        c.playFrameRate = double(.playFrameRate, c.playFrameRate)
+        c.playFrameBurst = double(.playFrameBurst, c.playFrameBurst)
+        c.playOutboundFrames = int(.playOutboundFrames, c.playOutboundFrames)
+
         c.reportRetryInterval = double(.reportRetryInterval, c.reportRetryInterval)
         c.matchSweepInterval = double(.matchSweepInterval, c.matchSweepInterval)
         c.unreportedMatchGrace = double(.unreportedMatchGrace, c.unreportedMatchGrace)

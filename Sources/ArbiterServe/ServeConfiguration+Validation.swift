@@ -79,8 +79,13 @@ extension ServeConfiguration {
         case .reportRetryInterval: reportRetryInterval
         case .matchSweepInterval: matchSweepInterval
         case .unreportedMatchGrace: unreportedMatchGrace
+        case .playMaxPlayers: Double(playMaxPlayers)
+        case .playFrameBytes: Double(playFrameBytes)
+        case .playFrameRate: playFrameRate
+        case .playFrameBurst: playFrameBurst
+        case .playOutboundFrames: Double(playOutboundFrames)
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator, .playURL:
             nil
         }
     }
@@ -105,6 +110,7 @@ extension ServeConfiguration {
         case .webRoot: webRoot
         case .gameThreads: gameThreads.map(String.init) ?? "the number of CPUs this process may use"
         case .cpus: cpus?.description
+        case .playURL: playURL?.description
         default: number(setting).map(Self.text)
         }
     }

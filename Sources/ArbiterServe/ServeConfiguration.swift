@@ -176,6 +176,23 @@ public struct ServeConfiguration: Sendable, Equatable {
     /// length). Default: not pinned.
     public var cpus: CPUList?
 
+    // MARK: WebSocket play
+
+    /// `--play-url`: where clients reach this instance's `GET /v1/play`, a path or a `ws://`
+    /// or `wss://` URL (``PlayEndpoint``). Default: none, `/v1/play` as the request came.
+    public var playURL: PlayEndpoint?
+    /// `--play-max-players`: WebSocket players at once, 0...1 000 000. Default 1024.
+    public var playMaxPlayers = PlayStreamLimits().maxPlayers
+    /// `--play-frame-bytes`: largest client frame, 64...1200 bytes (one channel packet).
+    /// Default 1200.
+    public var playFrameBytes = PlayStreamLimits().maxFrameBytes
+    /// `--play-frame-rate`: client frames per second, sustained, 1...100 000. Default 600.
+    public var playFrameRate = PlayStreamLimits().framesPerSecond
+    /// `--play-frame-burst`: client frames in a burst above that, 1...100 000. Default 240.
+    public var playFrameBurst = PlayStreamLimits().frameBurst
+    /// `--play-outbound-frames`: frames waiting for one player's socket, 4...65 536. Default 64.
+    public var playOutboundFrames = PlayStreamLimits().outboundFrames
+
     /// `--database`, or the SQLite file in the data directory.
     public var resolvedDatabase: DatabaseLocation {
         database ?? .sqlite(path: (dataDirectory as NSString).appendingPathComponent("arbiter.sqlite"))
@@ -231,6 +248,13 @@ extension ServeConfiguration {
 
     public var matchLimits: MatchLimits {
         MatchLimits(maxConcurrentMatchesPerAccount: maxMatchesPerAccount, maxTickRate: maxTickRate)
+    }
+
+    /// The bounds of WebSocket players (`--play-...`).
+    public var playStreamLimits: PlayStreamLimits {
+        PlayStreamLimits(
+            maxFrameBytes: playFrameBytes, framesPerSecond: playFrameRate, frameBurst: playFrameBurst, maxPlayers: playMaxPlayers,
+            outboundFrames: playOutboundFrames)
     }
 
     public var gameServerLimits: GameServerLimits {

@@ -1,3 +1,5 @@
+import NetProtocol
+
 /// Every setting of `arbiter serve`, by its name: the flag is `--NAME`, the environment variable
 /// `ARBITER_NAME` (upper case, `-` as `_`), the configuration key `arbiter.NAME`. A flag wins
 /// over the environment, the environment over the default (``ServeConfiguration/init()``).
@@ -64,6 +66,13 @@ public enum ServeSetting: String, CaseIterable, Sendable {
     case arenaTickRate = "arena-tick-rate"
     case gameThreads = "game-threads"
     case cpus
+    // WebSocket play (GET /v1/play)
+    case playURL = "play-url"
+    case playMaxPlayers = "play-max-players"
+    case playFrameBytes = "play-frame-bytes"
+    case playFrameRate = "play-frame-rate"
+    case playFrameBurst = "play-frame-burst"
+    case playOutboundFrames = "play-outbound-frames"
     // Match bookkeeping
     case reportRetryInterval = "report-retry-interval"
     case matchSweepInterval = "match-sweep-interval"
@@ -120,8 +129,13 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .reportRetryInterval: 0.1...3600
         case .matchSweepInterval: 1...86_400
         case .unreportedMatchGrace: 0...86_400
+        case .playMaxPlayers: 0...1_000_000
+        case .playFrameBytes: 64...Double(Netcode.maxPayloadBytes)
+        case .playFrameRate: 1...100_000
+        case .playFrameBurst: 1...100_000
+        case .playOutboundFrames: 4...65_536
         case .udp, .http, .publicAddress, .protocolID, .dataDir, .database, .databasePasswordFile, .tlsCert, .tlsKey, .metricsToken,
-            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator:
+            .passwordCost, .trustedProxy, .cpus, .sqliteSync, .webRoot, .operator, .playURL:
             nil
         }
     }
@@ -132,8 +146,8 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .updateInterval, .seconds, .sessionLifetime, .refreshLifetime, .sessionCacheSeconds, .chatRetention, .chatPruneInterval, .tokenExpiry, .tokenTimeout, .overBudgetGrace,
             .matchIdle, .reportRetryInterval, .matchSweepInterval, .unreportedMatchGrace:
             "seconds"
-        case .chatOutboxBytes, .chatMessageBytes, .connectionBudget, .memoryBudget: "bytes"
-        case .chatRate, .packetsPerSecond: "per second"
+        case .chatOutboxBytes, .chatMessageBytes, .connectionBudget, .memoryBudget, .playFrameBytes: "bytes"
+        case .chatRate, .packetsPerSecond, .playFrameRate: "per second"
         default: ""
         }
     }
@@ -204,6 +218,13 @@ public enum ServeSetting: String, CaseIterable, Sendable {
         case .gameThreads:
             "Game workers: each a thread with its own UDP port (--udp's port, the next one, ...; port 0: any) and its own matches; a new match goes to the least-loaded."
         case .cpus: "CPUs the game workers run on, as taskset writes them (0,2-3); worker i is pinned to the i-th (modulo the list). Default: not pinned."
+        case .playURL:
+            "Where clients reach this instance's GET /v1/play, named in join answers' websocket_url: a path (/instances/2/v1/play) on the host the client reached, for a balancer that routes it to this instance alone, or a ws:// or wss:// URL (default: /v1/play as the request reached this control port)."
+        case .playMaxPlayers: "WebSocket players (GET /v1/play) at once, over all game workers; the next is closed with server_full."
+        case .playFrameBytes: "Largest frame a WebSocket player may send (one channel packet); a larger one closes the socket (frame_too_large)."
+        case .playFrameRate: "Frames per second a WebSocket player may send, sustained; above it and --play-frame-burst the socket is closed (rate_limited)."
+        case .playFrameBurst: "Frames a WebSocket player may send in a burst above --play-frame-rate (TCP delivers late frames together)."
+        case .playOutboundFrames: "Frames that may wait for one WebSocket player's socket; a slower reader is closed (too_slow)."
         case .reportRetryInterval: "Seconds between retries of match reports not yet stored (they wait in the data directory's outbox)."
         case .matchSweepInterval: "Seconds between sweeps that close matches which never reported."
         case .unreportedMatchGrace: "Seconds past its time limit a match that never reported is closed as timed_out."

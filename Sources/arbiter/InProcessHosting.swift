@@ -14,8 +14,12 @@ struct InProcessMatchHost: MatchHosting {
     let clock: SystemClock
     /// The workers' WebSocket side, for `GET /v1/play`.
     let streams: StreamGateway
+    /// `--play-url`: where clients reach `streams`, when not as they reached the control port.
+    let publicPlayEndpoint: PlayEndpoint?
 
     var playGateway: (any PlayStreamGateway)? { streams }
+
+    func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { publicPlayEndpoint }
 
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let (matchID, worker) = pool.createMatch(settings: settings, now: clock.monotonicSeconds())

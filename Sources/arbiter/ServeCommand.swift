@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("metrics-token"), help: help(.metricsToken)) var metricsToken: String?
     @Option(help: help(.seconds)) var seconds: Double?
     @Option(name: .customLong("web-root"), help: help(.webRoot)) var webRoot: String?
+    @Option(name: .customLong("sqlite-sync"), help: help(.sqliteSync)) var sqliteSync: String?
 
     @Option(name: .customLong("password-cost"), help: help(.passwordCost)) var passwordCost: String?
     @Option(name: .customLong("max-concurrent-hashes"), help: help(.maxConcurrentHashes)) var maxConcurrentHashes: Int?
@@ -91,6 +92,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("game-threads"), help: help(.gameThreads)) var gameThreads: Int?
     @Option(help: help(.cpus)) var cpus: String?
 
+    @Option(name: .customLong("play-url"), help: help(.playURL)) var playURL: String?
+    @Option(name: .customLong("play-max-players"), help: help(.playMaxPlayers)) var playMaxPlayers: Int?
+    @Option(name: .customLong("play-frame-bytes"), help: help(.playFrameBytes)) var playFrameBytes: Int?
+    @Option(name: .customLong("play-frame-rate"), help: help(.playFrameRate)) var playFrameRate: Double?
+    @Option(name: .customLong("play-frame-burst"), help: help(.playFrameBurst)) var playFrameBurst: Double?
+    @Option(name: .customLong("play-outbound-frames"), help: help(.playOutboundFrames)) var playOutboundFrames: Int?
+
     @Option(name: .customLong("report-retry-interval"), help: help(.reportRetryInterval)) var reportRetryInterval: Double?
     @Option(name: .customLong("match-sweep-interval"), help: help(.matchSweepInterval)) var matchSweepInterval: Double?
     @Option(name: .customLong("unreported-match-grace"), help: help(.unreportedMatchGrace)) var unreportedMatchGrace: Double?
@@ -118,6 +126,7 @@ struct Serve: AsyncParsableCommand {
         put(.metricsToken, metricsToken)
         put(.seconds, seconds)
         put(.webRoot, webRoot)
+        put(.sqliteSync, sqliteSync)
         put(.passwordCost, passwordCost)
         put(.maxConcurrentHashes, maxConcurrentHashes)
         put(.maxHashWaiters, maxHashWaiters)
@@ -157,6 +166,12 @@ struct Serve: AsyncParsableCommand {
         put(.arenaTickRate, arenaTickRate)
         put(.gameThreads, gameThreads)
         put(.cpus, cpus)
+        put(.playURL, playURL)
+        put(.playMaxPlayers, playMaxPlayers)
+        put(.playFrameBytes, playFrameBytes)
+        put(.playFrameRate, playFrameRate)
+        put(.playFrameBurst, playFrameBurst)
+        put(.playOutboundFrames, playOutboundFrames)
         put(.reportRetryInterval, reportRetryInterval)
         put(.matchSweepInterval, matchSweepInterval)
         put(.unreportedMatchGrace, unreportedMatchGrace)
@@ -253,13 +268,14 @@ struct Serve: AsyncParsableCommand {
         }
         let pool = GameWorkerPool(workers: workers)
         // WebSocket players (`GET /v1/play` on the control port) join the same workers.
-        let streams = StreamGateway(routes: streamRoutes)
+        let streams = StreamGateway(routes: streamRoutes, limits: config.playStreamLimits)
         let boundUDP = bound[0]
         // Names this process in every response's X-Arbiter-Instance, to tell control ports apart
         // behind a load balancer: eight random hex digits (nothing about the host leaks).
         let instanceID = String(UInt32.random(in: 0...UInt32.max) | 0x1000_0000, radix: 16)
         let gamePorts = "game_threads=\(workers.count) game_ports=\(bound.map { String($0.port) }.joined(separator: ","))"
-        let inProcessHost = InProcessMatchHost(pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock, streams: streams)
+        let inProcessHost = InProcessMatchHost(
+            pool: pool, catalog: GameCatalog([HostedRules.catalogEntry]), clock: clock, streams: streams, publicPlayEndpoint: config.playURL)
         // On PostgreSQL, other instances may share the database: presence, the budgets and the
         // match directory go in its tables.
         let sharing = postgres.map { PostgresSharing(database: $0, local: inProcessHost, limits: config.controlPortLimits) }

@@ -1,3 +1,4 @@
+import ArbiterServe
 import Foundation
 import GameRuntime
 import NetProtocol
@@ -104,6 +105,19 @@ import Glibc
             #expect(result.output.contains("\(command): token.bin is not a connect token (31431 bytes; a connect token is 2048 bytes)\n"), "\(result.output)")
             #expect(result.output.hasSuffix("state=invalid_token\n"))
         }
+    }
+
+    /// Every setting the configuration knows is a flag of the executable: `--help` lists it,
+    /// and a bad value is refused in one line before anything starts.
+    @Test func serveTakesEverySettingAsAFlag() throws {
+        let help = try run(["serve", "--help"])
+        #expect(help.status == 0)
+        let missing = ServeSetting.allCases.filter { !help.output.contains($0.flag) }.map(\.flag)
+        #expect(missing == [], "arbiter serve --help lacks these")
+        let badURL = try run(["serve", "--play-url", "http://example.com/v1/play", "--seconds", "1"])
+        #expect(badURL.status == 64)
+        #expect(badURL.output.contains("--play-url must be a path (/instances/2/v1/play) or a ws:// or wss:// URL"), "\(badURL.output)")
+        #expect(!badURL.output.contains("serve: ready"))
     }
 
     @Test func aPortInUseIsNamedWithItsAddress() throws {

@@ -367,4 +367,23 @@ final class SocketPlayer: @unchecked Sendable {
         #expect(try await joinURL(untrusting, headers: ["X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example.com"])
             == "ws://localhost/v1/play")
     }
+
+    /// `arbiter serve --play-url`: a path keeps the request's scheme and host, a URL is given as is.
+    @Test func aConfiguredEndpointNamesThePathOrTheWholeURL() async throws {
+        let behindBalancer = try await TestControlPlane(playEndpoint: .path("/instances/2/v1/play"))
+        #expect(try await joinURL(behindBalancer, headers: ["X-Forwarded-Proto": "https", "X-Forwarded-Host": "play.example.com"])
+            == "wss://play.example.com/instances/2/v1/play")
+        let ownHost = try await TestControlPlane(playEndpoint: .url("wss://game-2.example.com:9443/v1/play"))
+        #expect(try await joinURL(ownHost, headers: [:]) == "wss://game-2.example.com:9443/v1/play")
+    }
+
+    @Test func endpointsParseOnlyPlainPathsAndWebSocketURLs() throws {
+        #expect(try PlayEndpoint(parsing: "/instances/2/v1/play") == .path("/instances/2/v1/play"))
+        #expect(try PlayEndpoint(parsing: "ws://10.0.0.5:8080/v1/play") == .url("ws://10.0.0.5:8080/v1/play"))
+        #expect(try PlayEndpoint(parsing: "wss://[::1]:8443") == .url("wss://[::1]:8443"))
+        for bad in ["", "instances/2", "/a?b=1", "/a#b", "/a%2F", "//evil.example/v1/play", "http://h/v1/play", "wss:///v1/play",
+            "wss://user@h/v1/play", "wss://h/v1/play?token=x", "wss://h/v1/play#x", "/" + String(repeating: "a", count: 600)] {
+            #expect(throws: PlayEndpoint.ParseError.self, "\(bad)") { try PlayEndpoint(parsing: bad) }
+        }
+    }
 }

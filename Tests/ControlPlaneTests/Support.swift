@@ -29,6 +29,9 @@ struct DirectoryHost: MatchHosting {
     /// The game server's WebSocket side, when a test runs one (``withPlayServer(limits:_:)``).
     var gateway: (any PlayStreamGateway)? = nil
     var playGateway: (any PlayStreamGateway)? { gateway }
+    /// Where clients reach `gateway`, as `arbiter serve --play-url` names it.
+    var endpoint: PlayEndpoint? = nil
+    func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { endpoint }
 }
 
 /// A control port on an in-memory database with the cheapest password hashing.
@@ -54,15 +57,17 @@ struct TestControlPlane {
         serverAddress: NetAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000), database: AppDatabase? = nil,
         limits: ControlPortLimits = TestControlPlane.testLimits, maxConcurrentHashes: Int = 4,
         web: WebPages = .none, operators: Set<String> = [], observability: Observability = Observability(),
-        now: @escaping @Sendable () -> Date = Date.init
+        playEndpoint: PlayEndpoint? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) async throws {
         var random = SystemRandomSource()
         key = SymmetricKey(random: &random)
         directory = MatchDirectory()
         let database = try database ?? AppDatabase.inMemory()
         self.database = database
+        var hosting = DirectoryHost(directory: directory, serverAddress: serverAddress)
+        hosting.endpoint = playEndpoint
         services = try await ControlPlaneServices.make(
-            database: database, hosting: DirectoryHost(directory: directory, serverAddress: serverAddress),
+            database: database, hosting: hosting,
             minter: TokenMinter(privateKey: key, protocolID: Self.protocolID), vault: .random(),
             settings: ControlPlaneSettings(passwordCost: .minimum,
             maxConcurrentHashes: maxConcurrentHashes, observability: observability, limits: limits, web: web, operators: operators, now: now))
@@ -151,6 +156,7 @@ func withLiveServer(
 /// The match directory in the database lists a test host's matches.
 extension DirectoryHost: LocalMatchHosting {
     var serverAddresses: [NetAddress] { [serverAddress] }
+    var publicPlayEndpoint: PlayEndpoint? { endpoint }
     func now() -> Double { clock.monotonicSeconds() }
     func runningMatches() -> [HostedMatch] {
         directory.listings(now: now()).map {

@@ -39,6 +39,18 @@ public struct DirectoryMatchHosting: MatchHosting {
         }
     }
 
+    /// This host's endpoint for its own matches; for another instance's, the one its server
+    /// listed (nil when it listed none, or the directory cannot be read: logged).
+    public func playEndpoint(matchID: UInt64) async -> PlayEndpoint? {
+        if await local.scoreboard(matchID: matchID) != nil { return local.publicPlayEndpoint }
+        do {
+            return try await directory.remotePlayEndpoint(matchID: matchID)
+        } catch {
+            directory.instance.database.logger.error("match directory: could not read a play endpoint: \(PostgresDatabase.reason(error))")
+            return nil
+        }
+    }
+
     /// Throws when the directory cannot be read: the join then fails instead of abandoning a
     /// match that may well be running elsewhere.
     public func reserve(matchID: UInt64, forSeconds seconds: Double) async throws -> Bool {

@@ -30,4 +30,11 @@ public protocol LocalMatchHosting: MatchHosting {
     func now() -> Double
     /// Every match running here.
     func runningMatches() -> [HostedMatch]
+    /// Where clients reach this host's `GET /v1/play` (`arbiter serve --play-url`), listed in
+    /// the directory beside its addresses so that a join answered by another instance names it.
+    var publicPlayEndpoint: PlayEndpoint? { get }
+}
+
+extension LocalMatchHosting {
+    public var publicPlayEndpoint: PlayEndpoint? { nil }
 }

@@ -31,10 +31,14 @@ public protocol MatchHosting: Sendable {
     /// Where `GET /v1/play` hands WebSocket players: the game server's WebSocket side, when it
     /// takes them on this control port (nil: the route closes with `no_game_server`).
     var playGateway: (any PlayStreamGateway)? { get }
+    /// Where clients reach `GET /v1/play` for `matchID`, when the deployment names it for the
+    /// game server that runs the match (nil: `/v1/play` as the client reached this control port).
+    func playEndpoint(matchID: UInt64) async -> PlayEndpoint?
 }
 
 extension MatchHosting {
     public var playGateway: (any PlayStreamGateway)? { nil }
+    public func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { nil }
 }
 
 /// Mints the connect tokens the join route hands out: sealed with the key the game servers

@@ -1,14 +1,17 @@
 import Hummingbird
 
-/// The address of `GET /v1/play` as the client reached this control port, for the join answer's
-/// `websocket_url`: the scheme follows the control port's TLS (`wss`) or, behind a trusted proxy,
-/// its `X-Forwarded-Proto`; the host is the request's `Host` or the proxy's `X-Forwarded-Host`.
+/// The join answer's `websocket_url`: the match's game server's ``PlayEndpoint`` when the
+/// deployment names one, else `GET /v1/play` as the client reached this control port. Scheme and
+/// host follow the request: `wss` when the control port serves TLS or, behind a trusted proxy,
+/// its `X-Forwarded-Proto` says so; the request's `Host` or the proxy's `X-Forwarded-Host`.
 enum PlayURL {
     static let path = "/v1/play"
 
-    static func webSocket(for request: Request, context: ArbiterRequestContext, servesTLS: Bool) -> String {
+    static func webSocket(for request: Request, context: ArbiterRequestContext, servesTLS: Bool, endpoint: PlayEndpoint? = nil) -> String {
+        if case .url(let url) = endpoint { return url }
         let secure = context.forwardedProto.map { $0.lowercased() == "https" || $0.lowercased() == "wss" } ?? servesTLS
         let host = [context.forwardedHost, request.head.authority].compactMap { $0 }.first(where: isPlausibleHost) ?? "localhost"
+        let path = if case .path(let path) = endpoint { path } else { Self.path }
         return "\(secure ? "wss" : "ws")://\(host)\(path)"
     }
 

@@ -372,7 +372,8 @@ extension ControlPlaneRoutes {
                 serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
                 expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
                 clientID: clientID, matchID: session.matchID, gameSessionID: session.id,
-                websocketURL: PlayURL.webSocket(for: request, context: context, servesTLS: servesTLS))
+                websocketURL: PlayURL.webSocket(
+                    for: request, context: context, servesTLS: servesTLS, endpoint: await hosting.playEndpoint(matchID: session.matchID)))
         }
 
         // A seatless token for the running match: the game server admits its holder as a
@@ -402,7 +403,8 @@ extension ControlPlaneRoutes {
                 serverAddress: server.description, connectToken: Data(token.encoded()).base64EncodedString(),
                 expiresAt: Date(timeIntervalSince1970: TimeInterval(min(token.expireTimestamp, UInt64(Int64.max / 2)))),
                 clientID: clientID, matchID: session.matchID, gameSessionID: session.id,
-                websocketURL: PlayURL.webSocket(for: request, context: context, servesTLS: servesTLS))
+                websocketURL: PlayURL.webSocket(
+                    for: request, context: context, servesTLS: servesTLS, endpoint: await hosting.playEndpoint(matchID: session.matchID)))
         }
 
         group.post("/v1/games/:id/leave") { _, context -> HTTPResponse.Status in

@@ -19,11 +19,13 @@ struct DirectoryInstance {
     let hosting: DirectoryMatchHosting
     let publisher: MatchDirectoryPublisher
 
-    init(database: PostgresDatabase, port: UInt16, idleSeconds: Double = 60) async throws {
+    init(database: PostgresDatabase, port: UInt16, idleSeconds: Double = 60, playEndpoint: PlayEndpoint? = nil) async throws {
         // A generous bound: a live server never lapses on a loaded machine (death is injected).
         instance = ControlInstance(database: database, staleAfter: 600)
         try await instance.heartbeat()
-        host = DirectoryHost(directory: MatchDirectory(idleSeconds: idleSeconds), serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: port))
+        var host = DirectoryHost(directory: MatchDirectory(idleSeconds: idleSeconds), serverAddress: NetAddress(ipv4: 127, 0, 0, 1, port: port))
+        host.endpoint = playEndpoint
+        self.host = host
         directory = PostgresMatchDirectory(instance: instance)
         hosting = DirectoryMatchHosting(local: host, directory: directory)
         publisher = MatchDirectoryPublisher(directory: directory, local: host)
@@ -61,6 +63,26 @@ struct MatchDirectoryTests {
             // A reservation through A itself is local.
             #expect(try await a.hosting.reserve(matchID: placement.matchID, forSeconds: 60))
             #expect(try await pools[0].count("match_reservations") == 0)
+        }
+    }
+
+    /// Behind a balancer a WebSocket must reach the instance that runs the match, whichever
+    /// instance answered the join: B names A's endpoint for A's match, and its own for its own.
+    @Test func aMatchOnAnotherInstanceIsPlayedAtItsHostsEndpoint() async throws {
+        try await SharedDatabase.with(pools: 2) { pools async throws in
+            let a = try await DirectoryInstance(database: pools[0], port: 40001, playEndpoint: .path("/instances/a/v1/play"))
+            let b = try await DirectoryInstance(database: pools[1], port: 40002, playEndpoint: .url("wss://b.example.com/v1/play"))
+            let plain = try await DirectoryInstance(database: pools[1], port: 40003)
+            let onA = try await a.hosting.createMatch(gameID: 1, settings: Self.settings).matchID
+            let onB = try await b.hosting.createMatch(gameID: 2, settings: Self.settings).matchID
+            let onPlain = try await plain.hosting.createMatch(gameID: 3, settings: Self.settings).matchID
+            #expect(await a.hosting.playEndpoint(matchID: onA) == .path("/instances/a/v1/play"))
+            #expect(await b.hosting.playEndpoint(matchID: onA) == .path("/instances/a/v1/play"))
+            #expect(await a.hosting.playEndpoint(matchID: onB) == .url("wss://b.example.com/v1/play"))
+            #expect(await b.hosting.playEndpoint(matchID: onB) == .url("wss://b.example.com/v1/play"))
+            // A server that names none: the request's own /v1/play.
+            #expect(await a.hosting.playEndpoint(matchID: onPlain) == nil)
+            #expect(await a.hosting.playEndpoint(matchID: 12345) == nil)
         }
     }
 

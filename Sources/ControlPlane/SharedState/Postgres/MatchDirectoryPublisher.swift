@@ -25,7 +25,7 @@ public actor MatchDirectoryPublisher: Service {
     /// One round; a failure is logged and the next round tries again.
     public func step() async {
         do {
-            if try await directory.heartbeat(addresses: local.serverAddresses) {
+            if try await directory.heartbeat(addresses: local.serverAddresses, playEndpoint: local.publicPlayEndpoint) {
                 // Registered afresh: whatever was listed went with the old row.
                 published.removeAll()
             }

@@ -6,7 +6,8 @@ import PostgresNIO
 /// Which game server runs which match, in the database, for every control port on it:
 ///
 /// - `game_servers`: each game server (today, each instance's in-process one), its UDP
-///   addresses, the instance hosting it, and a heartbeat. A server counts as alive while its
+///   addresses, where clients reach its `GET /v1/play` (`play_url`, when configured), the
+///   instance hosting it, and a heartbeat. A server counts as alive while its
 ///   heartbeat is younger than ``ControlInstance/staleAfter``.
 /// - `hosted_matches`: the matches each server runs, with their last published scoreboard and,
 ///   while empty, when they end unless someone connects (`empty_until`). The owning instance
@@ -37,10 +38,12 @@ public struct PostgresMatchDirectory: Sendable {
     /// Registers this instance's game server, or marks it alive. Returns true when it had to
     /// register (at start, or after it was deemed dead): its matches must be listed again.
     @discardableResult
-    func heartbeat(addresses: [NetAddress]) async throws -> Bool {
+    func heartbeat(addresses: [NetAddress], playEndpoint: PlayEndpoint? = nil) async throws -> Bool {
+        let playURL = playEndpoint?.description
         let rows = try await database.rows(
             """
-            INSERT INTO game_servers (id, instance_id, addresses) VALUES (\(serverID), \(instance.id), \(addresses.map(\.description)))
+            INSERT INTO game_servers (id, instance_id, addresses, play_url)
+            VALUES (\(serverID), \(instance.id), \(addresses.map(\.description)), \(playURL))
             ON CONFLICT (id) DO UPDATE SET heartbeat_at = clock_timestamp()
             RETURNING (xmax = 0)
             """)
@@ -74,6 +77,19 @@ public struct PostgresMatchDirectory: Sendable {
             RETURNING 1
             """)
         return !rows.isEmpty
+    }
+
+    /// Where clients reach `GET /v1/play` of the live game server of another instance that
+    /// lists `matchID` (nil: none lists it, or it named no endpoint).
+    func remotePlayEndpoint(matchID: UInt64) async throws -> PlayEndpoint? {
+        let rows = try await database.rows(
+            """
+            SELECT s.play_url FROM hosted_matches h JOIN game_servers s ON s.id = h.server_id
+            WHERE h.match_id = \(Int64(bitPattern: matchID)) AND h.server_id <> \(serverID)
+                AND s.heartbeat_at >= clock_timestamp() - make_interval(secs => \(instance.staleAfter))
+            """)
+        guard let text = try rows.first?.decode(String?.self) else { return nil }
+        return try? PlayEndpoint(parsing: text)
     }
 
     /// The scoreboard another instance's live game server last published for `matchID`.

@@ -291,6 +291,11 @@ enum PostgresMigrations {
         Migration(name: "v4-session-expiry-index", statements: [
             "CREATE INDEX auth_sessions_expires_at ON auth_sessions (expires_at)",
         ]),
+        // Where clients reach each game server's GET /v1/play (arbiter serve --play-url): a join
+        // answered by another instance names it. NULL: none configured.
+        Migration(name: "v5-game-server-play-url", statements: [
+            "ALTER TABLE game_servers ADD COLUMN play_url text",
+        ]),
     ]
 
     /// Applies, in one transaction under ``advisoryLockKey``, every migration that
