@@ -21,6 +21,8 @@ struct PlayServer: Sendable {
     let statsBoard: GameServerStatsBoard
     let port: Int
     let gameServer: Task<Void, any Error>
+    /// The control port's certificate, when it serves TLS (`wss`).
+    var certificate: String? = nil
 
     /// Stops the game server as `arbiter serve` does on SIGTERM (before the control port).
     func stopGameServer() async throws {
@@ -53,7 +55,8 @@ struct PlayServer: Sendable {
         }
     ) async throws -> TestWebSocket.Close? {
         let escaped = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return try await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/v1/play?token=\(escaped)") {
+        let url = certificate == nil ? "ws://127.0.0.1:\(port)/v1/play" : "wss://localhost:\(port)/v1/play"
+        return try await TestWebSocket.connect(url: url + "?token=\(escaped)", trusting: certificate) {
             inbound, outbound in try await body(inbound, outbound)
         }
     }
@@ -67,7 +70,7 @@ func withPlayServer(
     // Deep outbound buffers: a loaded test machine can starve a socket's writer for over a second
     // (64 frames of snapshots), and `too_slow` would end a test about something else. The bound
     // itself is tested in PlayStreamConnectionTests.
-    limits: PlayStreamLimits = PlayStreamLimits(outboundFrames: 1 << 14),
+    limits: PlayStreamLimits = PlayStreamLimits(outboundFrames: 1 << 14), tls: TestCertificate? = nil,
     _ body: @escaping @Sendable (PlayServer, any TestClientProtocol) async throws -> Void
 ) async throws {
     var random = SystemRandomSource()
@@ -90,12 +93,22 @@ func withPlayServer(
         settings: ControlPlaneSettings(passwordCost: .minimum,
         limits: TestControlPlane.testLimits))
     let app = try makeControlPlaneApplication(
-        services: services, configuration: ControlPlaneConfiguration(host: "127.0.0.1", port: 0), logger: Logger(label: "test"))
-    try await app.test(.live) { client in
+        services: services,
+        configuration: ControlPlaneConfiguration(host: "127.0.0.1", port: 0, tlsCertificatePath: tls?.certificate, tlsKeyPath: tls?.key),
+        logger: Logger(label: "test"))
+    try await app.test(.live) { live in
         let server = PlayServer(
-            key: key, gameAddress: gameAddress, gateway: gateway, statsBoard: statsBoard, port: try #require(client.port), gameServer: gameServer)
+            key: key, gameAddress: gameAddress, gateway: gateway, statsBoard: statsBoard, port: try #require(live.port), gameServer: gameServer,
+            certificate: tls?.certificate)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await body(server, client) }
+            group.addTask {
+                guard tls != nil else { return try await body(server, live) }
+                // The live test client speaks plain HTTP: the HTTP calls go through the same
+                // services' router as the TLS control port would answer them; the sockets go to it.
+                var routes = ControlPlaneRoutes(services: services)
+                routes.servesTLS = true
+                try await Application(router: routes.router()).test(.router) { client in try await body(server, client) }
+            }
             group.addTask {
                 // Generous: refusals wait on client time-outs, which a loaded CI machine stretches.
                 try await Task.sleep(for: .seconds(240))
@@ -143,6 +156,34 @@ final class SocketPlayer: @unchecked Sendable {
 }
 
 @Suite struct PlayWebSocketTests {
+    /// A control port that serves TLS plays over `wss`: the join answer says so, the upgrade
+    /// happens inside TLS, and the game's packets flow through it.
+    @Test func playOverTLSIsWebSocketSecure() async throws {
+        let certificate = try TestCertificate.make()
+        defer { certificate.remove() }
+        try await withPlayServer(tls: certificate) { server, client in
+            let (token, reply) = try await server.join(client, "secure")
+            #expect(reply.string("websocket_url") == "wss://localhost/v1/play")
+            let packets = Shared(0)
+            let player = try SocketPlayer()
+            let close = try await server.play(token) { inbound, outbound in
+                for try await frame in inbound {
+                    #expect(frame.opcode == .binary)
+                    for reply in player.received(frame.data) { try await outbound.write(.binary(reply)) }
+                    if packets.withLock({ $0 += 1; return $0 }) >= 10 { break }
+                }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            #expect(close?.closeCode == .normalClosure)
+            #expect(packets.withLock { $0 } >= 10)
+            #expect(server.gateway.stats.admitted == 1)
+            // A plain connection to the TLS port is no WebSocket.
+            await #expect(throws: (any Error).self) {
+                try await TestWebSocket.connect(url: "ws://127.0.0.1:\(server.port)/v1/play?token=x", limit: .seconds(10)) { _, _ in }
+            }
+        }
+    }
+
     @Test func aWebSocketPlayerAndAUDPPlayerPlayInOneMatch() async throws {
         try await withPlayServer { server, client in
             // Given two players of one game: one joins over UDP, one over WebSocket.

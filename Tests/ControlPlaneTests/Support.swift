@@ -164,3 +164,36 @@ extension DirectoryHost: LocalMatchHosting {
         }
     }
 }
+
+/// A self-signed certificate for `localhost` and 127.0.0.1 (P-256, one day), made by Debian's
+/// openssl in a folder of its own, for the tests of a control port that serves TLS.
+struct TestCertificate: Sendable {
+    let folder: String
+    var certificate: String { folder + "/cert.pem" }
+    var key: String { folder + "/key.pem" }
+
+    struct Failed: Error, CustomStringConvertible { let description: String }
+
+    static func make() throws -> TestCertificate {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arbiter-cert-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let made = TestCertificate(folder: folder)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", made.key, "-out", made.certificate,
+            "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failed(description: "openssl req failed: \(String(decoding: text, as: UTF8.self))") }
+        return made
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+}

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import NIOCore
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
 /// The tests' WebSocket client: RFC 6455 on a plain SwiftNIO channel, where every step is bounded.
@@ -23,15 +24,24 @@ enum TestWebSocket {
         let description: String
     }
 
-    /// Connects to `url` (`ws://host:port/path?query`), runs `handler`, then closes (normally,
-    /// unless the handler or the server already did); returns the server's close frame, if any.
+    /// Connects to `url` (`ws://host:port/path?query`, or `wss://` over TLS that trusts
+    /// `trusting`, a PEM certificate, and checks it names the URL's host), runs `handler`, then
+    /// closes (normally, unless the handler or the server already did); returns the server's
+    /// close frame, if any.
     @discardableResult
     static func connect(
-        url: String, limit: Duration = .seconds(120),
+        url: String, trusting certificate: String? = nil, limit: Duration = .seconds(120),
         handler: @escaping @Sendable (Inbound, Outbound) async throws -> Void
     ) async throws -> Close? {
-        guard let parts = URLComponents(string: url), let host = parts.host, let port = parts.port else {
-            throw HandshakeFailed(description: "not a ws:// URL with a port: \(url)")
+        guard let parts = URLComponents(string: url), let host = parts.host, let port = parts.port, parts.scheme == "ws" || parts.scheme == "wss"
+        else {
+            throw HandshakeFailed(description: "not a ws:// or wss:// URL with a port: \(url)")
+        }
+        var tls: NIOSSLContext?
+        if parts.scheme == "wss" {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let certificate { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate)) }
+            tls = try NIOSSLContext(configuration: configuration)
         }
         let target = (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath) + (parts.percentEncodedQuery.map { "?" + $0 } ?? "")
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -41,6 +51,7 @@ enum TestWebSocket {
             .connectTimeout(.seconds(10))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
                     let handshake = Handshake(request: request, promise: channel.eventLoop.makePromise())
                     try channel.pipeline.syncOperations.addHandler(handshake)
                     let socket = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel)
