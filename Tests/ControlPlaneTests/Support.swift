@@ -44,10 +44,17 @@ struct TestControlPlane {
     let serverAddress = NetAddress(ipv4: 127, 0, 0, 1, port: 40000)
     static let protocolID: UInt64 = 0xC0DE
 
-    /// The production limits, except that router tests may register freely, and may name the
-    /// client address in `X-Forwarded-For` (router tests have no peer address: it is "unknown").
+    /// The production limits, except that router tests may register freely, may name the
+    /// client address in `X-Forwarded-For` (router tests have no peer address: it is "unknown"),
+    /// and that the login budgets keep their bursts but refill once a day: the limiters run on
+    /// the machine's clock, and at the production rates (a failed login back every 12 s) a test
+    /// slowed down by a loaded machine would see a spent budget refill halfway through.
     static var testLimits: ControlPortLimits {
         var limits = ControlPortLimits()
+        for budget in [\ControlPortLimits.failedLoginsPerAccountAndAddress, \.failedLoginsPerAccount, \.failedLoginsPerAddress,
+            \.deviceLoginsPerAddress, \.failedRefreshesPerAddress] {
+            limits[keyPath: budget].rate = limits[keyPath: budget].burst / 86_400
+        }
         limits.registrationsPerAddress = .init(rate: 1000, burst: 1000)
         limits.trustedProxies = ["unknown"]
         return limits
