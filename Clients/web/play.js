@@ -188,6 +188,9 @@ async function enterMatch(gameID, { watch }) {
     state.finalStandings = null;
     $('arena-title').textContent = `${watch ? 'Watching' : 'Playing'} #${game.id} ${game.name}`;
     $('match-actions').classList.remove('hidden');
+    // A bot joins on a device account of its own, from a terminal beside the server.
+    $('bot-command').textContent = `arbiter play --control ${location.origin} --game ${game.id} --bot`;
+    $('bot-hint').classList.toggle('hidden', watch);
     $('final-standings').textContent = '';
     setChannel(`game:${game.id}`);
     $('arena').focus();
@@ -207,6 +210,7 @@ async function leaveMatch() {
   Object.assign(state, { connected: false, gameID: null, matchID: null, position: null, canvasPosition: null, state: 'idle' });
   $('arena-title').textContent = 'Arena';
   $('match-actions').classList.add('hidden');
+  $('bot-hint').classList.add('hidden');
   setChannel('lobby');
   refreshLobby();
 }

@@ -18,7 +18,8 @@ struct Play: AsyncParsableCommand {
             F fires a projectile, Q quits. On screen: @ is you, + your aim, letters the other players \
             (x a player who is down), * projectiles, # walls; the scores read letter points/kills-deaths. \
             Get in with a token file (--token) or through the control port (--control URL --username U \
-            --password P --game ID). --watch only spectates; --bot plays by itself (for demos and tests). \
+            --password P --game ID; without --username and --password, as a new device account, which \
+            is how a bot joins a game: --control URL --game ID --bot). --watch only spectates; --bot plays by itself (for demos and tests). \
             At the end of a match (known through --control) it shows the final standings. Ends with a \
             `play:` summary line whose last field is state=: match_over, quit, connected (--seconds ran \
             out), or the failure (token_expired, invalid_token, disconnected, ...); exit status 0 only \
@@ -29,7 +30,7 @@ struct Play: AsyncParsableCommand {
     @Option(help: "A connect token file (from `arbiter token`: joins the default arena).")
     var token: String?
 
-    @Option(help: "The control port, e.g. http://127.0.0.1:8080 (with --username, --password, --game).")
+    @Option(help: "The control port, e.g. http://127.0.0.1:8080 (with --game; --username and --password, or neither: a new device account).")
     var control: String?
 
     @Option(help: "Account name on the control port.")
@@ -57,10 +58,10 @@ struct Play: AsyncParsableCommand {
     var map: String = "default"
 
     func validate() throws {
-        guard (token == nil) != (control == nil) else { throw ValidationError("give either --token or --control with --username, --password and --game") }
-        if control != nil, username == nil || password == nil || game == nil {
-            throw ValidationError("--control needs --username, --password and --game")
-        }
+        guard (token == nil) != (control == nil) else { throw ValidationError("give either --token or --control with --game (and --username and --password, or neither)") }
+        if control != nil, game == nil { throw ValidationError("--control needs --game") }
+        if (username == nil) != (password == nil) { throw ValidationError("--username and --password go together (neither: a new device account)") }
+        if token != nil, username != nil || game != nil { throw ValidationError("--username, --password and --game are for --control") }
         guard (10...240).contains(tickRate) else { throw ValidationError("--tick-rate must be 10...240") }
     }
 
@@ -79,8 +80,8 @@ struct Play: AsyncParsableCommand {
         } else {
             let session: ControlPortSession.Joined
             do {
-                session = try await ControlPortSession.join(
-                    control: control ?? "", username: username ?? "", password: password ?? "", game: game ?? 0, watching: watch)
+                let account: ControlPortSession.Account = if let username, let password { .password(username: username, password: password) } else { .newDevice }
+                session = try await ControlPortSession.join(control: control ?? "", as: account, game: game ?? 0, watching: watch)
             } catch {
                 throw failure("play", error.message)
             }
@@ -377,9 +378,26 @@ enum ControlPortSession {
         var description: String { message }
     }
 
+    /// Who plays: an account with a password, or a device account made for this run alone (a
+    /// fresh random device id: a bot, or a guest, needs no account of its own).
+    enum Account {
+        case password(username: String, password: String)
+        case newDevice
+    }
+
     /// Logs in and joins the game, or (`watching`) takes a spectator's token for its running match.
-    static func join(control: String, username: String, password: String, game: Int, watching: Bool = false) async throws(Problem) -> Joined {
-        let login = try await request(control, "/v1/sessions", method: "POST", token: nil, body: ["username": username, "password": password], doing: "log in")
+    static func join(control: String, as account: Account, game: Int, watching: Bool = false) async throws(Problem) -> Joined {
+        let login: [String: Any]
+        switch account {
+        case .password(let username, let password):
+            login = try await request(control, "/v1/sessions", method: "POST", token: nil, body: ["username": username, "password": password], doing: "log in")
+        case .newDevice:
+            var random = SystemRandomSource()
+            var bytes = [UInt8](repeating: 0, count: 16)
+            bytes.withUnsafeMutableBytes { random.fill($0) }
+            let deviceID = "arbiter-play-" + bytes.map { String(format: "%02x", $0) }.joined()
+            login = try await request(control, "/v1/accounts/device", method: "POST", token: nil, body: ["device_id": deviceID], doing: "make a device account")
+        }
         guard let session = login["token"] as? String else { throw Problem(message: "the control port at \(control) answered the login without a session token") }
         let gameInfo = try await request(control, "/v1/games/\(game)", method: "GET", token: session, body: nil, doing: "read game \(game)")
         let fields = gameInfo["settings"] as? [String: Any] ?? [:]
