@@ -5,10 +5,14 @@ import GRDB
 /// same migrations either way. Every query goes through GRDB with bound arguments.
 public struct AppDatabase: Sendable {
     public let writer: any DatabaseWriter
+    /// The writer for the small write transactions many callers make at once (refresh-token
+    /// rotations): batched into one transaction (``GroupCommit``).
+    public let groupCommit: GroupCommit
 
     /// Opens (creating if needed) and migrates.
     public init(_ writer: any DatabaseWriter) throws {
         self.writer = writer
+        groupCommit = GroupCommit(writer: writer)
         try Self.migrator.migrate(writer)
     }
 

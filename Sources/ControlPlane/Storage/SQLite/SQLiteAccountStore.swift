@@ -118,12 +118,12 @@ struct SQLiteAccountStore: AccountStore {
 
     private static func insert(_ session: SessionGrant, for player: Int64, family: Int64?, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO auth_sessions (player_id, token_hash, created_at, expires_at, family_id) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [player, session.tokenHash, session.createdAt, session.expiresAt, family])
+            .execute(arguments: [player, session.tokenHash, StoredDate(session.createdAt), StoredDate(session.expiresAt), family])
     }
 
     private static func insert(_ refresh: RefreshGrant, family: Int64, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO refresh_tokens (family_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [family, refresh.tokenHash, refresh.createdAt, refresh.expiresAt])
+            .execute(arguments: [family, refresh.tokenHash, StoredDate(refresh.createdAt), StoredDate(refresh.expiresAt)])
     }
 
     func identity(forTokenHash hash: Data, at now: Date) async throws -> Identity? {
@@ -180,7 +180,7 @@ struct SQLiteAccountStore: AccountStore {
     /// Revokes the family and its live sessions; returns those sessions.
     private static func revokeFamily(_ family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
         try db.cachedStatement(sql: "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .execute(arguments: [now, family])
+            .execute(arguments: [StoredDate(now), family])
         return try endSessions(of: family, at: now, db)
     }
 
@@ -188,12 +188,14 @@ struct SQLiteAccountStore: AccountStore {
     private static func endSessions(of family: Int64, at now: Date, _ db: Database) throws -> [Int64] {
         try Int64.fetchAll(
             db.cachedStatement(sql: "UPDATE auth_sessions SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL RETURNING id"),
-            arguments: [now, family]
+            arguments: [StoredDate(now), family]
         ).sorted()
     }
 
+    /// Batched with the rotations of other clients (``GroupCommit``): a login storm's resumes
+    /// share transactions.
     func rotateRefreshToken(_ hash: Data, next: SessionGrant, nextRefresh: RefreshGrant, at now: Date) async throws -> RefreshRotation {
-        try await database.writer.write { db -> RefreshRotation in
+        try await database.groupCommit.write { db -> RefreshRotation in
             // The hot path of a login storm: every statement is prepared once per connection.
             let row = try Row.fetchOne(
                 db.cachedStatement(
@@ -211,11 +213,11 @@ struct SQLiteAccountStore: AccountStore {
             guard (row["expires_at"] as Date) > now else { return .expired }
             let tokenID: Int64 = row["token_id"]
             let playerID: Int64 = row["player_id"]
-            try db.cachedStatement(sql: "UPDATE refresh_tokens SET used_at = ? WHERE id = ?").execute(arguments: [now, tokenID])
+            try db.cachedStatement(sql: "UPDATE refresh_tokens SET used_at = ? WHERE id = ?").execute(arguments: [StoredDate(now), tokenID])
             // Used tokens are kept for reuse detection only while they could have been presented
             // (every expired token of a family being rotated is a used one); the index on
             // (family_id, expires_at) makes this touch only those.
-            try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE family_id = ? AND expires_at <= ?").execute(arguments: [family, now])
+            try db.cachedStatement(sql: "DELETE FROM refresh_tokens WHERE family_id = ? AND expires_at <= ?").execute(arguments: [family, StoredDate(now)])
             let ended = try Self.endSessions(of: family, at: now, db)
             try Self.insert(nextRefresh, family: family, db)
             try Self.insert(next, for: playerID, family: family, db)
