@@ -45,20 +45,25 @@ public struct ArbiterRequestContext: RequestContext, WebSocketRequestContext {
 
     public var maxUploadSize: Int { 64 * 1024 }
 
-    public var requestDecoder: JSONDecoder {
+    /// One decoder and one encoder for every request (configured once, never changed: both are
+    /// safe to share), not one made per request.
+    public var requestDecoder: JSONDecoder { Self.decoder }
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         return decoder
-    }
+    }()
 
-    public var responseEncoder: JSONEncoder {
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
 
     /// The caller, or 401.
     public func requireIdentity() throws -> Identity {

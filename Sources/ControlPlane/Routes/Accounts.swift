@@ -78,13 +78,28 @@ public final class Accounts: Sendable {
         var email: String?
     }
 
-    struct SessionResponse: ResponseEncodable {
+    /// Written by hand (``JSONObjectWriter``) rather than by `JSONEncoder`: logins and resumes
+    /// answer with it in storms. `Encodable` stays, and a test holds the two to the same bytes.
+    struct SessionResponse: Encodable, ResponseGenerator {
         var token: String
         var expiresAt: Date
         /// Absent only from the access-token exchange (the family's refresh token stays live).
         var refreshToken: String?
         var refreshExpiresAt: Date?
         var player: PrivateProfile
+
+        /// Sorted keys, snake case: as the control port's encoder writes every answer.
+        var json: JSONObjectWriter {
+            var writer = JSONObjectWriter()
+            writer.field("expires_at", expiresAt)
+            writer.field("player") { player.write(to: &$0) }
+            writer.field("refresh_expires_at", refreshExpiresAt)
+            writer.field("refresh_token", refreshToken)
+            writer.field("token", token)
+            return writer
+        }
+
+        func response(from request: Request, context: some RequestContext) throws -> Response { json.response() }
     }
 
     struct PrivateProfile: ResponseEncodable {
@@ -98,6 +113,16 @@ public final class Accounts: Sendable {
         var createdAt: Date
         /// Named by `arbiter serve --operator`: may use the console (`/v1/console/…`).
         var `operator`: Bool
+
+        func write(to writer: inout JSONObjectWriter) {
+            writer.field("created_at", createdAt)
+            writer.field("display_name", displayName)
+            writer.field("email", email)
+            writer.field("has_password", hasPassword)
+            writer.field("id", id)
+            writer.field("operator", `operator`)
+            writer.field("username", username)
+        }
     }
 
     struct ProfileUpdate: Decodable {

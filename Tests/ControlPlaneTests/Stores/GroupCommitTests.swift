@@ -37,11 +37,11 @@ import Testing
         #expect(results.count == 300)
         let refused = results.filter { $0.value == nil }.keys.sorted()
         #expect(refused == (0..<300).filter { $0 % 7 == 3 })
-        let stored = try await pool.read { db in try Row.fetchAll(db, sql: "SELECT id, value FROM t ORDER BY id") }
+        let stored = try pool.read { db in try Row.fetchAll(db, sql: "SELECT id, value FROM t ORDER BY id") }
         #expect(stored.count == 300 - refused.count)
         // Each caller got the id of its own row.
         let valueByID = Dictionary(uniqueKeysWithValues: stored.map { (($0["id"] as Int64), ($0["value"] as Int)) })
-        for (index, id) in results { if let id { #expect(valueByID[id ?? -1] == index) } }
+        for (index, id) in results { if let id { #expect(valueByID[id] == index) } }
     }
 
     @Test func aFailedCommitFailsEveryWriteOfItsBatch() async throws {

@@ -21,45 +21,26 @@ struct StoredDate: DatabaseValueConvertible {
         let seconds = total / 1000
         let days = Int(seconds / 86_400)
         let secondOfDay = Int(seconds % 86_400)
-        let (year, month, day) = Self.civil(fromDays: days)
-        var bytes = [UInt8](repeating: 0, count: 23)
-        func put(_ value: Int, at offset: Int, digits: Int) {
-            var value = value
-            for index in stride(from: offset + digits - 1, through: offset, by: -1) {
-                bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            }
-        }
-        put(year, at: 0, digits: 4)
-        bytes[4] = UInt8(ascii: "-")
-        put(month, at: 5, digits: 2)
-        bytes[7] = UInt8(ascii: "-")
-        put(day, at: 8, digits: 2)
-        bytes[10] = UInt8(ascii: " ")
-        put(secondOfDay / 3600, at: 11, digits: 2)
-        bytes[13] = UInt8(ascii: ":")
-        put(secondOfDay / 60 % 60, at: 14, digits: 2)
-        bytes[16] = UInt8(ascii: ":")
-        put(secondOfDay % 60, at: 17, digits: 2)
-        bytes[19] = UInt8(ascii: ".")
-        put(millisecond, at: 20, digits: 3)
+        let (year, month, day) = CivilDate.fromDays(days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(23)
+        CivilDate.append(year, digits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        CivilDate.append(month, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        CivilDate.append(day, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        CivilDate.append(secondOfDay / 3600, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        CivilDate.append(secondOfDay / 60 % 60, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        CivilDate.append(secondOfDay % 60, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        CivilDate.append(millisecond, digits: 3, to: &bytes)
         return String(decoding: bytes, as: UTF8.self).databaseValue
     }
 
     static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredDate? {
         Date.fromDatabaseValue(dbValue).map(StoredDate.init)
-    }
-
-    /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
