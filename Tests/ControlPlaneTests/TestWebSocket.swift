@@ -37,12 +37,11 @@ enum TestWebSocket {
         else {
             throw HandshakeFailed(description: "not a ws:// or wss:// URL with a port: \(url)")
         }
-        var tls: NIOSSLContext?
-        if parts.scheme == "wss" {
+        let tls: NIOSSLContext? = try parts.scheme == "wss" ? {
             var configuration = TLSConfiguration.makeClientConfiguration()
             if let certificate { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate)) }
-            tls = try NIOSSLContext(configuration: configuration)
-        }
+            return try NIOSSLContext(configuration: configuration)
+        }() : nil
         let target = (parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath) + (parts.percentEncodedQuery.map { "?" + $0 } ?? "")
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let request = "GET \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
