@@ -14,6 +14,24 @@ enum CivilDate {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// `yyyy-MM-dd` `separator` `HH:mm:ss` for `seconds` (0 ..< 253 402 300 800: years
+    /// 1970...9999) since 1970.
+    static func appendTimestamp(_ seconds: Int, separator: UInt8, to bytes: inout [UInt8]) {
+        let (year, month, day) = fromDays(seconds / 86_400)
+        let secondOfDay = seconds % 86_400
+        append(year, digits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        append(month, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        append(day, digits: 2, to: &bytes)
+        bytes.append(separator)
+        append(secondOfDay / 3600, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay / 60 % 60, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay % 60, digits: 2, to: &bytes)
+    }
+
     /// `value` (not negative) in `digits` decimal digits, zero-padded.
     static func append(_ value: Int, digits: Int, to bytes: inout [UInt8]) {
         let start = bytes.count

@@ -19,8 +19,6 @@ struct InProcessMatchHost: MatchHosting {
 
     var playGateway: (any PlayStreamGateway)? { streams }
 
-    func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { publicPlayEndpoint }
-
     func createMatch(gameID: Int64, settings: MatchSettings) async throws -> MatchPlacement {
         let (matchID, worker) = pool.createMatch(settings: settings, now: clock.monotonicSeconds())
         return MatchPlacement(matchID: matchID, serverAddress: worker.address)

@@ -31,7 +31,6 @@ struct DirectoryHost: MatchHosting {
     var playGateway: (any PlayStreamGateway)? { gateway }
     /// Where clients reach `gateway`, as `arbiter serve --play-url` names it.
     var endpoint: PlayEndpoint? = nil
-    func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { endpoint }
 }
 
 /// A control port on an in-memory database with the cheapest password hashing.

@@ -45,12 +45,14 @@ struct JSONObjectWriter {
         field(key, value)
     }
 
-    /// A nested object, written by `body` on a writer of its own.
+    /// A nested object, whose fields `body` writes.
     mutating func field(_ key: StaticString, object body: (inout JSONObjectWriter) -> Void) {
         self.key(key)
-        var nested = JSONObjectWriter(capacity: 256)
-        body(&nested)
-        bytes.append(contentsOf: nested.finished())
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+        body(&self)
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
     }
 
     func finished() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
@@ -73,6 +75,8 @@ struct JSONObjectWriter {
         bytes.append(contentsOf: "\":".utf8)
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     private mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
@@ -85,10 +89,9 @@ struct JSONObjectWriter {
             case 0x0D: bytes.append(contentsOf: "\\r".utf8)
             case 0x09: bytes.append(contentsOf: "\\t".utf8)
             case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
             default: bytes.append(byte)
             }
         }
@@ -100,26 +103,11 @@ struct JSONObjectWriter {
     private mutating func date(_ value: Date) {
         let seconds = value.timeIntervalSince1970.rounded(.down)
         guard seconds >= 0, seconds < 253_402_300_800 else {
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            bytes.append(contentsOf: (try? encoder.encode(value)) ?? Data("null".utf8))
+            bytes.append(contentsOf: (try? ArbiterRequestContext.encoder.encode(value)) ?? Data("null".utf8))
             return
         }
-        let total = Int(seconds)
-        let (year, month, day) = CivilDate.fromDays(total / 86_400)
-        let secondOfDay = total % 86_400
         bytes.append(UInt8(ascii: "\""))
-        CivilDate.append(year, digits: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        CivilDate.append(month, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        CivilDate.append(day, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        CivilDate.append(secondOfDay / 3600, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        CivilDate.append(secondOfDay / 60 % 60, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        CivilDate.append(secondOfDay % 60, digits: 2, to: &bytes)
+        CivilDate.appendTimestamp(Int(seconds), separator: UInt8(ascii: "T"), to: &bytes)
         bytes.append(contentsOf: "Z\"".utf8)
     }
 }

@@ -37,4 +37,6 @@ public protocol LocalMatchHosting: MatchHosting {
 
 extension LocalMatchHosting {
     public var publicPlayEndpoint: PlayEndpoint? { nil }
+    /// Every match here is played at this host's endpoint.
+    public func playEndpoint(matchID: UInt64) async -> PlayEndpoint? { publicPlayEndpoint }
 }

@@ -16,27 +16,12 @@ struct StoredDate: DatabaseValueConvertible {
         let milliseconds = ((date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate) * 1000 + 0.5).rounded(.down)
         // Years 1970...9999 only; anything else the way GRDB does it.
         guard milliseconds >= 0, milliseconds < 253_402_300_800_000 else { return date.databaseValue }
-        let total = Int64(milliseconds)
-        let millisecond = Int(total % 1000)
-        let seconds = total / 1000
-        let days = Int(seconds / 86_400)
-        let secondOfDay = Int(seconds % 86_400)
-        let (year, month, day) = CivilDate.fromDays(days)
+        let total = Int(milliseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(23)
-        CivilDate.append(year, digits: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        CivilDate.append(month, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        CivilDate.append(day, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: " "))
-        CivilDate.append(secondOfDay / 3600, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        CivilDate.append(secondOfDay / 60 % 60, digits: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        CivilDate.append(secondOfDay % 60, digits: 2, to: &bytes)
+        CivilDate.appendTimestamp(total / 1000, separator: UInt8(ascii: " "), to: &bytes)
         bytes.append(UInt8(ascii: "."))
-        CivilDate.append(millisecond, digits: 3, to: &bytes)
+        CivilDate.append(total % 1000, digits: 3, to: &bytes)
         return String(decoding: bytes, as: UTF8.self).databaseValue
     }
 
