@@ -31,7 +31,8 @@ public final class ResultsRecorder: Sendable {
     }
 
     @discardableResult
-    public func record(_ results: MatchReport) async throws -> Outcome {
+    public func record(_ report: MatchReport) async throws -> Outcome {
+        let results = Self.storable(report)
         switch try await self.results.record(results) {
         case .unknownMatch: return .unknownMatch
         case .duplicate: return .duplicate
@@ -43,6 +44,29 @@ public final class ResultsRecorder: Sendable {
                 metadata: ["match_id": "\(results.matchID)", "players": "\(results.lines.count)"])
             return .recorded
         }
+    }
+
+    /// The largest magnitude a reported score, kill or death count is stored with: a game's
+    /// report is the game's own code, and sums of wilder values would overflow the statistics'
+    /// 64-bit totals (2^40 per match leaves room for eight million matches of each player).
+    static let largestStoredCount = 1 << 40
+
+    /// `report` as the stores take it: one line per player (the first), counts within
+    /// ±``largestStoredCount``, placements and times played non-negative and finite.
+    static func storable(_ report: MatchReport) -> MatchReport {
+        var report = report
+        var seen = Set<UInt64>()
+        let bound = largestStoredCount
+        report.lines = report.lines.filter { seen.insert($0.playerID).inserted }.map { line in
+            var line = line
+            line.score = min(max(line.score, -bound), bound)
+            line.kills = min(max(line.kills, 0), bound)
+            line.deaths = min(max(line.deaths, 0), bound)
+            line.placement = min(max(line.placement, 0), bound)
+            line.secondsPlayed = line.secondsPlayed.isFinite ? min(max(line.secondsPlayed, 0), 1e9) : 0
+            return line
+        }
+        return report
     }
 
     /// Closes one running session as abandoned (its match is gone from the game server).

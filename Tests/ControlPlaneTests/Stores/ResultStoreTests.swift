@@ -64,4 +64,40 @@ import Testing
             #expect(try await stores.matches.runningSession(ofGame: game.id) == nil)
         }
     }
+
+    /// Many reports at once (the group commit's batches on SQLite, concurrent transactions on
+    /// PostgreSQL), players shared between matches: every line counts once, and each player's
+    /// global entry (a sum) equals their statistics' total.
+    @Test(arguments: StoreFactory.all) func concurrentReportsEachCountOnce(_ factory: StoreFactory) async throws {
+        try await factory.with { stores in
+            let options = ResultsWriteBenchmark.Options(matches: 24, playersPerMatch: 4, concurrency: 8, players: 10, seed: 7)
+            let figures = try await ResultsWriteBenchmark.run(stores: stores, options: options)
+            #expect(figures.matches == 24 && figures.lines == 96 && figures.latenciesMs.count == 24)
+            let global = try #require(try await stores.leaderboards.board(BoardKey.global))
+            var gamesPlayed = 0
+            for index in 0..<options.players {
+                let player = try #require(try await stores.accounts.account(named: "bench_\(index)"))
+                let statistics = try await stores.results.statistics(of: player.id)
+                gamesPlayed += statistics.gamesPlayed
+                #expect(global.entries.first { $0.playerID == player.id }?.score ?? 0 == Int64(statistics.totalScore))
+            }
+            #expect(gamesPlayed == 96)
+        }
+    }
+
+    /// What a game reports is stored within bounds: one line per player, counts that cannot
+    /// overflow the totals, no negative or non-finite time.
+    @Test func reportsAreMadeStorable() {
+        let wild = MatchReport(matchID: 1, endedAt: Date(), lines: [
+            .init(playerID: 1, score: Int.max, kills: -3, deaths: Int.min, placement: -1, secondsPlayed: .nan),
+            .init(playerID: 2, score: Int.min, kills: 2, deaths: 1, placement: 2, secondsPlayed: -5),
+            .init(playerID: 1, score: 10, kills: 1, deaths: 1, placement: 3, secondsPlayed: 60),
+        ])
+        let stored = ResultsRecorder.storable(wild)
+        let bound = ResultsRecorder.largestStoredCount
+        #expect(stored.lines == [
+            .init(playerID: 1, score: bound, kills: 0, deaths: 0, placement: 0, secondsPlayed: 0),
+            .init(playerID: 2, score: -bound, kills: 2, deaths: 1, placement: 2, secondsPlayed: 0),
+        ])
+    }
 }
