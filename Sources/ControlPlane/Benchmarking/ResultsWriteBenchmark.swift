@@ -115,9 +115,9 @@ public enum ResultsWriteBenchmark {
         let latencies = try await inParallel(count: reports.count, width: options.concurrency) { index in
             let began = clock.now
             guard try await services.recorder.record(reports[index]) == .recorded else { throw Refused(matchID: reports[index].matchID) }
-            return (clock.now - began).milliseconds
+            return (clock.now - began).inSeconds * 1_000
         }
-        let seconds = (clock.now - start).seconds
+        let seconds = (clock.now - start).inSeconds
         return Figures(
             matches: reports.count, lines: reports.count * options.playersPerMatch, seconds: seconds, latenciesMs: latencies.sorted())
     }
@@ -157,9 +157,4 @@ public enum ResultsWriteBenchmark {
         func scoreboard(matchID: UInt64) async -> [ScoreLine]? { nil }
         func reserve(matchID: UInt64, forSeconds seconds: Double) async -> Bool { false }
     }
-}
-
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-    fileprivate var milliseconds: Double { seconds * 1_000 }
 }

@@ -166,8 +166,7 @@ struct FrameAllowance {
 
     mutating func take(at now: ContinuousClock.Instant) -> Bool {
         if let updated {
-            let elapsed = now - updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = (now - updated).inSeconds
             tokens = min(burst, tokens + max(0, seconds) * perSecond)
         }
         updated = now

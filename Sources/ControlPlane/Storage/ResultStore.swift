@@ -43,6 +43,8 @@ protocol ResultStore: Sendable {
     /// abandoned), every player's score, kills, deaths, placement and time played, and, unless
     /// it was abandoned, their statistics (a win needs at least two players) and their entries on
     /// the global board and the game's board. Players who no longer exist are skipped.
+    /// `results` is as ``ResultsRecorder/storable(_:)`` makes it: one line per player, counts
+    /// within bounds.
     func record(_ results: MatchReport) async throws -> RecordedResults
     /// `player`'s statistics: all zero for one who has finished no match (or does not exist).
     func statistics(of player: Int64) async throws -> PlayerStatistics

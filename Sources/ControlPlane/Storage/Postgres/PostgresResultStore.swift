@@ -19,13 +19,14 @@ struct PostgresResultStore: ResultStore {
             let (sessionID, gameID, startTime, status) = try session.decode((Int64, Int64, Date, String).self)
             guard status == SessionStatus.running.rawValue else { return .duplicate }
             let ended = results.abandoned ? SessionStatus.abandoned : .finished
+            let reported = results.lines.map { Int64(bitPattern: $0.playerID) }
             try await connection.run(
                 "UPDATE game_sessions SET status = \(ended.rawValue), end_time = \(results.endedAt) WHERE id = \(sessionID)", logger: logger)
             if results.abandoned {
                 try await connection.run(
                     """
                     UPDATE player_game_sessions p SET end_time = COALESCE(p.end_time, \(results.endedAt)), time_played_seconds = l.seconds
-                    FROM unnest(\(results.lines.map { Int64(bitPattern: $0.playerID) }), \(results.lines.map(\.secondsPlayed))) AS l(player_id, seconds)
+                    FROM unnest(\(reported), \(results.lines.map(\.secondsPlayed))) AS l(player_id, seconds)
                     WHERE p.game_session_id = \(sessionID) AND p.player_id = l.player_id
                     """, logger: logger)
                 try await PostgresMatchStore.endParticipations(in: [sessionID], at: results.endedAt, connection, logger: logger)
@@ -34,12 +35,10 @@ struct PostgresResultStore: ResultStore {
             // Then the players' rows, in id order (the order every store locks them in): their
             // statistics and board entries are read and written by one report at a time.
             let existing = Set(try await connection.rows(
-                "SELECT id FROM players WHERE id = ANY(\(results.lines.map { Int64(bitPattern: $0.playerID) })) ORDER BY id FOR NO KEY UPDATE",
-                logger: logger
+                "SELECT id FROM players WHERE id = ANY(\(reported)) ORDER BY id FOR NO KEY UPDATE", logger: logger
             ).map { try $0.decode(Int64.self) })
-            // One line per player (a player reported twice counts once, as their first line).
-            var seen = Set<Int64>()
-            let lines = results.lines.filter { existing.contains(Int64(bitPattern: $0.playerID)) && seen.insert(Int64(bitPattern: $0.playerID)).inserted }
+            // One line per player already (an upsert cannot touch a row twice).
+            let lines = results.lines.filter { existing.contains(Int64(bitPattern: $0.playerID)) }
             guard !lines.isEmpty else {
                 try await PostgresMatchStore.endParticipations(in: [sessionID], at: results.endedAt, connection, logger: logger)
                 return .recorded(boardUpdates: [])
